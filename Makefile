@@ -1,0 +1,52 @@
+# segcourse: two commands for a fresh machine.
+#   make lab    install into .venv, prepare the offline data, open JupyterLab on notebooks/
+#   make test   install into .venv, run the whole suite (unit tests + nbval over every notebook)
+# Other targets: make student, make bench, make data, make execute NB=notebooks/xx.ipynb
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.segcourse-installed
+PORT   ?= 8888
+PYTEST_ARGS ?=
+
+# Quick mode, no progress bars, headless plotting, deterministic hashing for tests.
+TEST_ENV := SEGCOURSE_FULL=0 TQDM_DISABLE=1 PYTHONHASHSEED=0 OMP_NUM_THREADS=2 PYDEVD_DISABLE_FILE_VALIDATION=1
+
+.PHONY: install lab test data student bench execute clean-venv
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+data: install
+	$(BIN)/python -m data_scripts.prepare_offline
+
+lab: data
+	@if [ "$$CI" = "true" ]; then echo "make lab is interactive: not started under CI=true"; exit 0; fi
+	@echo "Starting JupyterLab on notebooks/ (stop it with Ctrl-C, then y)."
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+
+test: install
+	$(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider \
+	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-cell-timeout=900 tests notebooks $(PYTEST_ARGS)
+
+student: install
+	$(BIN)/python -m course_utils.exercises student --out student
+
+bench: install
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Execute one instructor notebook in place (quick mode), as nbval will re-run it.
+execute: install
+	@test -n "$(NB)" || (echo "usage: make execute NB=notebooks/00_getting_started.ipynb"; exit 2)
+	$(TEST_ENV) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.kernel_name=python3 $(NB)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,89 @@
+"""Quick and full mode: every size, epoch count and dataset size in one table.
+
+A lesson reads its numbers with :func:`setting`, e.g.
+``setting("fcn", "image_size")``; the value depends on ``SEGCOURSE_FULL``
+(see :mod:`course_utils.env`).  Quick mode runs each notebook in minutes on a
+2-core CPU; full mode is for a GPU.  Each lesson owns its own section below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_utils.env import is_full_mode
+
+__all__ = ["SETTINGS", "setting", "settings_for"]
+
+# lesson -> key -> (quick value, full value)
+SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
+    "getting_started": {
+        "image_size": (128, 512),
+    },
+    "saliency": {
+        "image_size": (128, 256),  # side of the square training images (pixels)
+        "train_images": (192, 4000),
+        "val_images": (48, 500),
+        "epochs": (6, 40),
+        "batch_size": (16, 32),
+        "width": (8, 64),  # channels of the first VGG stage
+    },
+    "graphcut": {
+        "image_side": (160, 512),  # photos are resized so their longer side is this
+    },
+    "grabcut": {
+        "image_side": (160, 512),
+        "iterations": (5, 10),
+        "benchmark_images": (6, 50),
+    },
+    "fcn": {
+        "image_size": (128, 500),
+        "train_images": (160, 2000),
+        "val_images": (40, 500),
+        "epochs": (6, 50),
+        "batch_size": (8, 20),
+        "width": (0.125, 1.0),  # fraction of VGG16/AlexNet channels
+    },
+    "dilated": {
+        "image_size": (128, 513),
+        "width": (0.125, 1.0),
+    },
+    "cityscapes": {
+        "image_size": ((256, 512), (1024, 2048)),  # (H, W)
+        "train_images": (60, 2975),
+        "val_images": (20, 500),
+        "epochs": (8, 60),
+        "batch_size": (8, 8),
+        "crop_size": ((256, 256), (512, 1024)),
+        "width": (0.125, 1.0),
+    },
+    "crf": {
+        "iterations": (5, 10),
+    },
+    "datasets": {
+        "images": (12, 100),
+    },
+}
+
+
+def setting(lesson: str, key: str) -> Any:
+    """Return the quick- or full-mode value of ``SETTINGS[lesson][key]``.
+
+    Raises
+    ------
+    KeyError
+        If the lesson or key is unknown; the message lists the valid ones.
+    """
+    if lesson not in SETTINGS:
+        raise KeyError(f"lesson={lesson!r} is unknown; expected one of {sorted(SETTINGS)}")
+    section = SETTINGS[lesson]
+    if key not in section:
+        raise KeyError(f"key={key!r} is not a setting of {lesson!r}; expected one of {sorted(section)}")
+    quick, full = section[key]
+    return full if is_full_mode() else quick
+
+
+def settings_for(lesson: str) -> dict[str, Any]:
+    """All of one lesson's settings for the current mode, as a dict."""
+    if lesson not in SETTINGS:
+        raise KeyError(f"lesson={lesson!r} is unknown; expected one of {sorted(SETTINGS)}")
+    return {key: setting(lesson, key) for key in SETTINGS[lesson]}

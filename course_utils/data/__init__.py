@@ -1,0 +1,1 @@
+"""Data: sample photos, offline synthetic datasets in real layouts, loaders, downloads."""

@@ -1,0 +1,134 @@
+"""Exercises and their checks: three outcomes and plain-words reasons.
+
+An exercise is a function the student writes in a notebook cell, between
+``### BEGIN SOLUTION`` and ``### END SOLUTION`` in the instructor notebook.
+The cell ends with ``check("<id>", <function>)``, which calls the check
+registered under ``<id>`` with the student's function and prints one of:
+
+* not attempted (the stub still raises ``NotImplementedError``; the hint is shown),
+* incorrect, with the reason in plain words (wrong shape, values differ at ...),
+* correct.
+
+Checks live in ``course_utils/exercises/lessonNN.py``, each with the typical
+wrong answers it must reject kept beside it (``wrong_answers``); the test
+suite proves that the solution passes, the stub is "not attempted", and each
+wrong answer is "incorrect".
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CORRECT",
+    "INCORRECT",
+    "NOT_ATTEMPTED",
+    "CheckResult",
+    "Incorrect",
+    "Exercise",
+    "exercise",
+    "run_check",
+    "check",
+    "all_exercises",
+]
+
+CORRECT = "correct"
+INCORRECT = "incorrect"
+NOT_ATTEMPTED = "not attempted"
+
+
+class Incorrect(Exception):
+    """Raised by a check with the plain-words reason the answer is wrong."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: ``status`` is one of correct / incorrect / not attempted."""
+
+    exercise_id: str
+    status: str
+    message: str
+
+    def __str__(self) -> str:
+        icon = {CORRECT: "✅ Correct", INCORRECT: "❌ Not yet", NOT_ATTEMPTED: "⏳ Not attempted"}[self.status]
+        return f"{icon} [{self.exercise_id}]: {self.message}"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its id, the check, a hint that does not give the answer away, wrong answers."""
+
+    exercise_id: str
+    check: Callable[[object], None]
+    hint: str
+    wrong_answers: Sequence[Callable] = field(default_factory=tuple)
+    success: str = "well done."
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def exercise(exercise_id: str, *, hint: str, wrong_answers: Sequence[Callable] = (),
+             success: str = "well done.") -> Callable:
+    """Decorator registering ``check(answer) -> None`` (raising :class:`Incorrect`) as an exercise.
+
+    Parameters
+    ----------
+    exercise_id : str
+        ``"NN.name"``: the lesson number and a short name, e.g. ``"00.colorize"``.
+    hint : str
+        Shown when the student has not attempted it yet (the stub's message).
+    wrong_answers : sequence of callables
+        Typical mistakes that the check must reject (tested).
+    """
+    if not isinstance(exercise_id, str) or "." not in exercise_id:
+        raise ValueError(f"exercise_id must look like 'NN.name', got {exercise_id!r}")
+    if len(wrong_answers) < 2:
+        raise ValueError(f"exercise {exercise_id!r}: keep at least two typical wrong answers beside it")
+
+    def register(check_fn: Callable[[object], None]) -> Callable[[object], None]:
+        if exercise_id in _REGISTRY and _REGISTRY[exercise_id].check.__qualname__ != check_fn.__qualname__:
+            raise ValueError(f"exercise id {exercise_id!r} is registered twice")
+        _REGISTRY[exercise_id] = Exercise(exercise_id, check_fn, hint, tuple(wrong_answers), success)
+        return check_fn
+
+    return register
+
+
+def all_exercises() -> dict[str, Exercise]:
+    """Every registered exercise, importing each ``lessonNN`` module of this package first."""
+    import course_utils.exercises as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("lesson"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    return dict(sorted(_REGISTRY.items()))
+
+
+def _get(exercise_id: str) -> Exercise:
+    exercises = _REGISTRY if exercise_id in _REGISTRY else all_exercises()
+    if exercise_id not in exercises:
+        raise KeyError(f"exercise_id={exercise_id!r} is unknown; known: {', '.join(exercises)}")
+    return exercises[exercise_id]
+
+
+def run_check(exercise_id: str, answer: object) -> CheckResult:
+    """Run the check of ``exercise_id`` on ``answer`` and return the :class:`CheckResult`."""
+    ex = _get(exercise_id)
+    try:
+        ex.check(answer)
+    except NotImplementedError:
+        return CheckResult(exercise_id, NOT_ATTEMPTED, f"replace the `raise NotImplementedError` line. Hint: {ex.hint}")
+    except Incorrect as err:
+        return CheckResult(exercise_id, INCORRECT, str(err))
+    except Exception as err:  # the student's code crashed: say where, in plain words
+        return CheckResult(exercise_id, INCORRECT, f"your code raised {type(err).__name__}: {err}")
+    return CheckResult(exercise_id, CORRECT, ex.success)
+
+
+def check(exercise_id: str, answer: object) -> None:
+    """Check the student's ``answer`` to ``exercise_id`` and print the outcome (for notebooks)."""
+    print(run_check(exercise_id, answer))

@@ -1,0 +1,43 @@
+"""Checks for lesson 00 (getting started)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_utils.exercises.compare import call_answer, expect_array
+from course_utils.exercises.core import exercise
+from course_utils.palettes import voc_palette
+
+
+def _labels_case(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 21, size=(7, 5)).astype(np.uint8)  # not square, to catch transposes
+    labels[0, 0] = 255  # the VOC ignore border
+    return labels
+
+
+# Typical wrong answers, kept beside the check (the tests prove the check rejects them).
+def _wrong_transposed(labels, palette):
+    return palette[labels.T]
+
+
+def _wrong_scaled_float(labels, palette):
+    return palette[labels] / 255.0
+
+
+def _wrong_first_channel_only(labels, palette):
+    return palette[labels][..., 0]
+
+
+@exercise(
+    "00.colorize",
+    hint="each pixel's colour is the palette row of its label: NumPy's integer-array indexing does it in one line.",
+    wrong_answers=[_wrong_transposed, _wrong_scaled_float, _wrong_first_channel_only],
+    success="a label map indexes the palette, one row per class.",
+)
+def check_colorize(colorize_labels) -> None:
+    palette = voc_palette()
+    for seed in (0, 1):
+        labels = _labels_case(seed)
+        got = call_answer(colorize_labels, labels.copy(), palette.copy())
+        expect_array(got, palette[labels], "colorize_labels(labels, palette)", index_names="pixel")

@@ -1,0 +1,1 @@
+"""Command-line entry points over ``course_utils.data`` (``python -m data_scripts.<name>``)."""
