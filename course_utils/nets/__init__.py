@@ -1,0 +1,1 @@
+"""Networks built from small named blocks: FCN (``fcn``), DeepLab (``deeplab``), shared ``blocks``."""
