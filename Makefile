@@ -26,10 +26,16 @@ $(STAMP): pyproject.toml constraints.txt
 data: install
 	$(BIN)/python -m data_scripts.prepare_offline
 
+# JupyterLab refuses to run as root unless told; containers often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: data
-	@if [ "$$CI" = "true" ]; then echo "make lab is interactive: not started under CI=true"; exit 0; fi
-	@echo "Starting JupyterLab on notebooks/ (stop it with Ctrl-C, then y)."
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+	@if [ "$$CI" = "true" ]; then \
+	  echo "make lab is interactive: not started under CI=true"; \
+	else \
+	  echo "Starting JupyterLab on notebooks/ (stop it with Ctrl-C, then y)."; \
+	  $(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOT_FLAG); \
+	fi
 
 test: install
 	$(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider \
