@@ -60,7 +60,12 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "iterations": (5, 10),
     },
     "datasets": {
-        "images": (12, 100),
+        "images": (12, 100),  # images per dataset for the class statistics
+        "image_size": ((96, 128), (375, 500)),  # (H, W) of the synthetic VOC / COCO-stuff scenes
+        "coco_stuff_train": (8, 200),  # procedural COCO-stuff sample (prepare_offline)
+        "coco_stuff_val": (8, 50),
+        "coco_stuff_size": ((96, 128), (480, 640)),
+        "real_images": (50, 500),  # images read from a real dataset for its statistics (when present)
     },
 }
 
