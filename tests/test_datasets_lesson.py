@@ -129,3 +129,59 @@ def test_cityscapes_numbers_from_the_official_table():
     assert len(classes) == 30
     assert len({lab.category for lab in classes}) == 8
     assert len([lab for lab in labels if 0 <= lab.trainId < 255]) == 19
+
+
+def _street_ids() -> np.ndarray:
+    lab = np.full((64, 128), 23, np.uint8)  # sky
+    lab[30:] = 7  # road
+    lab[40:55, 20:50] = 26  # car
+    lab[20:60, 90:94] = 17  # pole
+    lab[50:60, 100:110] = 24  # person
+    return lab
+
+
+def test_fine_polygons_rasterise_back_to_the_label_map_with_the_official_tool():
+    from cityscapesscripts.helpers.labels import id2label
+
+    from course_utils.data.polygons import labels_to_polygons, polygons_to_annotation, rasterize_polygons
+
+    lab = _street_ids()
+    names = {k: v.name for k, v in id2label.items()}
+    polygons = labels_to_polygons(lab, names, epsilon=0.5)
+    assert [p["label"] for p in polygons][:2] == ["road", "sky"]  # largest first: painter's order
+    annotation = polygons_to_annotation(polygons, lab.shape)
+    np.testing.assert_array_equal(rasterize_polygons(annotation), lab)
+    train = rasterize_polygons(annotation, "trainIds")
+    lut = np.full(256, 255, np.uint8)
+    for k, v in id2label.items():
+        if k >= 0:
+            lut[k] = v.trainId
+    np.testing.assert_array_equal(train, lut[lab])
+
+
+def test_coarse_polygons_leave_boundaries_unlabeled():
+    from cityscapesscripts.helpers.labels import id2label
+
+    from course_utils.data.polygons import labels_to_polygons, polygons_to_annotation, rasterize_polygons
+
+    lab = _street_ids()
+    names = {k: v.name for k, v in id2label.items()}
+    coarse = rasterize_polygons(polygons_to_annotation(labels_to_polygons(lab, names, epsilon=3, shrink=2), lab.shape))
+    labelled = coarse != 0
+    assert 0.5 < labelled.mean() < 0.95
+    assert (coarse == lab)[labelled].mean() > 0.9
+
+
+def test_polygon_errors():
+    from course_utils.data.polygons import labels_to_polygons, polygons_to_annotation, rasterize_polygons
+
+    with pytest.raises(ValueError, match="does not name"):
+        labels_to_polygons(np.full((8, 8), 3), {1: "road"})
+    with pytest.raises(ValueError, match="labels must be"):
+        labels_to_polygons(np.zeros((8, 8), np.float32), {0: "x"})
+    with pytest.raises(ValueError, match="at least 3 points"):
+        polygons_to_annotation([{"label": "road", "polygon": [[0, 0]]}], (4, 4))
+    with pytest.raises(ValueError, match="does not define"):
+        rasterize_polygons(polygons_to_annotation([{"label": "unicorn", "polygon": [[0, 0], [3, 0], [3, 3]]}], (4, 4)))
+    with pytest.raises(ValueError, match="encoding"):
+        rasterize_polygons({"imgHeight": 2, "imgWidth": 2, "objects": []}, "color")
