@@ -36,16 +36,18 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "benchmark_images": (6, 50),
     },
     "fcn": {
-        "image_size": (128, 500),
-        "train_images": (160, 2000),
+        "data_size": (128, 500),  # side of the generated synthetic VOC images (pixels)
+        "image_size": (128, 500),  # side of the square training crops
+        "train_images": (160, 2000),  # synthetic train split (real VOC 2012: 1464)
         "val_images": (40, 500),
         "epochs": (6, 50),
         "batch_size": (8, 20),
         "width": (0.125, 1.0),  # fraction of VGG16/AlexNet channels
     },
     "dilated": {
-        "image_size": (128, 513),
-        "width": (0.125, 1.0),
+        "image_side": (256, 513),  # longer side of the photo for sparse vs dense extraction (pixels)
+        "net_sizes": (((65, 65), (97, 161), (129, 129)), ((321, 321), (513, 513), (1025, 2049))),  # (H, W) probes
+        "width": (0.125, 1.0),  # channel factor of the DeepLab networks built in the lesson
     },
     "cityscapes": {
         "image_size": ((256, 512), (1024, 2048)),  # (H, W)

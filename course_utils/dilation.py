@@ -35,6 +35,7 @@ __all__ = [
     "dense_extraction",
     "ConvCost",
     "conv_cost",
+    "gaussian_derivative_kernel",
 ]
 
 
@@ -197,6 +198,35 @@ def dense_extraction(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor |
     if k % 2 == 0:
         raise ValueError(f"weight must have an odd kernel for 'same' padding, got {k}")
     return F.conv2d(x, weight, bias, padding=rate * (k // 2), dilation=rate)
+
+
+def gaussian_derivative_kernel(size: int = 7, sigma: float | None = None) -> torch.Tensor:
+    """A ``size x size`` vertical first derivative of a Gaussian (the filter of DeepLab v2's Fig. 3).
+
+    ``k[i, j] = -y_i exp(-(x_j^2 + y_i^2) / (2 sigma^2))`` with ``y`` pointing down, scaled so
+    that the positive taps sum to 1; it responds to horizontal edges (dark above, bright below).
+
+    Parameters
+    ----------
+    size : int
+        Odd kernel side.
+    sigma : float, optional
+        Gaussian scale in pixels; ``size / 6`` by default (the kernel spans +-3 sigma).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(size, size)`` float32.
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or size < 3 or size % 2 == 0:
+        raise ValueError(f"size must be an odd int >= 3, got {size!r}")
+    sigma = size / 6 if sigma is None else float(sigma)
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma!r}")
+    r = torch.arange(size, dtype=torch.float64) - size // 2
+    y, x = torch.meshgrid(r, r, indexing="ij")
+    k = y * torch.exp(-(x**2 + y**2) / (2 * sigma**2))
+    return (k / k.clamp(min=0).sum()).float()
 
 
 @dataclass(frozen=True)

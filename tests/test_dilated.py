@@ -142,3 +142,21 @@ def test_widget_builds():
     box = dilation_stack_widget()
     sliders = box.children[:-1]
     assert [s.value for s in sliders] == [1, 2, 4, 0]
+
+
+def test_gaussian_derivative_kernel():
+    from course_utils.dilation import gaussian_derivative_kernel
+
+    k = gaussian_derivative_kernel(7)
+    assert k.shape == (7, 7) and k.dtype == torch.float32
+    torch.testing.assert_close(k, -k.flip(0))  # odd in y
+    torch.testing.assert_close(k, k.flip(1))  # even in x
+    assert float(k.clamp(min=0).sum()) == pytest.approx(1.0) and float(k.sum()) == pytest.approx(0.0, abs=1e-6)
+    step = torch.zeros(1, 1, 15, 15)
+    step[..., 8:, :] = 1.0  # bright below
+    resp = nn.functional.conv2d(step, k[None, None], padding=3)
+    assert resp[0, 0, 7:9, 7].min() > 0.4 and resp[0, 0, 2, 7].abs() < 1e-6
+    with pytest.raises(ValueError, match="size"):
+        gaussian_derivative_kernel(6)
+    with pytest.raises(ValueError, match="sigma"):
+        gaussian_derivative_kernel(7, 0.0)
