@@ -2,6 +2,8 @@
 #   make lab    install into .venv, prepare the offline data, open JupyterLab on notebooks/
 #   make test   install into .venv, run the whole suite (unit tests + nbval over every notebook)
 # Other targets: make student, make bench, make data, make execute NB=notebooks/xx.ipynb
+#   make test-browser  every lesson run in a real JupyterLab (headless Chromium), slides/HTML opened offline
+#   make slides / make html / make handout   reveal.js decks, static HTML, the student zip (all offline)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +15,7 @@ PYTEST_ARGS ?=
 # Quick mode, no progress bars, headless plotting, deterministic hashing for tests.
 TEST_ENV := SEGCOURSE_FULL=0 TQDM_DISABLE=1 PYTHONHASHSEED=0 OMP_NUM_THREADS=2 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: install lab test data student bench execute clean-venv
+.PHONY: install lab test test-browser data student handout slides html bench execute clean-venv
 
 install: $(STAMP)
 
@@ -42,8 +44,27 @@ test: install
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout=900 tests notebooks $(PYTEST_ARGS)
 
+# The course in a real browser: JupyterLab (127.0.0.1, random port and token) in headless
+# Debian Chromium (/usr/bin/chromium, driven by Playwright; never `playwright install`) runs every
+# lesson and moves each widget; the slide decks and HTML pages are opened with the network off.
+# Screenshots and report.json go to artifacts/browser/. Not part of `make test`.
+test-browser: install
+	$(TEST_ENV) SEGCOURSE_BROWSER=1 $(BIN)/python -m pytest -p no:cacheprovider --durations=0 \
+	  tests/browser $(PYTEST_ARGS)
+
 student: install
 	$(BIN)/python -m course_utils.exercises student --out student
+
+# The student handout: student notebooks + library + offline data generator, in one zip.
+handout: install
+	$(BIN)/python -m course_utils.classroom handout --out dist/segcourse-student.zip
+
+# reveal.js slide decks and a static HTML course from the executed notebooks; both open offline.
+slides: install
+	$(BIN)/python -m course_utils.classroom slides --out build/slides
+
+html: install
+	$(BIN)/python -m course_utils.classroom html --out build/html
 
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -442,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True,
                         help="output folder (slides, html) or .zip file (handout)")
     parser.add_argument("notebooks", nargs="*", type=Path, help="lesson notebooks (default: notebooks/NN_*.ipynb)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     notebooks = args.notebooks or lesson_notebooks()
     if not notebooks:
         parser.error("no lesson notebooks found")
