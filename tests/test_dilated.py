@@ -22,6 +22,15 @@ from course_utils.viz.dilated import draw_dilation_stack, plot_footprints, plot_
 matplotlib.use("Agg")
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one thread avoids OpenMP synchronisation costs on a shared CPU (results are the same)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_dilate_kernel_inserts_zeros():
     w = torch.arange(1.0, 10.0).reshape(1, 1, 3, 3)
     for r in (1, 2, 4):

@@ -39,6 +39,15 @@ def _linear_probe(layers: list[Layer]) -> nn.Sequential:
     return nn.Sequential(*mods).double()
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one thread avoids OpenMP synchronisation costs on a shared CPU (results are the same)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_aspp_rates_give_the_lecture_fields():
     assert [effective_kernel_size(3, r) for r in (6, 12, 18, 24)] == [13, 25, 37, 49]
     assert [receptive_field_size([Layer.same(3, r)]) for r in (6, 12, 18, 24)] == [13, 25, 37, 49]
