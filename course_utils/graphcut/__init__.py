@@ -1,0 +1,42 @@
+"""Lessons 2 and 3: interactive graph cuts and GrabCut (物体分割, object segmentation).
+
+``graph_cut``: the s-t graph of an image, its data and smoothness terms, the
+minimum cut (PyMaxflow) and a brute-force check on tiny images.
+``grabcut``: GrabCut (Rother et al. 2004) with GMM colour models.
+"""
+
+from course_utils.graphcut.graph_cut import (
+    NEIGHBOUR_OFFSETS,
+    GraphCutResult,
+    GridGraph,
+    Smoothness,
+    add_hard_constraints,
+    beta_from_image,
+    brute_force_minimum,
+    energy_terms,
+    graph_cut,
+    histogram_data_terms,
+    image_as_colours,
+    labeling_energy,
+    neighbour_offsets,
+    segment_with_seeds,
+    smoothness_weights,
+)
+
+__all__ = [
+    "NEIGHBOUR_OFFSETS",
+    "GraphCutResult",
+    "GridGraph",
+    "Smoothness",
+    "add_hard_constraints",
+    "beta_from_image",
+    "brute_force_minimum",
+    "energy_terms",
+    "graph_cut",
+    "histogram_data_terms",
+    "image_as_colours",
+    "labeling_energy",
+    "neighbour_offsets",
+    "segment_with_seeds",
+    "smoothness_weights",
+]
