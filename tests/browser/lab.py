@@ -42,6 +42,15 @@ LAB_ENV = {"SEGCOURSE_FULL": "0", "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0", "O
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM if the test process dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -94,7 +103,8 @@ class LabServer:
                 cmd.append("--allow-root")
             log = self.log_path.open("ab")
             self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         preexec_fn=_die_with_parent)
             log.close()
             deadline = time.monotonic() + timeout_s
             while time.monotonic() < deadline:
@@ -109,9 +119,11 @@ class LabServer:
             self.stop()
         raise RuntimeError(f"JupyterLab did not start on 127.0.0.1 after {attempts} attempts:\n{last_error}")
 
-    def api(self, method: str, path: str):
-        request = urllib.request.Request(f"{self.url}{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+    def api(self, method: str, path: str, body: dict | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}{path}", method=method, data=data,
+                                         headers={"Authorization": f"token {self.token}",
+                                                  "Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
         return json.loads(body) if body else None
