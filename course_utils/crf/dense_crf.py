@@ -224,9 +224,14 @@ class DenseCRF:
         if params.w2 > 0:
             lattices.append(PermutohedralLattice(pos / params.sigma_gamma))
             weights.append(float(params.w2))
-        for lattice in lattices:
-            norms.append(torch.rsqrt(lattice.filter_ones() + 1e-20))
+        bound = 0.0
+        for lattice, w in zip(lattices, weights, strict=True):
+            norm = torch.rsqrt(lattice.filter_ones() + 1e-20)
+            norms.append(norm)
+            # The largest message this kernel can send (Q <= 1): w max_i (K~ 1)_i.
+            bound += w * float((norm * lattice.filter_column(norm)).max())
         self.lattices = lattices
+        self._message_bound = bound
         self._filter = (LatticeFilter(lattices, norms, [w * nm for w, nm in zip(weights, norms, strict=True)])
                         if lattices else None)
 
@@ -278,9 +283,9 @@ class DenseCRF:
         c = int(unary.shape[0])
         if tuple(unary.shape[1:]) != (self.height, self.width):
             raise ValueError(f"unary must have shape (C, {self.height}, {self.width}), got {tuple(unary.shape)}")
-        u = unary.to(device=self.device, dtype=torch.float32).permute(1, 2, 0).reshape(-1, c).contiguous()
+        neg_u = (-unary.to(device=self.device, dtype=torch.float32)).permute(1, 2, 0).reshape(-1, c).contiguous()
         keep = list(range(c)) if history_classes is None else [int(k) for k in history_classes]
-        scores = -u
+        scores = neg_u
         q = torch.softmax(scores, dim=1)
         scores_hist, probs_hist, obj = [], [], []
 
@@ -290,17 +295,31 @@ class DenseCRF:
                 probs_hist.append(p[:, keep].t().reshape(len(keep), self.height, self.width).clone())
 
         record(scores, q)
+        # Without overflow risk the softmax needs no max subtraction: scores <= message bound.
+        fast = self._message_bound + math.log(c) < 80.0 and float(neg_u.min()) > -80.0
+        buf = q  # Q, then the scores computed from it, then (in place) the new Q
         del scores
         for _ in range(iterations):
-            message = self.message(q)
-            if objective:
-                obj.append(self.objective(u, q, message))
-            message -= u
-            q = torch.softmax(message, dim=1)
-            record(message, q)
-            del message
+            if self._filter is None:
+                buf.copy_(neg_u)
+            elif objective:
+                message = self._filter(buf)
+                obj.append(self.objective(-neg_u, buf, message))
+                buf = message.add_(neg_u)
+                del message
+            else:
+                buf = self._filter(buf, add=neg_u)  # -theta + message(Q)
+            if history:
+                scores = buf.clone()
+            _softmax_rows_(buf, fast)
+            if history:
+                record(scores, buf)
+                del scores
+        q = buf
+        if self._filter is not None:
+            self._filter.release()
         if objective:
-            obj.append(self.objective(u, q))
+            obj.append(self.objective(-neg_u, q))
         probs = q.t().reshape(c, self.height, self.width).contiguous()
         return CRFResult(
             probs=probs,
@@ -310,6 +329,15 @@ class DenseCRF:
             objective=torch.tensor(obj, dtype=torch.float64) if objective else None,
             params=self.params,
         )
+
+
+def _softmax_rows_(x: torch.Tensor, fast: bool) -> torch.Tensor:
+    """Softmax over dim 1 in place (no new (N, C) buffer); ``fast`` skips the max subtraction."""
+    if not fast:
+        x.sub_(x.amax(dim=1, keepdim=True))
+    x.exp_()
+    x.div_(x.sum(dim=1, keepdim=True))
+    return x
 
 
 def _as_tensor(x, name: str, device: torch.device | None) -> torch.Tensor:

@@ -23,8 +23,8 @@ CPU and on CUDA:
 * the hash table of the C++ implementations becomes a sort: points that fall in
   the same simplex are grouped with one ``torch.sort`` of packed integer keys,
   and the vertices of the (far fewer) simplices with ``torch.unique``;
-* splat and slice are sparse CSR matrix products (``torch.sparse.mm``) built
-  once, with N (d+1) non-zeros each;
+* splat and slice are sparse products with N (d+1) non-zeros each, built once and
+  run as weighted ``embedding_bag`` sums;
 * the blur gathers rows by neighbour indices found once with ``torch.searchsorted``.
 
 The scaling conventions (feature scaling, unnormalised [1 2 1] blur, final
@@ -35,7 +35,6 @@ factor ``1 / (1 + 2^-d)``) are those of Krähenbühl's ``densecrf`` library
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 
 import torch
@@ -43,12 +42,6 @@ import torch
 __all__ = ["PermutohedralLattice", "LatticeFilter", "permutohedral_filter"]
 
 _INT62 = 2**62
-
-
-def _sparse_csr(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    with warnings.catch_warnings():  # "sparse CSR support is in beta"
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(crow, col, val, size=size, check_invariants=False)
 
 
 def _elevation_matrix(d: int, device: torch.device) -> torch.Tensor:
@@ -317,8 +310,12 @@ class PermutohedralLattice:
 
     def filter_ones(self) -> torch.Tensor:
         """``filter`` of a column of ones, (N,) float32, without building the sparse matrices."""
+        return self.filter_column(torch.ones(self.num_points, device=self.device))
+
+    def filter_column(self, values: torch.Tensor) -> torch.Tensor:
+        """``filter`` of one column ``values`` (N,), returned as (N,) float32 (no sparse matrices needed)."""
         table = torch.zeros(self.num_vertices + 1, dtype=torch.float32, device=self.device)
-        table.index_add_(0, self.vertices.reshape(-1), self.weights.reshape(-1))
+        table.index_add_(0, self.vertices.reshape(-1), (self.weights * values.to(torch.float32)[:, None]).reshape(-1))
         table = _blur(table[:, None], self.neighbours)[:, 0]
         return (table[self.vertices] * self.weights).sum(dim=1) * self.alpha
 
@@ -343,9 +340,14 @@ def _blur(table: torch.Tensor, neighbours: Sequence[torch.Tensor]) -> torch.Tens
 class LatticeFilter:
     """One or more lattice filterings of the same points fused into one linear map.
 
-    ``out = sum_k out_scale[k] * filter_k(in_scale[k] * values)``, computed as one sparse splat
-    product onto the stacked lattice tables, one blur pass over all of them, and one sparse slice
-    product (the dense CRF's message: its kernels and normalisations in a single pass).
+    ``out = sum_k out_scale[k] * filter_k(in_scale[k] * values)``, computed as one splat onto the
+    stacked lattice tables, one blur pass over all of them and one slice (the dense CRF's message:
+    both kernels and their normalisations in a single pass).
+
+    Splat and slice are weighted sums of gathered rows, i.e. sparse matrix products with N (d+1)
+    non-zeros; they run as ``torch.nn.functional.embedding_bag(mode="sum", per_sample_weights=...)``
+    (on the CPU the FBGEMM kernels, faster here than ``torch.sparse.mm`` on CSR matrices; on CUDA
+    the native kernel).
 
     Parameters
     ----------
@@ -366,52 +368,84 @@ class LatticeFilter:
         out_scales = list(out_scales) if out_scales is not None else [None] * len(lattices)
         dev = lattices[0].device
         self.num_points = n
-        crows, cols, vals, slice_cols, slice_vals, blur_parts = [], [], [], [], [], []
+        splat_counts, splat_points, splat_weights, slice_index, slice_weights, blur_parts = [], [], [], [], [], []
         base = 0
-        max_dirs = max(lat.dim + 1 for lat in lattices)
         for lat, s_in, s_out in zip(lattices, in_scales, out_scales, strict=True):
             counts, points, slot = lat.splat_entries()
-            w = lat.weights[points, slot]
+            w = lat.weights.reshape(-1)[points * (lat.dim + 1) + slot]
             if s_in is not None:
-                w = w * s_in.to(torch.float32)[points]
-            crows.append(torch.cumsum(counts, 0))
-            cols.append(points)
-            vals.append(w)
-            verts = lat.vertices + base
+                w *= s_in.to(torch.float32)[points]
+            splat_counts.append(counts)
+            splat_points.append(points)
+            splat_weights.append(w)
             sw = lat.weights * lat.alpha
             if s_out is not None:
                 sw = sw * s_out.to(torch.float32)[:, None]
-            slice_cols.append(verts)
-            slice_vals.append(sw)
+            slice_index.append(lat.vertices + base)
+            slice_weights.append(sw)
             blur_parts.append([nb + base for nb in lat.neighbours])
             base += lat.num_vertices + 1
+            del counts, points, slot, w, sw
         self.table_rows = base
-        # Splat: (rows of all tables) x N, rows stacked lattice after lattice.
-        crow = [torch.zeros(1, dtype=torch.int64, device=dev)]
-        offset = 0
-        for c in crows:
-            crow.append(c + offset)
-            offset += int(c[-1])
-        self._splat = _sparse_csr(torch.cat(crow), torch.cat(cols), torch.cat(vals), (base, n))
-        # Slice: N x (rows of all tables), each point reading all its lattices' vertices.
-        col = torch.cat(slice_cols, dim=1)
-        per_row = col.shape[1]
-        self._slice = _sparse_csr(torch.arange(0, n * per_row + 1, per_row, device=dev), col.reshape(-1),
-                                  torch.cat(slice_vals, dim=1).reshape(-1), (n, base))
-        # Blur: direction j of every lattice at once; lattices with fewer directions are left alone
-        # there (both neighbours point at their own empty row, so v + (0 + 0) / 2 = v).
+        index_dtype = torch.int32 if max(base, n) + n < 2**31 - 1 else torch.int64
+        counts = torch.cat(splat_counts)
+        # Splat: bag r (a table row) sums weight * values[point] over its entries.
+        self._splat_index = torch.cat(splat_points).to(index_dtype)
+        self._splat_offsets = (torch.cumsum(counts, 0) - counts).to(index_dtype)
+        self._splat_weights = torch.cat(splat_weights)
+        del splat_points, splat_weights, counts
+        # Slice: bag i (a point) sums weight * table[vertex] over all its lattices' vertices; one more
+        # column reads row ``table_rows + i`` of an extended table, used to add a fixed (N, C) term.
+        self._slice_index = torch.cat(slice_index + [torch.arange(n, device=dev)[:, None] + base], dim=1).to(index_dtype)
+        self._slice_weights = torch.cat(slice_weights + [torch.ones(n, 1, device=dev)], dim=1)
+        del slice_index, slice_weights
+        # Blur: direction j of every lattice at once; a lattice with fewer directions is left alone
+        # there (both neighbours are its own empty row, so v + (0 + 0) / 2 = v).
         self._neighbours = []
-        for j in range(max_dirs):
-            parts = []
-            for lat, nbs in zip(lattices, blur_parts, strict=True):
-                parts.append(nbs[j] if j < len(nbs) else torch.full_like(nbs[0], int(nbs[0][0, 0])))
+        for j in range(max(lat.dim + 1 for lat in lattices)):
+            parts = [nbs[j] if j < len(nbs) else torch.full_like(nbs[0], int(nbs[0][0, 0])) for nbs in blur_parts]
             self._neighbours.append(torch.cat(parts, dim=1))
+        self._extended: torch.Tensor | None = None
+        self._addend: tuple[int, int, int] | None = None
 
-    def __call__(self, values: torch.Tensor) -> torch.Tensor:
-        """Apply the fused filter to ``values`` (N, C) float32; returns (N, C) float32."""
-        table = torch.sparse.mm(self._splat, values)
-        table = _blur(table, self._neighbours)
-        return torch.sparse.mm(self._slice, table)
+    def splat(self, values: torch.Tensor) -> torch.Tensor:
+        """Stacked lattice tables (table_rows, C) from ``values`` (N, C)."""
+        return torch.nn.functional.embedding_bag(self._splat_index, values, self._splat_offsets, mode="sum",
+                                                 per_sample_weights=self._splat_weights)
+
+    def blur(self, table: torch.Tensor) -> torch.Tensor:
+        """Blur the stacked tables along every lattice direction."""
+        return _blur(table, self._neighbours)
+
+    def slice(self, table: torch.Tensor, add: torch.Tensor | None = None) -> torch.Tensor:
+        """Read the tables back at the points: (N, C); plus ``add`` (N, C) if given, in the same pass.
+
+        ``add`` is copied once into an extended table and reused while the same unchanged tensor is
+        passed again (as the dense CRF does with its unaries every iteration).
+        """
+        emb = torch.nn.functional.embedding_bag
+        if add is None:
+            return emb(self._slice_index[:, :-1], table, mode="sum", per_sample_weights=self._slice_weights[:, :-1])
+        key = (add.data_ptr(), add._version, table.shape[1])
+        if self._extended is None or self._addend != key or self._extended.dtype != table.dtype:
+            self._extended = torch.empty(self.table_rows + self.num_points, table.shape[1], dtype=table.dtype,
+                                         device=table.device)
+            self._extended[self.table_rows:] = add
+            self._addend = key
+        self._extended[: self.table_rows] = table
+        return emb(self._slice_index, self._extended, mode="sum", per_sample_weights=self._slice_weights)
+
+    def release(self) -> None:
+        """Drop the extended table kept for ``add`` (frees N x C floats)."""
+        self._extended, self._addend = None, None
+
+    def __call__(self, values: torch.Tensor, *, add: torch.Tensor | None = None) -> torch.Tensor:
+        """Apply the fused filter to ``values`` (N, C) float32: (N, C) float32, plus ``add`` if given."""
+        if values.ndim != 2 or values.shape[0] != self.num_points:
+            raise ValueError(f"values must have shape ({self.num_points}, C), got {tuple(values.shape)}")
+        if add is not None and add.shape != values.shape:
+            raise ValueError(f"add must have the shape of values {tuple(values.shape)}, got {tuple(add.shape)}")
+        return self.slice(self.blur(self.splat(values)), add)
 
 
 def permutohedral_filter(features: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
