@@ -77,7 +77,7 @@ def spectral_residual_core(grey: np.ndarray, average_size: int = 3) -> np.ndarra
     Returns
     -------
     ndarray, shape (h, w), float64
-        The unsmoothed, unnormalised saliency.
+        The unsmoothed, unnormalised saliency (all zeros for a constant image).
     """
     from scipy import ndimage
 
@@ -85,6 +85,8 @@ def spectral_residual_core(grey: np.ndarray, average_size: int = 3) -> np.ndarra
     if grey.ndim != 2 or not np.issubdtype(grey.dtype, np.floating) or grey.size == 0:
         raise ValueError(f"grey must be a non-empty 2-D float array, got shape {grey.shape} dtype {grey.dtype}")
     _check_odd(average_size, "average_size")
+    if np.ptp(grey) == 0:  # a flat image has no structure, so nothing is salient
+        return np.zeros(grey.shape, np.float64)
     spectrum = np.fft.fft2(grey.astype(np.float64))
     # A zero amplitude (e.g. a flat image) has log -inf: floor it at a tiny positive value.
     log_amplitude = np.log(np.maximum(np.abs(spectrum), 1e-12))
@@ -141,8 +143,7 @@ def spectral_residual(image: np.ndarray, *, size: tuple[int, int] = (64, 64), av
     small = cv2.resize(_grey(image), (w, h), interpolation=cv2.INTER_LINEAR)
     saliency = spectral_residual_core(small, average_size)
     saliency = cv2.GaussianBlur(saliency, (blur_size, blur_size), sigma)
-    saliency = _normalize(saliency)
-    return cv2.resize(saliency, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR).clip(0, 1)
+    return _normalize(cv2.resize(saliency, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR))
 
 
 def _lab(image: np.ndarray) -> np.ndarray:
