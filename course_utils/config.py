@@ -68,6 +68,7 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "coco_stuff_train": (8, 200),  # procedural COCO-stuff sample (prepare_offline)
         "coco_stuff_val": (8, 50),
         "coco_stuff_size": ((96, 128), (480, 640)),
+        "cityscapes_size": ((256, 512), (1024, 2048)),  # (H, W) of the MiniCity scenes rendered in the lesson
         "real_images": (50, 500),  # images read from a real dataset for its statistics (when present)
     },
 }

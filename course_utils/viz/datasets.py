@@ -17,6 +17,8 @@ from course_utils.viz.plots import colorize
 __all__ = [
     "VOC_CLASS_GROUPS",
     "coco_stuff_palette",
+    "cityscapes_label_id_palette",
+    "cityscapes_instances",
     "instance_colors",
     "plot_class_legend",
     "plot_grouped_legend",
@@ -46,6 +48,36 @@ def coco_stuff_palette() -> np.ndarray:
     palette[:182] = base[1:183]
     palette[IGNORE_INDEX] = (0, 0, 0)
     return palette
+
+
+def cityscapes_label_id_palette() -> np.ndarray:
+    """Colours indexed by Cityscapes *label id* (0-33), ``(256, 3)`` uint8, from the official table.
+
+    (:func:`course_utils.palettes.cityscapes_palette` is indexed by train id.)
+    """
+    from cityscapesscripts.helpers.labels import labels
+
+    palette = np.zeros((256, 3), dtype=np.uint8)
+    for lab in labels:
+        if lab.id >= 0:
+            palette[lab.id] = lab.color
+    return palette
+
+
+def cityscapes_instances(instance_ids: np.ndarray) -> np.ndarray:
+    """Cityscapes ``*_instanceIds.png`` values -> ``(H, W)`` int64 instance numbers.
+
+    The official encoding is ``label_id * 1000 + k`` on objects of classes that
+    have instances and the bare label id (< 1000) elsewhere; this returns 0 for
+    the latter and ``1..K`` for the K objects, in the order of their codes.
+    """
+    if not isinstance(instance_ids, np.ndarray) or instance_ids.ndim != 2:
+        raise ValueError(f"instance_ids must be an (H, W) array, got {getattr(instance_ids, 'shape', None)}")
+    objects = np.where(instance_ids >= 1000, instance_ids.astype(np.int64), 0)
+    codes, inverse = np.unique(objects, return_inverse=True)
+    if codes[0] != 0:  # every pixel is an object: numbering starts at 1 anyway
+        inverse = inverse + 1
+    return inverse.reshape(instance_ids.shape).astype(np.int64)
 
 
 def instance_colors(instances: np.ndarray, *, seed: int = 0) -> np.ndarray:
