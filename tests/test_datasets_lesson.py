@@ -185,3 +185,16 @@ def test_polygon_errors():
         rasterize_polygons(polygons_to_annotation([{"label": "unicorn", "polygon": [[0, 0], [3, 0], [3, 3]]}], (4, 4)))
     with pytest.raises(ValueError, match="encoding"):
         rasterize_polygons({"imgHeight": 2, "imgWidth": 2, "objects": []}, "color")
+
+
+def test_cityscapes_label_id_palette_and_instances():
+    from cityscapesscripts.helpers.labels import name2label
+
+    pal = vd.cityscapes_label_id_palette()
+    assert tuple(pal[name2label["road"].id]) == name2label["road"].color == (128, 64, 128)
+    assert tuple(pal[name2label["car"].id]) == name2label["car"].color
+    ids = np.array([[7, 26000, 26000], [26001, 24000, 11]], dtype=np.uint16)  # road, 2 cars, a person, building
+    inst = vd.cityscapes_instances(ids)
+    np.testing.assert_array_equal(inst, [[0, 2, 2], [3, 1, 0]])
+    with pytest.raises(ValueError, match="instance_ids"):
+        vd.cityscapes_instances(np.zeros(3))
