@@ -281,3 +281,13 @@ def test_real_dataset_root_reads_the_environment(tmp_path, monkeypatch):
 def test_fetch_coco_stuff_rejects_unknown_splits(tmp_path):
     with pytest.raises(ValueError, match="splits"):
         sources.fetch_coco_stuff(tmp_path, splits=("test",))
+
+
+def test_cityscapes_checks_free_space_before_logging_in(server, tmp_path, monkeypatch):
+    data, _ = fake_gtfine_zip()
+    site = cityscapes_site(server, data)
+    monkeypatch.setattr(dl, "_free_bytes", lambda folder: 5 * 1024**3)  # 5 GiB < 11 GiB of images
+    with pytest.raises(dl.DiskFullError, match="leftImg8bit_trainvaltest.zip"):
+        sources.fetch_cityscapes(tmp_path, credentials=(USER, PASSWORD), site=site, progress=False,
+                                 log=lambda m: None)
+    assert server.requests == []
