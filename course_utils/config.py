@@ -51,13 +51,17 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "width": (0.125, 1.0),  # channel factor of the DeepLab networks built in the lesson
     },
     "cityscapes": {
-        "image_size": ((256, 512), (1024, 2048)),  # (H, W)
-        "train_images": (60, 2975),
+        "image_size": ((256, 512), (1024, 2048)),  # (H, W) of the generated MiniCity frames
+        "train_images": (60, 2975),  # MiniCity frames per split (Cityscapes: 2975 / 500)
         "val_images": (20, 500),
+        "input_scale": (0.5, 0.5),  # frames are resized by this when read (DeepLab trained at 512x1024)
         "epochs": (8, 60),
-        "batch_size": (8, 8),
-        "crop_size": ((256, 256), (512, 1024)),
-        "width": (0.125, 1.0),
+        "batch_size": (8, 8),  # global, over all processes
+        "lr": (0.01, 0.01),
+        "crop_size": ((128, 256), (512, 512)),  # (H, W) after input_scale and random scaling
+        "width": (0.125, 1.0),  # VGG16 channel fraction (LargeFOV, ASPP-L)
+        "resnet_width": (0.25, 1.0),  # ResNet channel fraction (ASPP)
+        "resnet_depth": (18, 101),
     },
     "crf": {
         "iterations": (5, 10),

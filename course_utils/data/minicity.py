@@ -310,7 +310,7 @@ class _Street:
         self.curb = (self.road[0], right)
         self.facade = (self.curb[0] - self.walk[0] - self.verge[0], self.curb[1] + self.walk[1] + self.verge[1])
         self.z_end = rng.uniform(110, 260)
-        self.tram = rng.random() < 0.1
+        self.tram = rng.random() < 0.15
         self.colors = self._colors()
 
     def _colors(self) -> dict:
@@ -483,7 +483,7 @@ class _Street:
                 elif kind == "park":
                     self._park(side, xf, z0, z1, layer2)
             z += length + (rng.uniform(1, 12) if rng.random() < 0.25 else 0)
-        if rng.random() < 0.25:  # a low wall or a fence along the sidewalk's outer edge
+        if rng.random() < 0.4:  # a low wall or a fence along the sidewalk's outer edge
             zs = sorted(rng.uniform(0.5, 60, 2))
             edge = self.curb[0 if side < 0 else 1] + side * (self.walk[0 if side < 0 else 1] + 0.05)
             if rng.random() < 0.5:

@@ -4,7 +4,9 @@
 checkpoint after every epoch and resumes from it: a resumed run ends with the
 same weights as an uninterrupted one, because each epoch re-seeds the random
 number generators from ``seed + epoch`` (data order and augmentation included).
-Mixed precision is used on CUDA when ``amp=True``.
+Mixed precision is used on CUDA when ``amp=True``. Under ``torchrun`` the same
+loop trains a ``DistributedDataParallel`` network (see :mod:`course_utils.train.distributed`):
+rank 0 logs and writes checkpoints, every rank resumes from them.
 
 :func:`train_cached` wraps a training run so that a notebook re-run with the
 same settings loads the saved weights instead of training again.
@@ -26,6 +28,19 @@ from torch import nn
 __all__ = ["poly_lr", "architecture_signature", "fit", "train_cached", "checkpoint_dir"]
 
 
+def _distributed() -> bool:
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _barrier() -> None:
+    if _distributed():
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
 def poly_lr(optimizer: torch.optim.Optimizer, max_steps: int, power: float = 0.9) -> torch.optim.lr_scheduler.LambdaLR:
     """DeepLab's "poly" schedule: ``lr = base_lr * (1 - step / max_steps) ** power``, stepped per batch."""
     if max_steps < 1:
@@ -43,6 +58,10 @@ def architecture_signature(net: nn.Module) -> str:
 
 def _seed_epoch(seed: int, epoch: int) -> None:
     s = seed + epoch
+    if _distributed():  # each process draws its own dropout masks (the data order is the sampler's)
+        import torch.distributed as dist
+
+        s += 1_000_003 * dist.get_rank()
     random.seed(s)
     np.random.seed(s % 2**32)
     torch.manual_seed(s)
@@ -95,16 +114,18 @@ def fit(
         Already on ``device`` (or wrapped in DistributedDataParallel).
     loader : iterable of ``(inputs, targets)``
         Batches; tensors are moved to ``device``. If ``loader.sampler`` has
-        ``set_epoch`` (``DistributedSampler``), it is called every epoch.
+        ``set_epoch`` (``DistributedSampler``), it is called every epoch, and so
+        is ``loader.dataset.set_epoch`` (per-epoch augmentation seeds).
     loss_fn : callable
         ``loss_fn(net(inputs), targets) -> scalar tensor``.
     scheduler : LR scheduler, optional
         Stepped after every batch (e.g. :func:`poly_lr`).
     checkpoint : path, optional
         Saved after every epoch (by the main process only); if it exists when
-        ``fit`` starts, training resumes after its last completed epoch.
+        ``fit`` starts, training resumes after its last completed epoch (on every process).
     seed : int
-        Epoch ``e`` re-seeds Python, NumPy and torch with ``seed + e``.
+        Epoch ``e`` re-seeds Python, NumPy and torch with ``seed + e`` (plus an
+        offset per rank under DDP, so that processes draw different dropout masks).
     amp : bool
         Mixed precision (float16 autocast + gradient scaling) on CUDA; ignored on the CPU.
     is_main : bool
@@ -113,7 +134,8 @@ def fit(
     Returns
     -------
     list of float
-        Mean loss per epoch, including epochs restored from the checkpoint.
+        Mean loss per epoch (over all processes under DDP), including epochs
+        restored from the checkpoint.
     """
     from tqdm.auto import tqdm
 
@@ -143,6 +165,9 @@ def fit(
         sampler = getattr(loader, "sampler", None)
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
+        dataset = getattr(loader, "dataset", None)
+        if hasattr(dataset, "set_epoch"):
+            dataset.set_epoch(epoch)
         total, count = 0.0, 0
         bar = tqdm(loader, desc=f"{desc} {epoch + 1}/{epochs}", leave=False, disable=True if not is_main else None)
         for inputs, targets in bar:
@@ -163,6 +188,12 @@ def fit(
             bar.set_postfix(loss=f"{total / count:.4f}")
         if count == 0:
             raise ValueError("loader yielded no batch")
+        if _distributed():
+            import torch.distributed as dist
+
+            sums = torch.tensor([total, float(count)], dtype=torch.float64, device=device)
+            dist.all_reduce(sums)
+            total, count = float(sums[0]), int(sums[1])
         history.append(total / count)
         if log and is_main:
             log(f"{desc} epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f}")
@@ -177,6 +208,7 @@ def fit(
                 "epoch": epoch,
                 "history": history,
             }, path)
+        _barrier()  # no process starts the next epoch (or returns) before the checkpoint is complete
     return history
 
 
@@ -188,7 +220,7 @@ def checkpoint_dir() -> Path:
 
 
 def train_cached(net: nn.Module, name: str, settings: dict, train: Callable[[], list[float]],
-                 cache_dir: str | Path | None = None) -> tuple[list[float], bool]:
+                 cache_dir: str | Path | None = None, *, is_main: bool = True) -> tuple[list[float], bool]:
     """Run ``train()`` once per (network, settings); later calls load the saved weights.
 
     Parameters
@@ -201,6 +233,8 @@ def train_cached(net: nn.Module, name: str, settings: dict, train: Callable[[], 
         Everything that determines the result (sizes, epochs, lr, seed, data), JSON-serialisable.
     train : callable
         Trains ``net`` and returns the loss history.
+    is_main : bool
+        Whether this process writes the cache file (rank 0 under DDP; all ranks read it).
 
     Returns
     -------
@@ -210,13 +244,16 @@ def train_cached(net: nn.Module, name: str, settings: dict, train: Callable[[], 
         key_text = json.dumps(settings, sort_keys=True)
     except TypeError as err:
         raise TypeError(f"settings must be JSON-serialisable: {err}") from err
-    key = hashlib.sha1((key_text + architecture_signature(net)).encode()).hexdigest()[:12]
+    key = hashlib.sha1((key_text + architecture_signature(_unwrap(net))).encode()).hexdigest()[:12]
     folder = Path(cache_dir) if cache_dir is not None else checkpoint_dir()
     path = folder / f"{name}-{key}.pt"
     if path.exists():
         state = torch.load(path, map_location="cpu", weights_only=False)
-        net.load_state_dict(state["net"])
+        _unwrap(net).load_state_dict(state["net"])
         return list(state["history"]), True
+    _barrier()  # every process has seen the cache miss before rank 0 may write the file
     history = train()
-    _save_atomic({"net": net.state_dict(), "history": history, "settings": settings}, path)
+    if is_main:
+        _save_atomic({"net": _unwrap(net).state_dict(), "history": history, "settings": settings}, path)
+    _barrier()
     return history, False

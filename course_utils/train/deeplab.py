@@ -1,0 +1,391 @@
+"""Train DeepLab on Cityscapes (or the offline MiniCity), write official-format predictions, evaluate.
+
+The recipe is DeepLab's (Chen et al., *DeepLab: Semantic Image Segmentation
+with Deep Convolutional Nets, Atrous Convolution, and Fully Connected CRFs*,
+TPAMI 2018): pixel-wise cross-entropy (ignore label 255), SGD with momentum
+0.9 and weight decay 5e-4, the "poly" learning rate
+``lr * (1 - step / max_steps) ** 0.9``, random scaling, cropping and flipping.
+The networks come from :mod:`course_utils.nets.deeplab`:
+
+``largefov``  DeepLab-LargeFOV: dilated VGG16, fc6 3x3 with rate 12.
+``aspp``      DeepLab-ASPP on a dilated ResNet (ResNet-101 in full mode): four 3x3
+              branches with rates 6, 12, 18, 24 whose class scores are summed.
+``vgg_aspp``  DeepLab-ASPP-L: dilated VGG16 with four LargeFOV-style branches.
+
+Quick mode trains narrow networks (a fraction ``width`` of the channels, a
+ResNet-18 instead of ResNet-101) from scratch at half resolution on a 2-core
+CPU; full mode trains the paper's widths on full-size data on a GPU.
+
+Python::
+
+    net, history = train_deeplab("aspp")             # cached: a second call loads the weights
+    scores = evaluate_deeplab(net, "aspp")           # {"mean_iou", "class_iou", "category_iou", ...}
+
+Command line (one process, or one per GPU under torchrun)::
+
+    python -m course_utils.train deeplab --model aspp [--epochs N] [--out DIR] ...
+    torchrun --nproc_per_node 4 -m course_utils.train deeplab --model aspp
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = [
+    "MODELS",
+    "deeplab_settings",
+    "build_deeplab",
+    "train_deeplab",
+    "evaluate_deeplab",
+    "main",
+]
+
+MODELS: dict[str, str] = {
+    "largefov": "DeepLab-LargeFOV (dilated VGG16, fc6 rate 12)",
+    "aspp": "DeepLab-ASPP (dilated ResNet, rates 6/12/18/24)",
+    "vgg_aspp": "DeepLab-ASPP-L (dilated VGG16, rates 6/12/18/24)",
+}
+
+# Settings that do not change between quick and full mode.
+_FIXED: dict[str, Any] = {
+    "momentum": 0.9,
+    "weight_decay": 5e-4,
+    "power": 0.9,
+    "scale_range": (0.75, 1.25),
+    "flip": True,
+    "seed": 0,
+    "dropout": 0.5,
+    "batch_norm": True,
+    "rate": 12,
+    "rates": (6, 12, 18, 24),
+    "amp": True,
+    "workers": 0,
+    "train_images": None,  # None: every frame of the split
+}
+
+_INT_KEYS = {"epochs", "batch_size", "depth", "seed", "rate", "workers"}
+
+
+def _mode_defaults(model: str) -> dict[str, Any]:
+    from course_utils.config import setting
+
+    defaults = dict(_FIXED)
+    defaults.update({
+        "epochs": setting("cityscapes", "epochs"),
+        "batch_size": setting("cityscapes", "batch_size"),
+        "lr": setting("cityscapes", "lr"),
+        "crop": tuple(setting("cityscapes", "crop_size")),
+        "input_scale": setting("cityscapes", "input_scale"),
+        "width": setting("cityscapes", "resnet_width" if model == "aspp" else "width"),
+        "depth": setting("cityscapes", "resnet_depth"),
+    })
+    return defaults
+
+
+def deeplab_settings(model: str = "largefov", **overrides: Any) -> dict[str, Any]:
+    """Every setting of a training run: the mode's defaults, then ``overrides``.
+
+    Parameters
+    ----------
+    model : {'largefov', 'aspp', 'vgg_aspp'}
+    **overrides
+        Any of: ``epochs``, ``batch_size`` (global, over all processes), ``lr``,
+        ``momentum``, ``weight_decay``, ``power`` (poly exponent), ``crop`` ((H, W)
+        after scaling), ``input_scale`` (frames are resized by this when read),
+        ``scale_range``, ``flip``, ``seed``, ``width`` (channel fraction), ``depth``
+        (ResNet depth for ``aspp``), ``batch_norm`` (VGG16 with BatchNorm),
+        ``dropout``, ``rate`` (LargeFOV fc6), ``rates`` (ASPP), ``amp``, ``workers``,
+        ``train_images`` (use the first N frames; None = all). ``None`` keeps the default.
+
+    Raises
+    ------
+    ValueError
+        On an unknown model or setting, or a value of the wrong kind.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model={model!r} is unknown; expected one of {sorted(MODELS)}")
+    settings = _mode_defaults(model)
+    unknown = sorted(set(overrides) - set(settings))
+    if unknown:
+        raise ValueError(f"unknown setting(s) {unknown}; valid: {sorted(settings)}")
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    settings["model"] = model
+    for key in _INT_KEYS:
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (key in ("epochs", "batch_size", "depth", "rate") and value < 1):
+            raise ValueError(f"{key} must be a {'positive' if key != 'seed' else 'non-negative'} int, got {value!r}")
+    for key in ("lr", "width", "input_scale"):
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{key} must be a positive number, got {value!r}")
+    crop = settings["crop"]
+    if not isinstance(crop, (tuple, list)) or len(crop) != 2 or not all(isinstance(c, int) and c > 0 for c in crop):
+        raise ValueError(f"crop must be (H, W) positive ints, got {crop!r}")
+    settings["crop"] = tuple(crop)
+    settings["scale_range"] = tuple(settings["scale_range"])
+    settings["rates"] = tuple(settings["rates"])
+    return settings
+
+
+def build_deeplab(settings: dict[str, Any], num_classes: int = 19) -> nn.Module:
+    """The network a settings dict describes (see :func:`deeplab_settings`)."""
+    from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
+
+    model = settings["model"]
+    if model == "largefov":
+        return deeplab_vgg16_largefov(num_classes, width=settings["width"], rate=settings["rate"],
+                                      dropout=settings["dropout"], batch_norm=settings["batch_norm"])
+    if model == "vgg_aspp":
+        return deeplab_vgg16_aspp(num_classes, width=settings["width"], rates=settings["rates"],
+                                  dropout=settings["dropout"], batch_norm=settings["batch_norm"])
+    if model == "aspp":
+        return deeplab_resnet101_aspp(num_classes, width=settings["width"], rates=settings["rates"],
+                                      depth=settings["depth"])
+    raise ValueError(f"model={model!r} is unknown; expected one of {sorted(MODELS)}")
+
+
+def _train_dataset(root: Path, settings: dict[str, Any]):
+    from torch.utils.data import Subset
+
+    from course_utils.data.cityscapes import CityscapesSegmentation
+    from course_utils.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale
+
+    steps = [RandomScale(settings["scale_range"]), RandomCrop(settings["crop"])]
+    if settings["flip"]:
+        steps.append(RandomHorizontalFlip(0.5))
+    dataset = CityscapesSegmentation(root, "train", scale=settings["input_scale"], transform=Compose(steps),
+                                     seed=settings["seed"], cache=True)
+    n = settings["train_images"]
+    if n is not None:
+        if n > len(dataset):
+            raise ValueError(f"train_images={n} but {root} has {len(dataset)} training frames")
+        subset = Subset(dataset, range(n))
+        subset.set_epoch = dataset.set_epoch  # type: ignore[attr-defined]
+        return subset
+    return dataset
+
+
+def _fingerprint(root: Path, split: str = "train") -> str:
+    """A hash of the split's file names and sizes: the cache notices regenerated or other data."""
+    from course_utils.data.cityscapes import list_frames
+
+    h = hashlib.sha1()
+    for f in list_frames(root, split):
+        h.update(f"{f.stem}:{f.image.stat().st_size}:{f.label_ids.stat().st_size};".encode())
+    return h.hexdigest()[:16]
+
+
+def _default_out_dir(model: str) -> Path:
+    from course_utils.paths import data_root
+
+    return data_root() / "runs" / f"deeplab-{model}"
+
+
+def _json_ready(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
+
+
+def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Path:
+    """Record the run's settings in ``out_dir/settings.json``; refuse a folder holding another run."""
+    record = out_dir / "settings.json"
+    wanted = _json_ready(settings)
+    if record.exists():
+        old = json.loads(record.read_text())
+        if old != wanted:
+            diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
+            raise ValueError(f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
+                             "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
+    elif is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(wanted, indent=1, sort_keys=True))
+    return out_dir / "checkpoint.pt"
+
+
+def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, out_dir: str | Path | None = None, *,
+                  cache: bool = True, device: str | torch.device | None = None, log=print, progress: bool = True,
+                  **overrides: Any) -> tuple[nn.Module, list[float]]:
+    """Train a DeepLab model (or load it from the cache) and return ``(net, history)``.
+
+    Parameters
+    ----------
+    model : {'largefov', 'aspp', 'vgg_aspp'}
+    data_root : path, optional
+        A Cityscapes root (default ``$CITYSCAPES_DATASET``, else MiniCity, generated if missing).
+    out_dir : path, optional
+        Where the per-epoch checkpoint (for resuming) and ``settings.json`` go
+        (default ``<data root>/runs/deeplab-<model>``).
+    cache : bool
+        Load the weights of an earlier run with the same settings and data
+        (:func:`course_utils.train.train_cached`); the notebook and the command
+        line share this cache.
+    device : optional
+        Default :func:`course_utils.env.get_device`; under ``torchrun`` each process
+        takes its own GPU (or the CPU).
+    **overrides
+        Settings, see :func:`deeplab_settings`.
+
+    Returns
+    -------
+    net : nn.Module
+        The trained network (not wrapped), in eval mode, on the device.
+    history : list of float
+        Mean training loss per epoch.
+    """
+    from course_utils.data.cityscapes import cityscapes_root
+    from course_utils.train import fit, poly_lr, train_cached
+    from course_utils.train.distributed import init_distributed, make_loader, wrap_ddp
+
+    settings = deeplab_settings(model, **overrides)
+    info = init_distributed(device)
+    root = cityscapes_root(data_root)
+    settings["data"] = f"{root.resolve()}#{_fingerprint(root)}"
+    out = Path(out_dir) if out_dir is not None else _default_out_dir(model)
+    torch.manual_seed(settings["seed"])
+    # channels-last activations: oneDNN's (CPU) and cuDNN's (AMP) faster convolution layout
+    net = build_deeplab(settings).to(info.device, memory_format=torch.channels_last)
+    say = log if info.is_main else None
+
+    def train() -> list[float]:
+        checkpoint = _claim_out_dir(out, settings, info.is_main)
+        dataset = _train_dataset(root, settings)
+        loader = make_loader(dataset, global_batch=settings["batch_size"], info=info, seed=settings["seed"],
+                             workers=settings["workers"])
+        wrapped = wrap_ddp(net, info)
+        optimizer = torch.optim.SGD(wrapped.parameters(), lr=settings["lr"], momentum=settings["momentum"],
+                                    weight_decay=settings["weight_decay"])
+        scheduler = poly_lr(optimizer, settings["epochs"] * len(loader), settings["power"])
+        loss_fn = nn.CrossEntropyLoss(ignore_index=255)
+        if say:
+            say(f"training {MODELS[model]} on {len(dataset)} frames of {root} "
+                f"({info.world_size} process(es), {info.device}, {settings['epochs']} epochs of {len(loader)} steps)")
+        start = time.perf_counter()
+        history = fit(wrapped, loader, loss_fn, optimizer, epochs=settings["epochs"], device=info.device,
+                      scheduler=scheduler, checkpoint=checkpoint, seed=settings["seed"], amp=settings["amp"],
+                      desc=model, is_main=info.is_main, log=say if progress else None)
+        if say:
+            say(f"trained in {time.perf_counter() - start:.1f} s")
+        return history
+
+    if cache:
+        history, cached = train_cached(net, f"deeplab-{model}", _json_ready(settings), train, is_main=info.is_main)
+        if cached and say:
+            say(f"loaded the cached {MODELS[model]} (same settings and data)")
+    else:
+        history = train()
+    net.eval()
+    return net, history
+
+
+def evaluate_deeplab(net: nn.Module, model: str = "largefov", data_root: str | Path | None = None,
+                     out_dir: str | Path | None = None, *, split: str = "val", input_scale: float | None = None,
+                     device: str | torch.device | None = None, progress: bool = True) -> dict:
+    """Write ``net``'s predictions for ``split`` in the official format and evaluate them.
+
+    Predictions go to ``out_dir/predictions`` (label-id PNGs); the scores are
+    those of ``python -m course_utils.evaluate cityscapes`` on that folder.
+
+    Returns
+    -------
+    dict
+        ``mean_iou``, ``class_iou``, ``category_iou``, ... (see
+        :func:`course_utils.evaluate.cityscapes.evaluate_cityscapes`) and ``predictions`` (the folder).
+    """
+    from course_utils.data.cityscapes import CityscapesSegmentation, cityscapes_root
+    from course_utils.evaluate.cityscapes import evaluate_cityscapes, predict_cityscapes
+
+    root = cityscapes_root(data_root)
+    scale = deeplab_settings(model)["input_scale"] if input_scale is None else input_scale
+    dataset = CityscapesSegmentation(root, split, scale=scale)
+    out = Path(out_dir) if out_dir is not None else _default_out_dir(model)
+    if device is None:
+        device = next(net.parameters()).device
+    pred_dir = predict_cityscapes(net, dataset, out / "predictions", device=device, progress=progress)
+    scores = evaluate_cityscapes(pred_dir, root / "gtFine" / split)
+    scores["predictions"] = str(pred_dir)
+    return scores
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m course_utils.train deeplab",
+                                description="Train DeepLab on Cityscapes or MiniCity (also under torchrun).")
+    p.add_argument("--model", choices=sorted(MODELS), default="largefov")
+    p.add_argument("--data-root", default=None, help="Cityscapes root (default: $CITYSCAPES_DATASET, else MiniCity)")
+    p.add_argument("--out", default=None, help="run folder: checkpoint, settings, predictions, scores")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int, help="global batch size (over all processes)")
+    p.add_argument("--lr", type=float)
+    p.add_argument("--width", type=float, help="channel fraction of the network")
+    p.add_argument("--depth", type=int, help="ResNet depth of --model aspp (18, 34, 50, 101, 152)")
+    p.add_argument("--crop", type=int, nargs=2, metavar=("H", "W"))
+    p.add_argument("--input-scale", type=float, help="resize frames by this factor when read")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--no-batch-norm", dest="batch_norm", action="store_false", default=None,
+                   help="VGG16 without BatchNorm (the paper's; hard to train from scratch)")
+    p.add_argument("--train-images", type=int, help="use only the first N training frames")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--workers", type=int, help="DataLoader workers per process")
+    p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
+    p.add_argument("--device", default=None, help="when running alone: cpu, cuda, cuda:N")
+    p.add_argument("--no-cache", dest="cache", action="store_false", help="train even if a cached run exists")
+    p.add_argument("--no-eval", dest="evaluate", action="store_false", help="skip predictions and evaluation")
+    p.add_argument("--save-all-ranks", action="store_true",
+                   help="every process saves its final weights to OUT/final_rank<R>.pt (to check replicas agree)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m course_utils.train deeplab ...``; returns the exit status."""
+    from course_utils.train import _save_atomic
+    from course_utils.train.distributed import barrier, cleanup_distributed, init_distributed, replica_max_difference
+
+    args = _parser().parse_args(argv)
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), 8)))
+    overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "width", "depth", "input_scale",
+                                               "dropout", "batch_norm", "train_images", "seed", "workers", "amp")}
+    overrides["crop"] = tuple(args.crop) if args.crop else None
+    try:
+        settings = deeplab_settings(args.model, **overrides)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    info = init_distributed(args.device)
+    out = Path(args.out) if args.out else _default_out_dir(args.model)
+    try:
+        net, history = train_deeplab(args.model, args.data_root, out, cache=args.cache, device=info.device,
+                                     **{k: settings[k] for k in overrides})
+        diff = replica_max_difference(net)
+        if args.save_all_ranks:
+            _save_atomic({"net": net.state_dict(), "history": history}, out / f"final_rank{info.rank}.pt")
+        result: dict[str, Any] = {"model": args.model, "history": history, "world_size": info.world_size,
+                                  "replica_max_difference": diff}
+        if info.is_main:
+            _save_atomic({"net": net.state_dict(), "history": history, "settings": _json_ready(settings)},
+                         out / "final.pt")
+            if args.evaluate:
+                scores = evaluate_deeplab(net, args.model, args.data_root, out, input_scale=settings["input_scale"],
+                                          device=info.device)
+                result.update(mean_iou=scores["mean_iou"], class_iou=scores["class_iou"],
+                              category_iou=scores["category_iou"], predictions=scores["predictions"])
+                print(f"{MODELS[args.model]}: mean IoU {scores['mean_iou']:.4f} over {scores['frames']} frames "
+                      f"(predictions in {scores['predictions']})")
+            (out / "result.json").write_text(json.dumps(result, indent=1, default=float))
+        barrier()
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        cleanup_distributed()
+    return 0
