@@ -439,6 +439,18 @@ def test_truncated_archive_is_reported_as_corrupt_and_nothing_appears(tmp_path):
     assert [p for p in root.iterdir() if not p.name.startswith(".")] == []
 
 
+@pytest.mark.parametrize("where", ["between members", "inside a member", "inside a header"])
+def test_plain_tar_cut_anywhere_is_corrupt(tmp_path, where):
+    data = make_tar(VOC_LIKE)
+    # member k's header starts at 512 * (k * (1 + ceil(3000 / 512))) = 3584 * k
+    cut = {"between members": 3 * 3584, "inside a member": 3 * 3584 + 1000, "inside a header": 3 * 3584 + 100}[where]
+    tar = tmp_path / "voc.tar"
+    tar.write_bytes(data[:cut])
+    with pytest.raises(CorruptArchiveError, match="corrupt or truncated"):
+        extract_archive(tar, tmp_path / "root", log=quiet)
+    assert not (tmp_path / "root" / "VOCdevkit").exists()
+
+
 def test_not_an_archive_is_corrupt(tmp_path):
     z = tmp_path / "html.zip"
     z.write_bytes(b"<html>please log in</html>")

@@ -56,7 +56,8 @@ __all__ = [
 ]
 
 PART_SUFFIX = ".part"
-_CHUNK = 1 << 20  # 1 MiB
+_CHUNK = 1 << 20  # 1 MiB, for reading files
+_NET_CHUNK = 1 << 16  # 64 KiB: a dropped connection loses at most one unfinished chunk
 _MARGIN = 64 << 20  # keep 64 MiB free beyond what a download or extraction needs
 
 
@@ -153,7 +154,7 @@ def download_file(
     timeout: float = 30.0,
     retries: int = 2,
     progress: bool = True,
-    chunk_size: int = _CHUNK,
+    chunk_size: int = _NET_CHUNK,
     log: Callable[[str], None] = print,
 ) -> Path:
     """Download ``url`` to ``dest``, resuming a partial download and verifying it.
@@ -407,6 +408,23 @@ def _tar_members(tf: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
     return members
 
 
+def _check_tar_end(tf: tarfile.TarFile, archive: Path) -> None:
+    """A complete tar ends with zero blocks after its last member; a cut one does not.
+
+    ``tarfile`` stops quietly at a header cut short, so without this check an
+    archive truncated between two members would extract as a smaller dataset.
+    Reading on to the end also makes gzip check its CRC and length trailer.
+    """
+    fileobj = tf.fileobj
+    fileobj.seek(tf.offset)
+    tail = fileobj.read(2 * tarfile.BLOCKSIZE)
+    while fileobj.read(_CHUNK):  # to the end of the (possibly compressed) stream
+        pass
+    if len(tail) < 2 * tarfile.BLOCKSIZE or tail.strip(b"\0"):
+        raise tarfile.ReadError(f"no end-of-archive marker after the last member ({len(tf.getmembers())} members "
+                                f"read): the file is cut short")
+
+
 def _extract_members(archive: Path, staging: Path) -> None:
     """Extract every member of ``archive`` into ``staging`` (checked, no links)."""
     kind = _archive_kind(archive)
@@ -422,6 +440,7 @@ def _extract_members(archive: Path, staging: Path) -> None:
         else:
             with tarfile.open(archive) as tf:
                 members = _tar_members(tf, archive)
+                _check_tar_end(tf, archive)
                 check_free_space(staging, sum(m.size for m in members), f"extracting {archive.name}")
                 for m in members:
                     _extract_one_tar(tf, m, staging)
