@@ -64,7 +64,16 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "resnet_depth": (18, 101),
     },
     "crf": {
-        "iterations": (5, 10),
+        "iterations": (5, 10),  # mean-field iterations
+        # kernel weights and widths (DeepLab-LargeFOV's VOC values; see course_utils.crf.CRFParams)
+        "w1": (4.0, 4.0),  # appearance (bilateral) weight
+        "sigma_alpha": (121.0, 121.0),  # its spatial width, pixels of the full-size image
+        "sigma_beta": (5.0, 5.0),  # its colour width, 0-255 units
+        "w2": (3.0, 3.0),  # smoothness (Gaussian) weight
+        "sigma_gamma": (3.0, 3.0),  # its width, pixels
+        "trimap_widths": ((0, 1, 2, 4, 8, 16, 32), (0, 1, 2, 3, 5, 8, 12, 16, 20, 30, 40)),  # band widths, pixels
+        "widget_side": (160, 512),  # longer side of the image the live CRF sliders refine
+        "exact_side": (24, 48),  # longer side of the tiny image for the exact O(N^2) comparison
     },
     "datasets": {
         "images": (12, 100),  # images per dataset for the class statistics

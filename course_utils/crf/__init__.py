@@ -5,7 +5,7 @@
 * :mod:`~course_utils.crf.dense_crf`: mean-field inference with the appearance and smoothness
   kernels and the Potts compatibility (``pydensecrf``'s conventions);
 * :mod:`~course_utils.crf.exact`: the same inference with the O(N^2) kernel sums, for tiny images;
-* :mod:`~course_utils.crf.trimap`: accuracy in a band around object boundaries (DeepLab's trimap);
+* :mod:`course_utils.metrics_boundary`: accuracy in a band around object boundaries (DeepLab's trimap);
 * :mod:`~course_utils.crf.unaries`: realistic test unaries from a real photo.
 """
 

@@ -65,13 +65,15 @@ class CRFParams:
     sigma_gamma : float
         Width of the smoothness kernel, pixels (``sxy`` of the Gaussian term).
 
-    The defaults are ``pydensecrf``'s example values (sxy=80, srgb=13, compat=10; sxy=3, compat=3).
-    Weights must be >= 0 (0 switches a kernel off); widths must be > 0.
+    The defaults are DeepLab's values for PASCAL VOC (Chen et al. 2015, DeepLab-LargeFOV:
+    ``bi_w=4, bi_xy_std=121, bi_rgb_std=5, pos_w=3, pos_xy_std=3``); :meth:`pydensecrf_example`
+    gives ``pydensecrf``'s README values.  Weights must be >= 0 (0 switches a kernel off);
+    widths must be > 0.
     """
 
-    w1: float = 10.0
-    sigma_alpha: float = 80.0
-    sigma_beta: float = 13.0
+    w1: float = 4.0
+    sigma_alpha: float = 121.0
+    sigma_beta: float = 5.0
     w2: float = 3.0
     sigma_gamma: float = 3.0
 
@@ -97,6 +99,18 @@ class CRFParams:
             "gaussian": {"sxy": float(self.sigma_gamma), "compat": float(self.w2)},
             "bilateral": {"sxy": float(self.sigma_alpha), "srgb": float(self.sigma_beta), "compat": float(self.w1)},
         }
+
+    @classmethod
+    def from_config(cls) -> CRFParams:
+        """The values of the ``"crf"`` section of :mod:`course_utils.config` (quick or full mode)."""
+        from course_utils.config import setting
+
+        return cls(**{name: setting("crf", name) for name in ("w1", "sigma_alpha", "sigma_beta", "w2", "sigma_gamma")})
+
+    @classmethod
+    def pydensecrf_example(cls) -> CRFParams:
+        """``pydensecrf``'s README values: bilateral sxy=80, srgb=13, compat=10; Gaussian sxy=3, compat=3."""
+        return cls(w1=10.0, sigma_alpha=80.0, sigma_beta=13.0, w2=3.0, sigma_gamma=3.0)
 
     @classmethod
     def from_pydensecrf(cls, *, gaussian_sxy: float, gaussian_compat: float, bilateral_sxy: float,
@@ -245,6 +259,16 @@ class DenseCRF:
             return torch.zeros_like(probs)
         return self._filter(probs)
 
+    def _scores(self, probs: torch.Tensor, neg_unary: torch.Tensor) -> torch.Tensor:
+        """``-theta + message(Q)`` as a new (N, C) tensor (the unary is added inside the slice)."""
+        if self._filter is None:
+            return neg_unary.clone()
+        return self._filter(probs, add=neg_unary)
+
+    def _release(self) -> None:
+        if self._filter is not None:
+            self._filter.release()
+
     def step(self, unary: torch.Tensor, probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One mean-field update (all pixels in parallel).
 
@@ -300,15 +324,13 @@ class DenseCRF:
         buf = q  # Q, then the scores computed from it, then (in place) the new Q
         del scores
         for _ in range(iterations):
-            if self._filter is None:
-                buf.copy_(neg_u)
-            elif objective:
-                message = self._filter(buf)
+            if objective:
+                message = self.message(buf)
                 obj.append(self.objective(-neg_u, buf, message))
                 buf = message.add_(neg_u)
                 del message
             else:
-                buf = self._filter(buf, add=neg_u)  # -theta + message(Q)
+                buf = self._scores(buf, neg_u)
             if history:
                 scores = buf.clone()
             _softmax_rows_(buf, fast)
@@ -316,8 +338,7 @@ class DenseCRF:
                 record(scores, buf)
                 del scores
         q = buf
-        if self._filter is not None:
-            self._filter.release()
+        self._release()
         if objective:
             obj.append(self.objective(-neg_u, q))
         probs = q.t().reshape(c, self.height, self.width).contiguous()
