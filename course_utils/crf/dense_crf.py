@@ -310,7 +310,7 @@ class DenseCRF:
         neg_u = (-unary.to(device=self.device, dtype=torch.float32)).permute(1, 2, 0).reshape(-1, c).contiguous()
         keep = list(range(c)) if history_classes is None else [int(k) for k in history_classes]
         scores = neg_u
-        q = torch.softmax(scores, dim=1)
+        q = torch.softmax(scores, dim=1) if history else _softmax_rows_(neg_u.clone(), False)
         scores_hist, probs_hist, obj = [], [], []
 
         def record(s: torch.Tensor, p: torch.Tensor) -> None:

@@ -328,9 +328,12 @@ def _expand_ranges(starts: torch.Tensor, lengths: torch.Tensor, total: int | Non
     return torch.arange(total, device=starts.device) + shift
 
 
-def _blur(table: torch.Tensor, neighbours: Sequence[torch.Tensor]) -> torch.Tensor:
-    for index in neighbours:
-        new = table.index_select(0, index[0])
+def _blur(table: torch.Tensor, neighbours: Sequence[torch.Tensor], out: torch.Tensor | None = None) -> torch.Tensor:
+    """``v + (v_prev + v_next) / 2`` along each direction in turn; the last result goes to ``out`` if given."""
+    last = len(neighbours) - 1
+    for k, index in enumerate(neighbours):
+        new = torch.index_select(table, 0, index[0], out=out) if (k == last and out is not None) \
+            else table.index_select(0, index[0])
         new += table.index_select(0, index[1])
         new.mul_(0.5).add_(table)
         table = new
@@ -406,7 +409,8 @@ class LatticeFilter:
             parts = [nbs[j] if j < len(nbs) else torch.full_like(nbs[0], int(nbs[0][0, 0])) for nbs in blur_parts]
             self._neighbours.append(torch.cat(parts, dim=1))
         self._extended: torch.Tensor | None = None
-        self._addend: tuple[int, int, int] | None = None
+        self._addend: tuple | None = None
+        self._plain: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def splat(self, values: torch.Tensor) -> torch.Tensor:
         """Stacked lattice tables (table_rows, C) from ``values`` (N, C)."""
@@ -425,14 +429,17 @@ class LatticeFilter:
         """
         emb = torch.nn.functional.embedding_bag
         if add is None:
-            return emb(self._slice_index[:, :-1], table, mode="sum", per_sample_weights=self._slice_weights[:, :-1])
-        key = (add.data_ptr(), add._version, table.shape[1])
-        if self._extended is None or self._addend != key or self._extended.dtype != table.dtype:
+            if self._plain is None:  # the slice without the extra column, made contiguous once
+                self._plain = (self._slice_index[:, :-1].contiguous(), self._slice_weights[:, :-1].contiguous())
+            return emb(self._plain[0], table, mode="sum", per_sample_weights=self._plain[1])
+        key = self._key(add, table)
+        if self._extended is None or self._addend != key:
             self._extended = torch.empty(self.table_rows + self.num_points, table.shape[1], dtype=table.dtype,
                                          device=table.device)
             self._extended[self.table_rows:] = add
             self._addend = key
-        self._extended[: self.table_rows] = table
+        if table.data_ptr() != self._extended.data_ptr():
+            self._extended[: self.table_rows] = table
         return emb(self._slice_index, self._extended, mode="sum", per_sample_weights=self._slice_weights)
 
     def release(self) -> None:
@@ -445,7 +452,17 @@ class LatticeFilter:
             raise ValueError(f"values must have shape ({self.num_points}, C), got {tuple(values.shape)}")
         if add is not None and add.shape != values.shape:
             raise ValueError(f"add must have the shape of values {tuple(values.shape)}, got {tuple(add.shape)}")
-        return self.slice(self.blur(self.splat(values)), add)
+        table = self.splat(values)
+        if add is not None and self._extended is not None and self._addend == self._key(add, table):
+            # Blur straight into the extended table that already holds ``add`` below the lattice rows.
+            table = _blur(table, self._neighbours, out=self._extended[: self.table_rows])
+        else:
+            table = self.blur(table)
+        return self.slice(table, add)
+
+    @staticmethod
+    def _key(add: torch.Tensor, table: torch.Tensor) -> tuple:
+        return (add.data_ptr(), add._version, table.shape[1], table.dtype)
 
 
 def permutohedral_filter(features: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
