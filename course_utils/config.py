@@ -20,12 +20,15 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "image_size": (128, 512),
     },
     "saliency": {
-        "image_size": (128, 256),  # side of the square training images (pixels)
-        "train_images": (192, 4000),
+        "image_size": (64, 256),  # side of the square synthetic images (pixels)
+        "train_images": (384, 4000),
         "val_images": (48, 500),
-        "epochs": (6, 40),
-        "batch_size": (16, 32),
-        "width": (8, 64),  # channels of the first VGG stage
+        "epochs": (12, 40),
+        "batch_size": (8, 32),
+        "width": (8, 64),  # channels of the first VGG stage (64 = real VGG)
+        "vgg_cfg": ("A", "D"),  # torchvision's VGG layout: A = VGG11, D = VGG16
+        "lr": (2e-3, 1e-3),  # Adam, poly decay
+        "photo_side": (160, 400),  # longer side of the real photos the methods run on
     },
     "graphcut": {
         "image_side": (160, 512),  # photos are resized so their longer side is this

@@ -189,13 +189,20 @@ def make_salient_image(size: int = 128, rng: np.random.Generator | int = 0, cue:
     mask = _shape_mask(rng, size, area, centre)
     if not mask.any():  # pragma: no cover - the area is far above one pixel
         mask[int(centre[0]), int(centre[1])] = True
-    background_mean = image[~mask].mean(axis=0) if (~mask).any() else c0
+    # The object is made to differ from what surrounds it (a band a few pixels wide), not from the whole image.
+    import colorsys
+
+    from scipy import ndimage
+
+    ring = ndimage.binary_dilation(mask, iterations=max(2, size // 16)) & ~mask
+    background_mean = np.clip(image[ring].mean(axis=0) if ring.any() else c0, 0, 255)
+    hue, sat, val = colorsys.rgb_to_hsv(*(background_mean / 255.0))
     if cue == "colour":
-        colour = _hsv_to_rgb(hue + rng.uniform(0.3, 0.7), rng.uniform(0.6, 1.0), val * rng.uniform(0.9, 1.2))
+        colour = _hsv_to_rgb(hue + rng.uniform(0.3, 0.7), rng.uniform(0.6, 1.0), min(1.0, max(0.3, val) * rng.uniform(0.9, 1.2)))
         fill = colour[None, None, :] + 6.0 * _smooth_noise(rng, size, 0.05)[..., None]
     elif cue == "contrast":
-        brighter = val < 0.55 if rng.random() < 0.8 else val >= 0.55
-        v_obj = min(1.0, val + rng.uniform(0.3, 0.45)) if brighter else max(0.0, val - rng.uniform(0.25, 0.35))
+        # A dark background gets a bright object and a bright one a dark object.
+        v_obj = min(1.0, val + rng.uniform(0.3, 0.45)) if val < 0.55 else max(0.0, val - rng.uniform(0.35, 0.45))
         colour = _hsv_to_rgb(hue, sat, v_obj)
         fill = colour[None, None, :] + 6.0 * _smooth_noise(rng, size, 0.05)[..., None]
     else:  # texture: same mean colour, strong stripes or checks
