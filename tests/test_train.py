@@ -83,3 +83,72 @@ def test_train_cached_trains_once(tmp_path):
     assert all(torch.equal(trained[k], v) for k, v in net2.state_dict().items())
     _, cached3 = train_cached(_net(), "toy", {"epochs": 2}, train, cache_dir=tmp_path)
     assert cached3 is False and len(calls) == 2
+
+
+# --------------------------------------------------------------------------- DeepLab on MiniCity
+
+
+@pytest.fixture(scope="module")
+def tiny_city(tmp_path_factory):
+    from course_utils.data.minicity import write_minicity
+
+    return write_minicity(tmp_path_factory.mktemp("city"), train_images=8, val_images=2, size=(64, 128), progress=False)
+
+
+def _deeplab_kwargs(root, **extra):
+    kw = dict(data_root=root, progress=False, log=None, device="cpu", epochs=2, batch_size=4, width=0.0625,
+              crop=(32, 64), input_scale=0.5, lr=0.02)
+    kw.update(extra)
+    return kw
+
+
+def test_deeplab_resume_ends_with_the_same_weights(tiny_city, tmp_path, monkeypatch):
+    import course_utils.train as train_module
+    from course_utils.train.deeplab import train_deeplab
+
+    kw = _deeplab_kwargs(tiny_city, cache=False)
+    ref, ref_hist = train_deeplab("aspp", out_dir=tmp_path / "a", depth=18, **kw)
+    real_fit = train_module.fit
+    monkeypatch.setattr(train_module, "fit", lambda *a, **k: real_fit(*a, **{**k, "epochs": 1}))  # "interrupted"
+    train_deeplab("aspp", out_dir=tmp_path / "b", depth=18, **kw)
+    monkeypatch.setattr(train_module, "fit", real_fit)
+    resumed, hist = train_deeplab("aspp", out_dir=tmp_path / "b", depth=18, **kw)
+    assert hist == pytest.approx(ref_hist) and len(hist) == 2
+    for (name, a), b in zip(ref.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    # a checkpoint of another run is refused: first by the run's settings, then by the architecture
+    with pytest.raises(ValueError, match="other settings.*width"):
+        train_deeplab("aspp", out_dir=tmp_path / "b", **{**kw, "width": 0.125}, depth=18)
+    (tmp_path / "b" / "settings.json").unlink()
+    with pytest.raises(ValueError, match="another architecture"):
+        train_deeplab("aspp", out_dir=tmp_path / "b", **{**kw, "width": 0.125}, depth=18)
+
+
+def test_deeplab_is_cached_and_writes_official_predictions(tiny_city, tmp_path, monkeypatch):
+    from course_utils.evaluate.cityscapes import evaluate_cityscapes
+    from course_utils.train.deeplab import evaluate_deeplab, train_deeplab
+
+    monkeypatch.setenv("SEGCOURSE_DATA", str(tmp_path / "data"))
+    kw = _deeplab_kwargs(tiny_city, epochs=1)
+    net, hist = train_deeplab("largefov", out_dir=tmp_path / "run", **kw)
+    (tmp_path / "run" / "checkpoint.pt").unlink()
+    net2, hist2 = train_deeplab("largefov", out_dir=tmp_path / "run", **kw)  # from the cache: no training
+    assert hist2 == hist and not (tmp_path / "run" / "checkpoint.pt").exists()
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), net2.state_dict().values()))
+    scores = evaluate_deeplab(net2, "largefov", tiny_city, tmp_path / "run", input_scale=0.5, progress=False)
+    again = evaluate_cityscapes(scores["predictions"], tiny_city / "gtFine" / "val")
+    assert 0 <= scores["mean_iou"] <= 1 and again["mean_iou"] == scores["mean_iou"]
+    assert len(list((tmp_path / "run" / "predictions").rglob("*_leftImg8bit.png"))) == 2
+
+
+def test_deeplab_bad_settings():
+    from course_utils.train.__main__ import main
+    from course_utils.train.deeplab import deeplab_settings
+
+    with pytest.raises(ValueError, match="model"):
+        deeplab_settings("unet")
+    with pytest.raises(ValueError, match="unknown setting"):
+        deeplab_settings("aspp", learning_rate=0.1)
+    with pytest.raises(ValueError, match="epochs"):
+        deeplab_settings("aspp", epochs=0)
+    assert main(["segnet"]) == 2
