@@ -69,10 +69,12 @@ __all__ = [
     "grabcut_energy",
     "grabcut",
     "grabcut_correct",
+    "mask_iou",
 ]
 
 GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = 0, 1, 2, 3
 _LOG_2PI = float(np.log(2.0 * np.pi))
+_REG_COVAR = 0.01  # added to covariance diagonals (0-255 units squared), as OpenCV does for singular ones
 
 
 @dataclass
@@ -186,7 +188,7 @@ def _seed_int(rng) -> int:
 
 
 def fit_colour_model(colours: np.ndarray, *, n_components: int = 5, previous=None, em_steps: int = 1,
-                     reg_covar: float = 0.01, rng=0):
+                     reg_covar: float = _REG_COVAR, rng=0):
     """Fit (or re-fit) a full-covariance GMM to colours.
 
     Without ``previous``: k-means initialisation (scikit-learn's
@@ -214,7 +216,6 @@ def fit_colour_model(colours: np.ndarray, *, n_components: int = 5, previous=Non
     -------
     sklearn.mixture.GaussianMixture
     """
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
 
@@ -224,29 +225,39 @@ def fit_colour_model(colours: np.ndarray, *, n_components: int = 5, previous=Non
         raise ValueError(f"n_components must be a positive int, got {n_components!r}")
     if not isinstance(em_steps, (int, np.integer)) or em_steps < 1:
         raise ValueError(f"em_steps must be a positive int, got {em_steps!r}")
-    if previous is None:
-        model = GaussianMixture(n_components=int(min(n_components, len(colours))), covariance_type="full",
-                                init_params="kmeans", max_iter=int(em_steps), n_init=1, reg_covar=reg_covar,
-                                random_state=_seed_int(rng), warm_start=True)
-    else:
-        model = copy.deepcopy(previous)
-        model.max_iter = int(em_steps)
-        model.warm_start = True
+    if previous is not None and not isinstance(previous, GaussianMixture):
+        raise TypeError(f"previous must be a fitted GaussianMixture, got {type(previous).__name__}")
     # One thread: these problems are small (N x 3), and OpenMP/BLAS threads cost far more than they
     # save here (k-means on 20k colours: ~30 ms on one thread, ~1 s on two busy cores).
-    with warnings.catch_warnings(), threadpool_limits(limits=1):
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(colours)
+    with threadpool_limits(limits=1):
+        return _fit(colours, previous, int(n_components), int(em_steps), float(reg_covar), _seed_int(rng))
+
+
+def _fit(colours: np.ndarray, previous, n_components: int, em_steps: int, reg_covar: float, seed: int):
+    """:func:`fit_colour_model` without checks (the caller limits the threads)."""
+    from sklearn.mixture import GaussianMixture
+
+    if previous is None:
+        # a single k-means run (as OpenCV): more restarts find other local optima, not better agreement
+        model = GaussianMixture(n_components=min(n_components, len(colours)), covariance_type="full",
+                                init_params="kmeans", max_iter=em_steps, n_init=1, reg_covar=reg_covar,
+                                random_state=seed, warm_start=True)
+    else:
+        model = copy.deepcopy(previous)
+        model.max_iter = em_steps
+        model.warm_start = True
+    _fit_quietly(model, colours)
     return model
 
 
 def colour_features(colours: np.ndarray) -> np.ndarray:
-    """Quadratic features ``(r^2, g^2, b^2, rg, rb, gb, r, g, b, 1)`` of colours, shape ``(N, 10)``.
+    """Quadratic features ``(r^2, g^2, b^2, rg, rb, gb, r, g, b, 1)`` of colours, shape ``(10, N)``.
 
     Any quadratic form ``(z - mu)^T P (z - mu)`` is a dot product of these with
     a 10-vector, so one matrix product evaluates every Gaussian component of a
     GMM on every pixel (see :func:`gmm_neg_log_likelihood`).  Compute them
-    once per image.
+    once per image.  Stored feature-major (one contiguous row per feature),
+    which keeps the reductions over components fast.
 
     Parameters
     ----------
@@ -254,7 +265,7 @@ def colour_features(colours: np.ndarray) -> np.ndarray:
     """
     x = colours.reshape(-1, 3).astype(np.float64, copy=False)
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
-    return np.stack([r * r, g * g, b * b, r * g, r * b, g * b, r, g, b, np.ones_like(r)], axis=1)
+    return np.stack([r * r, g * g, b * b, r * g, r * b, g * b, r, g, b, np.ones_like(r)])
 
 
 def _quadratic_coefficients(model) -> tuple[np.ndarray, np.ndarray]:
@@ -275,13 +286,22 @@ def _quadratic_coefficients(model) -> tuple[np.ndarray, np.ndarray]:
     return coef
 
 
+def _fit_quietly(model, colours: np.ndarray) -> None:
+    """``model.fit(colours)`` without the ConvergenceWarning that a deliberately short EM run raises."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(colours)
+
+
 def gmm_neg_log_likelihood(colours: np.ndarray, model, *, features: np.ndarray | None = None) -> np.ndarray:
     """``-log p(z | GMM)`` for every colour, vectorised (one matrix product for all components).
 
     ``log p(z) = logsumexp_k [log pi_k + log N(z | mu_k, Sigma_k)]`` with
     ``log N = -3/2 log 2 pi - 1/2 log det Sigma_k - 1/2 (z - mu_k)^T Sigma_k^{-1} (z - mu_k)``.
     The quadratic form is expanded over :func:`colour_features`, so all K
-    components cost one ``(N, 10) @ (10, K)`` product.  Equals
+    components cost one ``(K, 10) @ (10, N)`` product.  Equals
     ``-model.score_samples(colours)`` to rounding.
 
     Parameters
@@ -289,7 +309,7 @@ def gmm_neg_log_likelihood(colours: np.ndarray, model, *, features: np.ndarray |
     colours : ndarray, shape (..., 3), float
         In the units the model was fitted in (0-255 here).
     model : fitted sklearn.mixture.GaussianMixture, covariance_type="full"
-    features : ndarray, shape (N, 10), optional
+    features : ndarray, shape (10, N), optional
         ``colour_features(colours)``, if already computed.
 
     Returns
@@ -301,13 +321,13 @@ def gmm_neg_log_likelihood(colours: np.ndarray, model, *, features: np.ndarray |
     shape = colours.shape[:-1]
     if features is None:
         features = colour_features(colours)
-    elif features.shape != (int(np.prod(shape)), 10):
-        raise ValueError(f"features must have shape ({int(np.prod(shape))}, 10), got {features.shape}")
-    log_prob = features @ _quadratic_coefficients(model)  # (N, K)
-    top = log_prob.max(axis=1)
-    log_prob -= top[:, None]
+    elif features.shape != (10, int(np.prod(shape))):
+        raise ValueError(f"features must have shape (10, {int(np.prod(shape))}), got {features.shape}")
+    log_prob = _quadratic_coefficients(model).T @ features  # (K, N)
+    top = log_prob.max(axis=0)
+    log_prob -= top
     np.exp(log_prob, out=log_prob)
-    out = np.log(log_prob.sum(axis=1))
+    out = np.log(log_prob.sum(axis=0))
     out += top
     np.negative(out, out=out)
     return out.reshape(shape)
@@ -343,6 +363,14 @@ def grabcut_energy(image: np.ndarray, mask: np.ndarray, fg_model, bg_model, *, g
     smoothness = smoothness_weights(image, lam=gamma, connectivity=connectivity)
     data, smooth = energy_terms(mask, grabcut_unary(colours, fg_model, bg_model), smoothness)
     return data + smooth
+
+
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two masks ``(H, W)`` bool; 1.0 when both are empty."""
+    check_mask(a, "a")
+    check_mask(b, "b", shape=a.shape)
+    union = int(np.count_nonzero(a | b))
+    return 1.0 if union == 0 else int(np.count_nonzero(a & b)) / union
 
 
 def _apply_strokes(trimap: np.ndarray, fg_strokes, bg_strokes) -> np.ndarray:
@@ -481,12 +509,11 @@ def _fit_subset(select: np.ndarray, priority: np.ndarray | None, max_pixels: int
 
 
 def _refit(colours: np.ndarray, select: np.ndarray, model, n_components: int, em_steps: int, seed: int):
+    """Fit (``model`` None) or warm-start re-fit a GMM on ``colours[select]`` (the caller limits threads)."""
     pixels = colours[select]
-    if model is None:
-        return fit_colour_model(pixels, n_components=n_components, em_steps=em_steps, rng=seed)
-    if len(pixels) < model.n_components:  # too few pixels to re-fit: keep the model
+    if model is not None and len(pixels) < model.n_components:  # too few pixels to re-fit: keep the model
         return model
-    return fit_colour_model(pixels, previous=model, em_steps=em_steps)
+    return _fit(pixels, model, n_components, em_steps, _REG_COVAR, seed)
 
 
 def _iterate(colours: np.ndarray, state: GrabCutResult, *, iterations: int, n_components: int,

@@ -54,6 +54,8 @@ __all__ = [
     "graph_cut",
     "segment_with_seeds",
     "brute_force_minimum",
+    "ToyExample",
+    "lecture_example_3x3",
 ]
 
 #: The forward neighbour offsets ``(dy, dx)``: each undirected edge is stored once,
@@ -533,3 +535,58 @@ def brute_force_minimum(unary: np.ndarray, smoothness: Smoothness, *, max_pixels
         energies += (differ * weight[_src(dy, h), _src(dx, w)]).reshape(len(codes), -1).sum(axis=1)
     best = int(np.argmin(energies))
     return labels[best], float(energies[best]), energies
+
+
+@dataclass(frozen=True)
+class ToyExample:
+    """The lecture's 3x3 example: an image, its seeds and its data terms.
+
+    Attributes
+    ----------
+    image : ndarray, shape (3, 3, 3), uint8
+    fg_seeds, bg_seeds : ndarray, shape (3, 3), bool
+        One seed each: the top-left pixel is foreground, the bottom-right background.
+    unary : ndarray, shape (3, 3, 2), float64
+        Gaussian colour models centred on the seeds' colours (``sigma``):
+        ``D_p(F) = ||I_p - I_F||^2 / (2 sigma^2)``, likewise for B; the seeds
+        themselves are not yet fixed (see :func:`add_hard_constraints`).
+    expected : ndarray, shape (3, 3), bool
+        The lecture's segmentation ``F F B / F F B / F B B``.
+    """
+
+    image: np.ndarray
+    fg_seeds: np.ndarray
+    bg_seeds: np.ndarray
+    unary: np.ndarray
+    expected: np.ndarray
+
+
+def lecture_example_3x3(*, sigma: float = 60.0) -> ToyExample:
+    """The 3x3 image of the lecture's graph-cut figure, segmented ``F F B / F F B / F B B``.
+
+    Orange foreground, blue background.  The centre pixel is a little closer
+    in colour to the background seed than to the foreground seed, so its data
+    terms alone say B; its foreground neighbours are more similar to it than
+    its background neighbours, so enough smoothness (lambda) makes it F.
+
+    Parameters
+    ----------
+    sigma : float
+        Spread (0-255 units) of the two Gaussian colour models.
+    """
+    if not sigma > 0:
+        raise ValueError(f"sigma must be > 0, got {sigma!r}")
+    level = np.array([[220, 170, 60],
+                      [160, 120, 50],
+                      [150, 45, 30]], dtype=np.float64)  # 220 = the foreground seed, 30 = the background seed
+    orange, blue = np.array([235.0, 130.0, 40.0]), np.array([40.0, 70.0, 170.0])
+    t = ((level - 30.0) / 190.0)[..., None]
+    image = np.round(t * orange + (1 - t) * blue).astype(np.uint8)
+    fg_seeds = np.zeros((3, 3), bool)
+    bg_seeds = np.zeros((3, 3), bool)
+    fg_seeds[0, 0] = bg_seeds[2, 2] = True
+    colours = image.astype(np.float64)
+    unary = np.stack([((colours - colours[2, 2]) ** 2).sum(-1), ((colours - colours[0, 0]) ** 2).sum(-1)], axis=-1)
+    unary /= 2.0 * sigma**2
+    expected = np.array([[1, 1, 0], [1, 1, 0], [1, 0, 0]], dtype=bool)
+    return ToyExample(image, fg_seeds, bg_seeds, unary, expected)
