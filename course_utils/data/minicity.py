@@ -53,6 +53,7 @@ __all__ = [
     "minicity_stem",
     "write_minicity",
     "minicity_root",
+    "default_params",
     "prepare_offline",
 ]
 
@@ -1108,7 +1109,8 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
     return root
 
 
-def _default_params(full: bool) -> dict:
+def default_params(full: bool) -> dict:
+    """``size``, ``train_images``, ``val_images`` of quick or full mode (the ``"cityscapes"`` settings)."""
     from course_utils.config import SETTINGS
 
     pick = 1 if full else 0
@@ -1140,7 +1142,7 @@ def prepare_offline(root: Path, full: bool, progress: bool = True) -> Path:
     Idempotent: a complete dataset is left as it is.
     """
     folder = Path(root) / ("minicity_full" if full else "minicity")
-    params = _default_params(full)
+    params = default_params(full)
     manifest = folder / _MANIFEST
     if manifest.exists():
         old = json.loads(manifest.read_text())
