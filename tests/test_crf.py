@@ -64,12 +64,13 @@ def test_lattice_structure_and_linearity():
     a, b = torch.rand(800, 2, generator=g), torch.rand(800, 2, generator=g)
     assert torch.allclose(lattice.filter(2 * a + b), 2 * lattice.filter(a) + lattice.filter(b), atol=1e-4)
     # The splat entries in vertex order describe the same matrix as (vertices, weights).
-    counts, points, slot = lattice.splat_entries()
+    counts, points, flat = lattice.splat_entries(torch.int32)
     assert torch.equal(counts, torch.bincount(v.reshape(-1), minlength=lattice.num_vertices + 1))
+    assert points.dtype == flat.dtype == torch.int32 and torch.equal(flat.long() // 6, points.long())
     dense = torch.zeros(lattice.num_vertices + 1, 800)
     dense[v.reshape(-1), torch.arange(800).repeat_interleave(6)] = lattice.weights.reshape(-1)
     order = torch.repeat_interleave(torch.arange(lattice.num_vertices + 1), counts)
-    assert torch.allclose(dense[order, points], lattice.weights[points, slot])
+    assert torch.allclose(dense[order, points.long()], lattice.weights.reshape(-1)[flat.long()])
 
 
 def test_lattice_identical_points_share_one_simplex():

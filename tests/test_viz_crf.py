@@ -85,3 +85,22 @@ def test_slider_builder_wires_six_controls(case):
     box = crf_sliders(image, probs, voc_palette(), labels_true=labels, iterations=2)
     names = [c.description for c in box.children[:-1]]
     assert names == ["w1", "sigma_alpha", "sigma_beta", "w2", "sigma_gamma", "iterations"]
+
+
+def test_class_overlay_colours_only_the_chosen_classes(case):
+    from course_utils.viz.crf import class_overlay_toggle, draw_class_overlay
+
+    image, labels, probs = case
+    names = ["a", "b", "c", "d"]
+    fig = draw_class_overlay(image, {"truth": labels, "coarse": probs.argmax(0)}, voc_palette(), names,
+                             classes=[1], alpha=1.0)
+    shown = np.asarray(fig.axes[0].images[0].get_array())
+    palette = voc_palette()
+    assert np.allclose(shown[labels == 1], palette[1] / 255.0)
+    assert np.allclose(shown[labels != 1], image[labels != 1] / 255.0, atol=1e-6)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["1 b"]
+    with pytest.raises(ValueError, match="classes"):
+        draw_class_overlay(image, {"truth": labels}, palette, names, classes=[7])
+    pytest.importorskip("ipywidgets")
+    box = class_overlay_toggle(image, {"truth": labels}, palette, names)
+    assert [c.description for c in box.children[:-1]] == ["classes", "opacity"]

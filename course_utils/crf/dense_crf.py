@@ -244,10 +244,12 @@ class DenseCRF:
             norms.append(norm)
             # The largest message this kernel can send (Q <= 1): w max_i (K~ 1)_i.
             bound += w * float((norm * lattice.filter_column(norm)).max())
-        self.lattices = lattices
         self._message_bound = bound
         self._filter = (LatticeFilter(lattices, norms, [w * nm for w, nm in zip(weights, norms, strict=True)])
                         if lattices else None)
+        # The fused filter holds all it needs; keep only the lattices' sizes (their index arrays are big).
+        self.lattice_sizes = [{"dim": lat.dim, "simplices": lat.num_simplices, "vertices": lat.num_vertices}
+                              for lat in lattices]
 
     @property
     def num_pixels(self) -> int:

@@ -85,7 +85,7 @@ class ExactDenseCRF(DenseCRF):
                 k = norm[:, None] * k * norm[None, :]
             kernel += float(weight) * k
         self.kernel = kernel  # (N, N) float64: the weighted, normalised sum of both kernels
-        self.lattices = []
+        self.lattice_sizes = []
         self._filter = None
         self._message_bound = float(kernel.sum(dim=1).max())
         self.normalization, self.include_self = normalization, include_self

@@ -61,24 +61,6 @@ def _elevation_matrix(d: int, device: torch.device) -> torch.Tensor:
     return (scale[:, None] * lift).to(dtype=torch.float32, device=device)
 
 
-def _pack(rows: torch.Tensor, margin: int) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """Mixed-radix packing of integer rows (K, d) into one int64 each, leaving ``margin`` on every side.
-
-    Returns ``(packed, radix)`` or ``None`` when the coordinate ranges do not fit in 62 bits.  The
-    packing is affine, so adding ``step @ radix`` to a packed key packs ``row + step``.
-    """
-    d = rows.shape[1]
-    lo = rows.min(dim=0).values - margin
-    span = (rows.max(dim=0).values + margin - lo + 1).tolist()
-    if math.prod(int(s) for s in span) >= _INT62:
-        return None
-    radix = [1] * d
-    for k in range(d - 2, -1, -1):
-        radix[k] = radix[k + 1] * int(span[k + 1])
-    radix_t = torch.tensor(radix, dtype=torch.int64, device=rows.device)
-    return ((rows - lo) * radix_t).sum(dim=1), radix_t
-
-
 class PermutohedralLattice:
     """A permutohedral lattice over ``features`` (N, d): built once, applied many times.
 
@@ -181,61 +163,80 @@ class PermutohedralLattice:
         quot, rank, bary = self._embed(features)
         self.weights = bary.t().contiguous()  # (N, d+1)
         del bary
-        # 1. Group the points by simplex (one sort): all points of a simplex share its d+1 vertices.
-        packed = _pack(torch.cat([quot, rank[:d]]).t(), margin=0)
-        if packed is None:  # pragma: no cover - absurd feature ranges: one simplex per point
-            order = torch.arange(n, device=dev)
-            simplex_of = order
-            counts = torch.ones(n, dtype=torch.int64, device=dev)
-        else:
-            keys, order = torch.sort(packed[0], stable=True)  # stable: points ascending within a simplex
-            first = torch.ones(n, dtype=torch.bool, device=dev)
-            torch.ne(keys[1:], keys[:-1], out=first[1:])
-            del keys
-            starts = first.nonzero().squeeze(1)
-            # Number the simplices by their first point, so that splat rows read points in memory order.
-            lead = order[starts]
-            by_lead = torch.argsort(lead)
-            renumber = torch.empty_like(by_lead)
-            renumber[by_lead] = torch.arange(by_lead.numel(), device=dev)
-            simplex_of = torch.empty(n, dtype=torch.int64, device=dev)
-            simplex_of[order] = renumber[torch.cumsum(first, 0) - 1]
-            counts = torch.diff(starts, append=torch.tensor([n], device=dev))[by_lead]
-            order_start = starts[by_lead]
-            # Points grouped by simplex, simplices in the new numbering.
-            order = order[_expand_ranges(order_start, counts)]
-            quot, rank = quot[:, lead[by_lead]], rank[:, lead[by_lead]]
-            del first, starts, lead, by_lead, renumber, order_start
+        # Vertex keys are d integers; they are packed into one int64 (mixed radix) wherever they fit.
+        # A vertex of remainder r of the simplex (quot, rank) has key_i = (d+1) quot_i + r - (d+1) [rank_i > d - r],
+        # so key_i lies in [(d+1) min quot_i - d, (d+1) max quot_i + d]; neighbours are at most d + 1 further.
+        q_lo, q_hi = quot.amin(dim=1).tolist(), quot.amax(dim=1).tolist()
+        lo = [(d + 1) * q - d - (d + 1) for q in q_lo]
+        span = [(d + 1) * (h - q) + 2 * d + 2 * (d + 1) + 1 for q, h in zip(q_lo, q_hi, strict=True)]
+        packable = math.prod(span) < _INT62
+        radix = [math.prod(span[k + 1:]) for k in range(d)]
+        # 1. Group the points by simplex with one sort: all points of a simplex share its d+1 vertices.
+        code = torch.zeros(n, dtype=torch.int64, device=dev)  # the rank permutation, base d+1
+        for i in range(d):
+            code.add_(rank[i], alpha=(d + 1) ** i)
+        if packable:
+            base = torch.full((n,), -sum(r * l for r, l in zip(radix, lo, strict=True)), dtype=torch.int64, device=dev)
+            for i in range(d):
+                base.add_(quot[i], alpha=(d + 1) * radix[i])  # the packed key of the remainder-0 vertex
+            if math.prod(span) * (d + 1) ** d < _INT62:
+                simplex_key = base * (d + 1) ** d + code
+            else:  # pragma: no cover - huge feature ranges
+                simplex_key = torch.unique(torch.stack([base, code], 1), dim=0, return_inverse=True)[1]
+        else:  # pragma: no cover - huge feature ranges
+            base = None
+            simplex_key = torch.unique(torch.cat([quot, rank[:d]]).t(), dim=0, return_inverse=True)[1]
+        del code
+        sorted_key, order = torch.sort(simplex_key, stable=True)  # stable: points ascending within a simplex
+        del simplex_key
+        first = torch.ones(n, dtype=torch.bool, device=dev)
+        torch.ne(sorted_key[1:], sorted_key[:-1], out=first[1:])
+        del sorted_key
+        starts = first.nonzero().squeeze(1)
+        # Number the simplices by their first point, so that splat rows read points in memory order.
+        lead = order.index_select(0, starts)
+        by_lead = torch.argsort(lead)
+        renumber = torch.empty_like(by_lead)
+        renumber[by_lead] = torch.arange(by_lead.numel(), device=dev)
+        simplex_of = torch.empty(n, dtype=torch.int64, device=dev)
+        simplex_of[order] = renumber.index_select(0, torch.cumsum(first, 0) - 1)
+        del first, renumber
+        counts = torch.diff(starts, append=torch.tensor([n], device=dev)).index_select(0, by_lead)
+        order = order.index_select(0, _expand_ranges(starts.index_select(0, by_lead), counts))  # grouped, renumbered
+        rep = lead.index_select(0, by_lead)  # one point of each simplex
+        del starts, lead, by_lead
         self.num_simplices = int(counts.numel())
-        self._order, self._simplex_counts = order, counts
-        # 2. The simplices' vertices: key = (d+1) quot + canonical[remainder, rank] (first d coordinates).
-        r = torch.arange(d + 1, device=dev)
-        canonical = torch.where(r[None, :] <= d - r[:, None], r[:, None], r[:, None] - (d + 1))  # [remainder, rank]
-        keys = (d + 1) * quot.t()[:, None, :] + canonical[:, rank[:d].t()].permute(1, 0, 2)  # (S, d+1, d)
-        keys = keys.reshape(-1, d)
-        del quot, rank
-        # 3. Hash the vertex keys by sorting: each distinct key is one lattice vertex.
-        packed = _pack(keys, margin=d + 1)
-        if packed is not None:
-            unique_keys, vertex_of = torch.unique(packed[0], sorted=True, return_inverse=True)
-            self.num_vertices = int(unique_keys.numel())
-            neighbours = self._neighbours_packed(unique_keys, packed[1])
-        else:  # pragma: no cover - absurd feature ranges
-            unique_rows, vertex_of = torch.unique(keys, dim=0, sorted=True, return_inverse=True)
-            self.num_vertices = int(unique_rows.shape[0])
-            neighbours = self._neighbours_rows(unique_rows)
+        self._order, self._simplex_counts, self._simplex_of = order, counts, simplex_of
+        rank = rank.index_select(1, rep)  # (d+1, S)
+        # 2. The simplices' vertices, hashed by sorting (each distinct key is one lattice vertex).
+        if packable:
+            base = base.index_select(0, rep)
+            keys = torch.empty(self.num_simplices, d + 1, dtype=torch.int64, device=dev)
+            radix_t = torch.tensor(radix, dtype=torch.int64, device=dev)[:, None]
+            for r in range(d + 1):
+                wrapped = ((rank[:d] > d - r) * radix_t).sum(dim=0)
+                keys[:, r] = base + r * sum(radix) - (d + 1) * wrapped
+            unique_keys, vertex_of = torch.unique(keys.reshape(-1), sorted=True, return_inverse=True)
+            neighbours = self._neighbours_packed(unique_keys, radix)
+        else:  # pragma: no cover - huge feature ranges
+            quot = quot.index_select(1, rep)
+            r = torch.arange(d + 1, device=dev)
+            keys = ((d + 1) * quot.t()[:, None, :] + r[None, :, None]
+                    - (d + 1) * (rank[:d].t()[:, None, :] > d - r[None, :, None])).reshape(-1, d)
+            unique_keys, vertex_of = torch.unique(keys, dim=0, sorted=True, return_inverse=True)
+            neighbours = self._neighbours_rows(unique_keys)
+        del keys, quot, rank
+        self.num_vertices = int(unique_keys.shape[0])
         # Vertex ids start at 1: row 0 of the value table is an always-empty vertex.
         self._simplex_vertices = vertex_of.reshape(-1, d + 1) + 1  # (S, d+1)
-        self._simplex_of = simplex_of
         self._vertices = None
         zero = torch.zeros(2, 1, dtype=torch.int64, device=dev)
         self.neighbours = [torch.cat([zero, nb + 1], dim=1) for nb in neighbours]
 
-    def _neighbours_packed(self, unique_keys: torch.Tensor, radix: torch.Tensor) -> list[torch.Tensor]:
+    def _neighbours_packed(self, unique_keys: torch.Tensor, radix_list: list[int]) -> list[torch.Tensor]:
         """For each direction j, the (2, M) indices of each vertex's two neighbours (-1: absent)."""
         d = self.dim
         m = unique_keys.numel()
-        radix_list = [int(x) for x in radix.tolist()]
         out = []
         for j in range(d + 1):
             # n1 = key - 1 on every coordinate except j, which gets + d; n2 = key + 1 with j - d.
@@ -265,31 +266,35 @@ class PermutohedralLattice:
     def vertices(self) -> torch.Tensor:
         """(N, d+1) int64: the vertex ids (1 .. M) of each point's simplex."""
         if self._vertices is None:
-            self._vertices = self._simplex_vertices[self._simplex_of]
+            self._vertices = self._simplex_vertices.index_select(0, self._simplex_of)
         return self._vertices
 
-    def splat_entries(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The splat matrix's non-zeros in vertex order: ``(counts (M+1,), points (N (d+1),), slot (N (d+1),))``.
+    def splat_entries(self, dtype: torch.dtype = torch.int64) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The splat matrix's non-zeros in vertex order: ``(counts (M+1,), points (N (d+1),), flat (N (d+1),))``.
 
-        ``counts[v]`` is the number of (point, slot) pairs that splat onto vertex ``v``; ``points`` and
-        ``slot`` list them vertex by vertex, so ``weights[points, slot]`` are the values.  Built without
-        sorting the N (d+1) entries: the points of one simplex are contiguous in the simplex sort, so
-        only the S (d+1) (simplex, slot) blocks are sorted by vertex.
+        ``counts[v]`` is the number of (point, slot) pairs that splat onto vertex ``v``; ``points`` lists
+        the points vertex by vertex and ``flat = points * (d+1) + slot`` indexes ``weights.reshape(-1)``.
+        Built without sorting the N (d+1) entries: the points of one simplex are contiguous in the
+        simplex order, so only the S (d+1) (simplex, slot) blocks are sorted by vertex.  ``dtype``: the
+        integer type of ``points`` and ``flat`` (int32 halves their memory).
         """
         d1 = self.dim + 1
         dev = self.device
         block_vertex = self._simplex_vertices.reshape(-1)  # (S (d+1),)
         block_order = torch.sort(block_vertex, stable=True).indices
-        block_simplex = block_order // d1
-        block_len = self._simplex_counts[block_simplex]
+        block_simplex = torch.div(block_order, d1, rounding_mode="floor")
+        block_len = self._simplex_counts.index_select(0, block_simplex)
         simplex_start = torch.cumsum(self._simplex_counts, 0) - self._simplex_counts
+        total = self.num_points * d1
         # Expand the blocks: entry e of block b is point order[start_b + e].
-        entries = _expand_ranges(simplex_start[block_simplex], block_len, total=self.num_points * d1)
-        points = self._order[entries]
-        slot = torch.repeat_interleave(block_order % d1, block_len, output_size=self.num_points * d1)
+        entries = _expand_ranges(simplex_start.index_select(0, block_simplex).to(dtype), block_len, total=total)
+        points = self._order.to(dtype).index_select(0, entries)
+        del entries
+        flat = torch.repeat_interleave((block_order - block_simplex * d1).to(dtype), block_len, output_size=total)
+        flat.add_(points, alpha=d1)
         counts = torch.zeros(self.num_vertices + 1, dtype=torch.int64, device=dev)
         counts.index_add_(0, block_vertex, self._simplex_counts.repeat_interleave(d1))
-        return counts, points, slot
+        return counts, points, flat
 
     def blur(self, lattice_values: torch.Tensor) -> torch.Tensor:
         """Blur lattice values (M+1, C) with ``v + (v_prev + v_next) / 2`` along each lattice direction."""
@@ -321,11 +326,11 @@ class PermutohedralLattice:
 
 
 def _expand_ranges(starts: torch.Tensor, lengths: torch.Tensor, total: int | None = None) -> torch.Tensor:
-    """Concatenate ``arange(starts[k], starts[k] + lengths[k])`` over k, without a Python loop."""
+    """Concatenate ``arange(starts[k], starts[k] + lengths[k])`` over k, without a Python loop (dtype of ``starts``)."""
     total = int(lengths.sum()) if total is None else total
     offsets = torch.cumsum(lengths, 0) - lengths  # where each range begins in the output
-    shift = torch.repeat_interleave(starts - offsets, lengths, output_size=total)
-    return torch.arange(total, device=starts.device) + shift
+    shift = torch.repeat_interleave(starts - offsets.to(starts.dtype), lengths, output_size=total)
+    return shift.add_(torch.arange(total, dtype=starts.dtype, device=starts.device))
 
 
 def _blur(table: torch.Tensor, neighbours: Sequence[torch.Tensor], out: torch.Tensor | None = None) -> torch.Tensor:
@@ -371,37 +376,37 @@ class LatticeFilter:
         out_scales = list(out_scales) if out_scales is not None else [None] * len(lattices)
         dev = lattices[0].device
         self.num_points = n
-        splat_counts, splat_points, splat_weights, slice_index, slice_weights, blur_parts = [], [], [], [], [], []
-        base = 0
-        for lat, s_in, s_out in zip(lattices, in_scales, out_scales, strict=True):
-            counts, points, slot = lat.splat_entries()
-            w = lat.weights.reshape(-1)[points * (lat.dim + 1) + slot]
-            if s_in is not None:
-                w *= s_in.to(torch.float32)[points]
-            splat_counts.append(counts)
-            splat_points.append(points)
-            splat_weights.append(w)
-            sw = lat.weights * lat.alpha
-            if s_out is not None:
-                sw = sw * s_out.to(torch.float32)[:, None]
-            slice_index.append(lat.vertices + base)
-            slice_weights.append(sw)
-            blur_parts.append([nb + base for nb in lat.neighbours])
-            base += lat.num_vertices + 1
-            del counts, points, slot, w, sw
-        self.table_rows = base
-        index_dtype = torch.int32 if max(base, n) + n < 2**31 - 1 else torch.int64
-        counts = torch.cat(splat_counts)
-        # Splat: bag r (a table row) sums weight * values[point] over its entries.
-        self._splat_index = torch.cat(splat_points).to(index_dtype)
-        self._splat_offsets = (torch.cumsum(counts, 0) - counts).to(index_dtype)
-        self._splat_weights = torch.cat(splat_weights)
-        del splat_points, splat_weights, counts
+        width = sum(lat.dim + 1 for lat in lattices)
+        self.table_rows = sum(lat.num_vertices + 1 for lat in lattices)
+        index_dtype = torch.int32 if max(self.table_rows + n, n * width) < 2**31 - 1 else torch.int64
+        # Splat: bag r (a table row) sums weight * values[point] over its entries, lattice after lattice.
         # Slice: bag i (a point) sums weight * table[vertex] over all its lattices' vertices; one more
         # column reads row ``table_rows + i`` of an extended table, used to add a fixed (N, C) term.
-        self._slice_index = torch.cat(slice_index + [torch.arange(n, device=dev)[:, None] + base], dim=1).to(index_dtype)
-        self._slice_weights = torch.cat(slice_weights + [torch.ones(n, 1, device=dev)], dim=1)
-        del slice_index, slice_weights
+        self._splat_index = torch.empty(n * width, dtype=index_dtype, device=dev)
+        self._splat_weights = torch.empty(n * width, dtype=torch.float32, device=dev)
+        self._slice_index = torch.empty(n, width + 1, dtype=index_dtype, device=dev)
+        self._slice_weights = torch.empty(n, width + 1, dtype=torch.float32, device=dev)
+        splat_counts, blur_parts = [], []
+        base = col = entry = 0
+        for lat, s_in, s_out in zip(lattices, in_scales, out_scales, strict=True):
+            d1 = lat.dim + 1
+            counts, points, flat = lat.splat_entries(index_dtype)
+            w = lat.weights if s_in is None else lat.weights * s_in.to(torch.float32)[:, None]
+            torch.index_select(w.reshape(-1), 0, flat, out=self._splat_weights[entry: entry + n * d1])
+            self._splat_index[entry: entry + n * d1] = points
+            del points, flat, w
+            splat_counts.append(counts)
+            sw = lat.alpha if s_out is None else s_out.to(torch.float32)[:, None] * lat.alpha
+            torch.mul(lat.weights, sw, out=self._slice_weights[:, col: col + d1])
+            torch.add(lat.vertices, base, out=self._slice_index[:, col: col + d1])
+            blur_parts.append([nb + base for nb in lat.neighbours])
+            base += lat.num_vertices + 1
+            col += d1
+            entry += n * d1
+        self._slice_index[:, width] = torch.arange(base, base + n, dtype=index_dtype, device=dev)
+        self._slice_weights[:, width] = 1.0
+        counts = torch.cat(splat_counts)
+        self._splat_offsets = (torch.cumsum(counts, 0) - counts).to(index_dtype)
         # Blur: direction j of every lattice at once; a lattice with fewer directions is left alone
         # there (both neighbours are its own empty row, so v + (0 + 0) / 2 = v).
         self._neighbours = []

@@ -11,7 +11,8 @@ import numpy as np
 
 from course_utils.images import check_image
 
-__all__ = ["plot_mean_field_iterations", "plot_trimap", "draw_crf_refinement", "crf_sliders"]
+__all__ = ["plot_mean_field_iterations", "plot_trimap", "draw_crf_refinement", "crf_sliders", "draw_class_overlay",
+           "class_overlay_toggle"]
 
 
 def _np(x) -> np.ndarray:
@@ -214,4 +215,74 @@ def crf_sliders(image: np.ndarray, probs, palette: np.ndarray, *, labels_true: n
         sigma_gamma=slider(p.sigma_gamma, 0.5, 20.0, 0.5, "sigma_gamma"),
         iterations=widgets.IntSlider(value=iterations, min=0, max=20, description="iterations",
                                      continuous_update=False, style=style),
+    )
+
+
+def draw_class_overlay(image: np.ndarray, predictions: Mapping[str, np.ndarray], palette: np.ndarray,
+                       class_names: Sequence[str], *, classes: Sequence[int] | None = None, alpha: float = 0.5,
+                       ignore_index: int = 255, panel_size: float = 3.5):
+    """Predictions (e.g. before / after the CRF) over the image, only for the chosen classes.
+
+    Parameters
+    ----------
+    image : ndarray (H, W, 3)
+    predictions : mapping title -> labels (H, W) int
+        One panel each, e.g. ``{"DCNN": coarse, "DCNN + CRF": refined}``.
+    palette : ndarray (K, 3) uint8
+    class_names : sequence of str
+    classes : sequence of int, optional
+        Classes to colour (default: all); other pixels show the bare image.
+    alpha : float
+        Opacity of the class colours.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from course_utils.viz.plots import legend_handles, overlay_labels
+
+    check_image(image)
+    if not predictions:
+        raise ValueError("predictions is empty: give at least one title -> label map")
+    chosen = list(range(len(class_names))) if classes is None else [int(c) for c in classes]
+    bad = [c for c in chosen if not 0 <= c < len(class_names)]
+    if bad:
+        raise ValueError(f"classes must lie in 0..{len(class_names) - 1}, got {bad}")
+    fig, axes = plt.subplots(1, len(predictions), figsize=(panel_size * len(predictions), panel_size * 0.8),
+                             squeeze=False)
+    for ax, (title, labels) in zip(axes[0], predictions.items(), strict=True):
+        labels = np.asarray(_np(labels))
+        shown = np.where(np.isin(labels, chosen), labels, ignore_index).astype(labels.dtype)
+        ax.imshow(overlay_labels(image, shown, palette, alpha=alpha, ignore_index=ignore_index))
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    present = sorted({int(v) for lab in predictions.values() for v in np.unique(_np(lab)) if int(v) in chosen})
+    if present:
+        fig.legend(handles=legend_handles(class_names, palette, present), loc="lower center",
+                   ncol=min(6, len(present)), fontsize=8, frameon=False)
+        fig.subplots_adjust(bottom=0.1 + 0.05 * (len(present) // 6))
+    return fig
+
+
+def class_overlay_toggle(image: np.ndarray, predictions: Mapping[str, np.ndarray], palette: np.ndarray,
+                         class_names: Sequence[str]):
+    """A class chooser (multi-select) and an opacity slider over :func:`draw_class_overlay`."""
+    import ipywidgets as widgets
+
+    from course_utils.viz.widgets import interactive_figure
+
+    options = [(f"{i} {name}", i) for i, name in enumerate(class_names)]
+
+    def draw(classes, alpha):
+        return draw_class_overlay(image, predictions, palette, class_names, classes=list(classes) or None,
+                                  alpha=alpha)
+
+    return interactive_figure(
+        draw,
+        classes=widgets.SelectMultiple(options=options, value=(), rows=min(10, len(options)),
+                                       description="classes"),
+        alpha=widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="opacity",
+                                  continuous_update=False),
     )
