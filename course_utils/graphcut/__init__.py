@@ -14,6 +14,7 @@ from course_utils.graphcut.graph_cut import (
     add_hard_constraints,
     beta_from_image,
     brute_force_minimum,
+    colour_cells,
     energy_terms,
     graph_cut,
     histogram_data_terms,
@@ -25,6 +26,8 @@ from course_utils.graphcut.graph_cut import (
     smoothness_weights,
 )
 
+from course_utils.graphcut.strokes import simulated_click, stroke_mask
+
 __all__ = [
     "NEIGHBOUR_OFFSETS",
     "GraphCutResult",
@@ -34,6 +37,7 @@ __all__ = [
     "add_hard_constraints",
     "beta_from_image",
     "brute_force_minimum",
+    "colour_cells",
     "energy_terms",
     "graph_cut",
     "histogram_data_terms",
@@ -42,5 +46,7 @@ __all__ = [
     "lecture_example_3x3",
     "neighbour_offsets",
     "segment_with_seeds",
+    "simulated_click",
     "smoothness_weights",
+    "stroke_mask",
 ]

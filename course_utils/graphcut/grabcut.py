@@ -52,7 +52,7 @@ from course_utils.graphcut.graph_cut import (
     image_as_colours,
     smoothness_weights,
 )
-from course_utils.images import check_mask
+from course_utils.images import check_image, check_mask
 
 __all__ = [
     "GC_BGD",
@@ -61,6 +61,7 @@ __all__ = [
     "GC_PR_FGD",
     "GrabCutResult",
     "check_rect",
+    "rect_from_fractions",
     "rect_trimap",
     "fit_colour_model",
     "colour_features",
@@ -70,9 +71,23 @@ __all__ = [
     "grabcut",
     "grabcut_correct",
     "mask_iou",
+    "PHOTO_RECTS",
+    "opencv_grabcut",
 ]
 
 GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = 0, 1, 2, 3
+
+#: Sensible rectangles for sample photos (:func:`course_utils.data.samples.sample_image`), as fractions
+#: ``(x, y, width, height)`` of the photo (see :func:`rect_from_fractions`).  For each, cv2.grabCut returns
+#: the same mask whatever its random seed; looser rectangles are not stable (GrabCut finds a local minimum
+#: that depends on its k-means initialisation).
+PHOTO_RECTS: dict[str, tuple[float, float, float, float]] = {
+    "astronaut": (0.293, 0.029, 0.371, 0.391),  # the head
+    "coffee": (0.217, 0.025, 0.45, 0.575),  # the cup
+    "china": (0.047, 0.14, 0.484, 0.843),  # the pagoda
+    "flower": (0.1875, 0.234, 0.375, 0.562),  # the dahlia
+    "chelsea": (0.155, 0.033, 0.732, 0.95),  # the cat's head
+}
 _LOG_2PI = float(np.log(2.0 * np.pi))
 _REG_COVAR = 0.01  # added to covariance diagonals (0-255 units squared), as OpenCV does for singular ones
 
@@ -142,6 +157,21 @@ def check_rect(rect, shape: tuple[int, int], name: str = "rect") -> tuple[int, i
         raise ValueError(f"{name}={rect!r} covers the whole image: leave background outside it for the "
                          "background colour model")
     return x, y, w, h
+
+
+def rect_from_fractions(shape: tuple[int, int], fractions) -> tuple[int, int, int, int]:
+    """A rectangle given as fractions ``(x, y, width, height)`` of the image, in pixels for ``shape = (H, W)``.
+
+    The same fractions describe the same rectangle at any resolution.  The
+    result is clipped to the image and validated by :func:`check_rect`.
+    """
+    fx, fy, fw, fh = (float(v) for v in fractions)
+    if min(fx, fy, fw, fh) < 0 or fx + fw > 1 + 1e-9 or fy + fh > 1 + 1e-9:
+        raise ValueError(f"fractions={fractions!r} must describe a rectangle inside [0, 1] x [0, 1]")
+    h, w = shape
+    x, y = int(round(fx * w)), int(round(fy * h))
+    rect = (x, y, max(1, min(int(round(fw * w)), w - x)), max(1, min(int(round(fh * h)), h - y)))
+    return check_rect(rect, shape)
 
 
 def rect_trimap(shape: tuple[int, int], rect) -> np.ndarray:
@@ -371,6 +401,28 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     check_mask(b, "b", shape=a.shape)
     union = int(np.count_nonzero(a | b))
     return 1.0 if union == 0 else int(np.count_nonzero(a & b)) / union
+
+
+def opencv_grabcut(image: np.ndarray, rect, *, iterations: int = 5, seed: int = 0) -> np.ndarray:
+    """The reference: ``cv2.grabCut`` from a rectangle, as a foreground mask (definite or probable).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3), uint8
+    rect : (x, y, width, height)
+    iterations : int
+    seed : int
+        OpenCV's random seed (``cv2.setRNGSeed``), which drives its k-means initialisation.
+    """
+    import cv2
+
+    check_image(image, allow_float=False)
+    rect = check_rect(rect, image.shape[:2])
+    mask = np.zeros(image.shape[:2], np.uint8)
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(int(seed))
+    cv2.grabCut(image, mask, rect, bgd, fgd, int(iterations), cv2.GC_INIT_WITH_RECT)
+    return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
 
 
 def _apply_strokes(trimap: np.ndarray, fg_strokes, bg_strokes) -> np.ndarray:

@@ -46,6 +46,7 @@ __all__ = [
     "neighbour_offsets",
     "beta_from_image",
     "smoothness_weights",
+    "colour_cells",
     "histogram_data_terms",
     "add_hard_constraints",
     "energy_terms",
@@ -281,13 +282,25 @@ def histogram_data_terms(image: np.ndarray, fg_seeds: np.ndarray, bg_seeds: np.n
         raise ValueError(f"bins must be an integer in 2..64, got {bins!r}")
     if not smoothing > 0:
         raise ValueError(f"smoothing must be > 0, got {smoothing!r}")
-    idx = np.minimum((colours * (bins / 256.0)).astype(np.int64), bins - 1)
-    cell = (idx[..., 0] * bins + idx[..., 1]) * bins + idx[..., 2]  # (H, W) histogram cell of each pixel
+    cell = colour_cells(image, bins=bins)
     unary = np.empty(shape + (2,))
     for label, seeds in ((0, bg_seeds), (1, fg_seeds)):
         counts = np.bincount(cell[seeds], minlength=bins**3) + float(smoothing)
         unary[..., label] = -np.log(counts / counts.sum())[cell]
     return unary
+
+
+def colour_cells(image: np.ndarray, *, bins: int = 8) -> np.ndarray:
+    """The colour-histogram cell of every pixel: ``(H, W)`` int64 in ``[0, bins**3)``.
+
+    Each channel (0-255 units) is cut into ``bins`` equal intervals; the cell of
+    colour ``(r, g, b)`` with interval indices ``(i, j, k)`` is ``(i * bins + j) * bins + k``.
+    """
+    if not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 64:
+        raise ValueError(f"bins must be an integer in 2..64, got {bins!r}")
+    colours = image_as_colours(image)
+    idx = np.minimum((colours * (bins / 256.0)).astype(np.int64), bins - 1)
+    return (idx[..., 0] * bins + idx[..., 1]) * bins + idx[..., 2]
 
 
 def _check_seed_content(fg_seeds: np.ndarray, bg_seeds: np.ndarray) -> None:
