@@ -1,0 +1,759 @@
+"""FCN-32s, FCN-16s and FCN-8s (全卷积网络) on VGG16 and AlexNet, as the FCN paper builds them.
+
+Long, Shelhamer & Darrell, *Fully Convolutional Networks for Semantic
+Segmentation*, CVPR 2015 (and the reference Caffe nets, ``voc-fcn{32,16,8}s``
+and ``voc-fcn-alexnet``):
+
+* **convolutionalization (卷积化)**: the classifier's ``fc6``/``fc7`` become a
+  ``7x7`` (VGG) or ``6x6`` (AlexNet) convolution and a ``1x1`` convolution
+  (same indices as torchvision's classifiers, so their weights load with
+  :meth:`FCN.load_classifier_weights`);
+* ``conv1`` is padded by **100 pixels** so that the ``fc6`` window fits any
+  input, and pooling rounds up (Caffe's ``ceil`` mode); the outputs are then
+  **cropped** back into register with offsets computed by Caffe's coordinate
+  mapping (:func:`coord_map`, ``caffe/python/caffe/coord_map.py``), never
+  hard-coded;
+* **scoring layers** (``score_fr``, ``score_pool4``, ``score_pool3``) start at
+  zero; the **deconvolutions (反卷积)** start as bilinear interpolation and the
+  last one stays fixed;
+* **skip layers (跳层结构)**: FCN-16s adds the stride-16 scores (``pool4``),
+  FCN-8s also the stride-8 ones (``pool3``).  AlexNet has no ``pool3``/``pool4``:
+  the maps with strides 8 and 16 are its ``pool1`` and ``pool2`` outputs.
+
+Layer layouts follow torchvision's ``vgg16`` / ``vgg16_bn`` / ``alexnet``
+(``features.N`` indices kept); ``width`` scales every channel count for quick
+runs on a CPU.  For a 500x500 input the score maps are 16x16 (``score_fr``),
+34x34 (``upscore2``) and 70x70 (``upscore_pool4``), on both backbones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import torch
+from torch import nn
+
+from course_utils.bilinear import BilinearDeconv
+from course_utils.nets.convolutionalize import convolutionalize_classifier
+
+__all__ = [
+    "CoordMap",
+    "coord_map",
+    "crop_offset",
+    "VGG16_CFG",
+    "VGG16Backbone",
+    "AlexNetBackbone",
+    "FCN",
+    "fcn_vgg16",
+    "fcn_alexnet",
+    "fcn_shapes",
+    "load_matching_weights",
+    "fcn_param_groups",
+    "freeze_backbone",
+    "fcn_loss",
+    "tensor_loader",
+    "train_fcn",
+    "predict_labels",
+    "evaluate",
+    "train_fcn_family",
+    "VARIANTS",
+]
+
+VARIANTS = ("32s", "16s", "8s")
+VGG16_CFG: list = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Caffe's coordinate mapping
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoordMap:
+    """An affine map of pixel coordinates, ``out = scale * in + offset`` (exact fractions).
+
+    A convolution or pooling layer with kernel ``k``, stride ``s`` and padding ``p`` maps an
+    input coordinate to ``in / s + (p - (k - 1) / 2) / s``; a deconvolution maps it to
+    ``s * in + (k - 1) / 2 - p``; pointwise layers are the identity (Caffe's ``coord_map``).
+    """
+
+    scale: Fraction = Fraction(1)
+    offset: Fraction = Fraction(0)
+
+    def then(self, other: "CoordMap") -> "CoordMap":
+        """The map of ``self`` followed by ``other``."""
+        return CoordMap(other.scale * self.scale, other.scale * self.offset + other.offset)
+
+    def __str__(self) -> str:
+        return f"x -> {self.scale} x + {self.offset}"
+
+
+def _pair0(v) -> int:
+    v = v if isinstance(v, (tuple, list)) else (v, v)
+    if v[0] != v[1]:
+        raise ValueError(f"coord_map handles square kernels/strides/paddings only, got {v}")
+    return int(v[0])
+
+
+def coord_map(module: nn.Module) -> CoordMap:
+    """The coordinate map of a layer, or of an ``nn.Sequential`` (composed in order).
+
+    Supports Conv2d, MaxPool2d, AvgPool2d, ConvTranspose2d (with dilation 1 for deconvolutions)
+    and pointwise layers (ReLU, BatchNorm2d, Dropout, Identity).
+
+    Raises
+    ------
+    TypeError
+        For a layer whose coordinate map is not defined here.
+    """
+    if isinstance(module, nn.Sequential):
+        out = CoordMap()
+        for layer in module:
+            out = out.then(coord_map(layer))
+        return out
+    if isinstance(module, nn.ConvTranspose2d):
+        k, s, p = _pair0(module.kernel_size), _pair0(module.stride), _pair0(module.padding)
+        return CoordMap(Fraction(s), Fraction(k - 1, 2) - p)
+    if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+        k, s, p = _pair0(module.kernel_size), _pair0(module.stride), _pair0(module.padding)
+        d = _pair0(getattr(module, "dilation", 1))
+        span = d * (k - 1) + 1
+        return CoordMap(Fraction(1, s), (p - Fraction(span - 1, 2)) / s)
+    if isinstance(module, (nn.ReLU, nn.BatchNorm2d, nn.Dropout, nn.Dropout2d, nn.Identity)):
+        return CoordMap()
+    raise TypeError(f"no coordinate map for {type(module).__name__}")
+
+
+def crop_offset(big: CoordMap, reference: CoordMap) -> tuple[int, Fraction]:
+    """Where to crop a map so that it lines up with ``reference`` (Caffe's ``crop`` helper).
+
+    Both maps go from the input image to a feature map; pixel ``u`` of the reference sees the
+    same image point as pixel ``u + offset`` of ``big``.
+
+    Returns
+    -------
+    (offset, residual)
+        ``offset`` rounded to an int (Caffe requires it to be whole; it is for VGG16) and the
+        misalignment ``exact - offset`` in pixels of that map (non-zero only for AlexNet's skips).
+
+    Raises
+    ------
+    ValueError
+        If the maps have different scales (the maps are not at the same stride).
+    """
+    if big.scale != reference.scale:
+        raise ValueError(f"cannot crop a map of scale {big.scale} to one of scale {reference.scale}")
+    exact = big.offset - reference.offset
+    offset = math.floor(exact + Fraction(1, 2))
+    return offset, exact - offset
+
+
+def _crop(x: torch.Tensor, offset: int, size: tuple[int, int], name: str) -> torch.Tensor:
+    h, w = size
+    if offset < 0 or offset + h > x.shape[-2] or offset + w > x.shape[-1]:
+        raise ValueError(f"{name}: cannot crop {h}x{w} at offset {offset} from a {x.shape[-2]}x{x.shape[-1]} map "
+                         f"(the input is too small for this network)")
+    return x[..., offset:offset + h, offset:offset + w]
+
+
+# ---------------------------------------------------------------------------------------------
+# Backbones
+# ---------------------------------------------------------------------------------------------
+def _scaled(channels: int, width: float) -> int:
+    return max(1, int(round(channels * width)))
+
+
+def _check_width(width) -> float:
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 4:
+        raise ValueError(f"width must be a fraction of the original channel counts in (0, 4], got {width!r}")
+    return float(width)
+
+
+class _Backbone(nn.Module):
+    """Common part: ``features`` (torchvision indices), the convolutionalized ``classifier``, taps."""
+
+    features: nn.Sequential
+    classifier: nn.Sequential
+    taps: dict[str, int]  # tap name -> index in ``features`` whose OUTPUT is tapped
+    tap_names: dict[str, str]  # tap name -> the layer's name in the paper (pool3, pool4 / pool1, pool2)
+    channels: dict[str, int]
+    classifier_input: tuple[int, int, int]  # (C, h, w) read by torchvision's first Linear
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``{"skip8": stride-8 map, "skip16": stride-16 map, "out": fc7 output (stride 32)}``."""
+        out: dict[str, torch.Tensor] = {}
+        wanted = {index: name for name, index in self.taps.items()}
+        for index, layer in enumerate(self.features):
+            x = layer(x)
+            if index in wanted:
+                out[wanted[index]] = x
+        out["out"] = self.classifier(x)
+        return out
+
+    def coord_maps(self) -> dict[str, CoordMap]:
+        """Coordinate map of each output (from the input image)."""
+        maps = {name: coord_map(self.features[:index + 1]) for name, index in self.taps.items()}
+        maps["out"] = coord_map(self.features).then(coord_map(self.classifier))
+        return maps
+
+
+def _vgg_features(cfg: list, width: float, batch_norm: bool, pad: int) -> tuple[nn.Sequential, list[int], int]:
+    layers: list[nn.Module] = []
+    pools: list[int] = []
+    in_channels, first = 3, True
+    for v in cfg:
+        if v == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True))
+            pools.append(len(layers) - 1)
+            continue
+        c = _scaled(v, width)
+        layers.append(nn.Conv2d(in_channels, c, kernel_size=3, padding=pad if first else 1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(c))
+        layers.append(nn.ReLU(inplace=True))
+        in_channels, first = c, False
+    return nn.Sequential(*layers), pools, in_channels
+
+
+class VGG16Backbone(_Backbone):
+    """VGG16 (torchvision's ``vgg16`` / ``vgg16_bn`` layout) with ``conv1_1`` padded by ``pad``.
+
+    Parameters
+    ----------
+    width : float
+        Fraction of the channel counts (64 ... 512, fc 4096); 1.0 is VGG16.
+    batch_norm : bool
+        The ``vgg16_bn`` layout (a BatchNorm after each convolution).
+    pad : int
+        Zero padding of the first convolution (FCN: 100).
+    dropout : float
+        Dropout after fc6 and fc7.
+
+    Outputs: ``skip8`` = pool3, ``skip16`` = pool4, ``out`` = fc7 (after ReLU and dropout).
+    """
+
+    def __init__(self, width: float = 1.0, *, batch_norm: bool = False, pad: int = 100, dropout: float = 0.5) -> None:
+        super().__init__()
+        width = _check_width(width)
+        self.features, pools, c5 = _vgg_features(VGG16_CFG, width, batch_norm, pad)
+        fc = _scaled(4096, width)
+        self.taps = {"skip8": pools[2], "skip16": pools[3]}
+        self.tap_names = {"skip8": "pool3", "skip16": "pool4"}
+        self.channels = {"skip8": self.features[pools[2] - 2 - batch_norm].out_channels,
+                         "skip16": self.features[pools[3] - 2 - batch_norm].out_channels, "out": fc}
+        self.classifier_input = (c5, 7, 7)
+        linear = nn.Sequential(nn.Linear(c5 * 49, fc), nn.ReLU(inplace=True), nn.Dropout(dropout),
+                               nn.Linear(fc, fc), nn.ReLU(inplace=True), nn.Dropout(dropout))
+        self.classifier = convolutionalize_classifier(linear, self.classifier_input)
+        _init_like_torchvision(self)
+
+
+class AlexNetBackbone(_Backbone):
+    """AlexNet (torchvision's layout: 64-192-384-256-256, fc 4096) with ``conv1`` padded by ``pad``.
+
+    Pooling rounds up as in Caffe (with floor rounding a 500x500 input would give 15x15, not
+    16x16, scores).  Outputs: ``skip8`` = pool1, ``skip16`` = pool2, ``out`` = fc7.
+    """
+
+    def __init__(self, width: float = 1.0, *, pad: int = 100, dropout: float = 0.5) -> None:
+        super().__init__()
+        width = _check_width(width)
+        c = [_scaled(v, width) for v in (64, 192, 384, 256, 256)]
+        self.features = nn.Sequential(
+            nn.Conv2d(3, c[0], kernel_size=11, stride=4, padding=pad),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+            nn.Conv2d(c[0], c[1], kernel_size=5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+            nn.Conv2d(c[1], c[2], kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c[2], c[3], kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c[3], c[4], kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        )
+        fc = _scaled(4096, width)
+        self.taps = {"skip8": 2, "skip16": 5}
+        self.tap_names = {"skip8": "pool1", "skip16": "pool2"}
+        self.channels = {"skip8": c[0], "skip16": c[1], "out": fc}
+        self.classifier_input = (c[4], 6, 6)
+        linear = nn.Sequential(nn.Dropout(dropout), nn.Linear(c[4] * 36, fc), nn.ReLU(inplace=True),
+                               nn.Dropout(dropout), nn.Linear(fc, fc), nn.ReLU(inplace=True))
+        self.classifier = convolutionalize_classifier(linear, self.classifier_input)
+        _init_like_torchvision(self)
+
+
+def _init_like_torchvision(module: nn.Module) -> None:
+    # torchvision's VGG init (kaiming for convolutions); the converted fc layers are convolutions too
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+# ---------------------------------------------------------------------------------------------
+# FCN
+# ---------------------------------------------------------------------------------------------
+def _score(in_channels: int, num_classes: int) -> nn.Conv2d:
+    conv = nn.Conv2d(in_channels, num_classes, kernel_size=1)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
+
+
+def _final_kernel(factor: int, before: CoordMap) -> int:
+    """``2 * factor``, or ``2 * factor - 1`` when that is what makes the final crop whole (FCN-AlexNet's 63)."""
+    for k in (2 * factor, 2 * factor - 1):
+        m = before.then(CoordMap(Fraction(factor), Fraction(k - 1, 2)))
+        if m.offset.denominator == 1:
+            return k
+    return 2 * factor
+
+
+class FCN(nn.Module):
+    """A fully convolutional network: backbone, scoring layers, skips, bilinear deconvolutions, crops.
+
+    Parameters
+    ----------
+    backbone : VGG16Backbone or AlexNetBackbone
+    num_classes : int
+        21 for PASCAL VOC (background + 20).
+    variant : {"32s", "16s", "8s"}
+
+    Forward
+    -------
+    ``(N, 3, H, W)`` float -> logits ``(N, num_classes, H, W)``.
+
+    Attributes
+    ----------
+    offsets : dict
+        The crop offsets (``score_pool4``, ``score_pool3``, ``final``), from Caffe's coordinate
+        mapping; VGG16 gives the reference nets' 5, 9 and 19/27/31.
+    misalignment : dict
+        The rounding residual of each crop (pixels of that map); zero for VGG16.
+    """
+
+    def __init__(self, backbone: _Backbone, num_classes: int = 21, variant: str = "8s") -> None:
+        super().__init__()
+        _check_variant(variant, num_classes)
+        self.variant = variant
+        self.num_classes = num_classes
+        self.backbone = backbone
+        maps = backbone.coord_maps()
+        ch = backbone.channels
+        self.offsets: dict[str, int] = {}
+        self.misalignment: dict[str, Fraction] = {}
+        self.score_fr = _score(ch["out"], num_classes)
+        if variant == "32s":
+            k = _final_kernel(32, maps["out"])
+            self.upscore = BilinearDeconv(num_classes, 32, kernel_size=k, trainable=False)
+            self._set_offset("final", coord_map(self.upscore), maps["out"], CoordMap())
+            return
+        self.upscore2 = BilinearDeconv(num_classes, 2, kernel_size=4)
+        self.score_pool4 = _score(ch["skip16"], num_classes)
+        m16 = maps["out"].then(coord_map(self.upscore2))
+        off, res = crop_offset(maps["skip16"], m16)
+        self.offsets["score_pool4"], self.misalignment["score_pool4"] = off, res
+        if variant == "16s":
+            self.upscore16 = BilinearDeconv(num_classes, 16, kernel_size=_final_kernel(16, m16), trainable=False)
+            self._set_offset("final", coord_map(self.upscore16), m16, CoordMap())
+            return
+        self.upscore_pool4 = BilinearDeconv(num_classes, 2, kernel_size=4)
+        self.score_pool3 = _score(ch["skip8"], num_classes)
+        m8 = m16.then(coord_map(self.upscore_pool4))
+        off, res = crop_offset(maps["skip8"], m8)
+        self.offsets["score_pool3"], self.misalignment["score_pool3"] = off, res
+        self.upscore8 = BilinearDeconv(num_classes, 8, kernel_size=_final_kernel(8, m8), trainable=False)
+        self._set_offset("final", coord_map(self.upscore8), m8, CoordMap())
+
+    def _set_offset(self, name: str, deconv_map: CoordMap, before: CoordMap, image: CoordMap) -> None:
+        off, res = crop_offset(before.then(deconv_map), image)
+        self.offsets[name], self.misalignment[name] = off, res
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._run(x, None)
+
+    def intermediates(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every named map of the forward pass (``fc7``, ``score_fr``, ``upscore2``, ...), in order."""
+        record: dict[str, torch.Tensor] = {}
+        self._run(x, record)
+        return record
+
+    def _run(self, x: torch.Tensor, record: dict | None) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f"x must be a (N, 3, H, W) tensor, got "
+                             f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+        size = x.shape[-2:]
+        keep = (lambda name, t: record.__setitem__(name, t)) if record is not None else (lambda name, t: None)
+        feats = self.backbone(x)
+        keep(self.backbone.tap_names["skip8"], feats["skip8"])
+        keep(self.backbone.tap_names["skip16"], feats["skip16"])
+        keep("fc7", feats["out"])
+        score = self.score_fr(feats["out"])
+        keep("score_fr", score)
+        if self.variant == "32s":
+            up = self.upscore(score)
+            keep("upscore", up)
+        else:
+            up2 = self.upscore2(score)
+            keep("upscore2", up2)
+            skip = _crop(self.score_pool4(feats["skip16"]), self.offsets["score_pool4"], up2.shape[-2:], "score_pool4")
+            keep("score_pool4c", skip)
+            fuse = up2 + skip
+            keep("fuse_pool4", fuse)
+            if self.variant == "16s":
+                up = self.upscore16(fuse)
+                keep("upscore16", up)
+            else:
+                up4 = self.upscore_pool4(fuse)
+                keep("upscore_pool4", up4)
+                skip = _crop(self.score_pool3(feats["skip8"]), self.offsets["score_pool3"], up4.shape[-2:], "score_pool3")
+                keep("score_pool3c", skip)
+                fuse = up4 + skip
+                keep("fuse_pool3", fuse)
+                up = self.upscore8(fuse)
+                keep("upscore8", up)
+        out = _crop(up, self.offsets["final"], size, "score")
+        keep("score", out)
+        return out
+
+    @torch.no_grad()
+    def load_classifier_weights(self, model: nn.Module) -> list[str]:
+        """Copy a torchvision classifier's weights (``features`` and convolutionalized fc6/fc7).
+
+        This is how FCN starts from an ImageNet classifier (here any weights: the course runs
+        offline with ``weights=None``).  The widths must match (``width=1.0``).
+
+        Parameters
+        ----------
+        model : torchvision ``AlexNet`` or ``VGG`` (``vgg16``, or ``vgg16_bn`` for ``batch_norm=True``)
+
+        Returns
+        -------
+        list of str
+            The names of the parameters/buffers copied.
+        """
+        bb = self.backbone
+        if not hasattr(model, "features") or not hasattr(model, "classifier"):
+            raise TypeError(f"model must be a torchvision AlexNet or VGG, got {type(model).__name__}")
+        conv = convolutionalize_classifier(
+            nn.Sequential(*[m for m in model.classifier if isinstance(m, (nn.Linear, nn.ReLU, nn.Dropout))]),
+            bb.classifier_input)
+        copied: list[str] = []
+        for prefix, src, dst in (("features", model.features, bb.features), ("classifier", conv, bb.classifier)):
+            src_state, dst_state = src.state_dict(), dst.state_dict()
+            for key, value in dst_state.items():
+                if key not in src_state or src_state[key].shape != value.shape:
+                    # the last classifier Linear (1000 classes) has no counterpart; features must match
+                    if prefix == "features" or key in src_state:
+                        raise ValueError(f"backbone.{prefix}.{key}: the model has "
+                                         f"{tuple(src_state[key].shape) if key in src_state else 'no such entry'}, "
+                                         f"expected {tuple(value.shape)}")
+                    continue
+                value.copy_(src_state[key])
+                copied.append(f"backbone.{prefix}.{key}")
+        return copied
+
+
+def _check_variant(variant: str, num_classes: int) -> None:
+    # checked before a (possibly large) backbone is built
+    if variant not in VARIANTS:
+        raise ValueError(f"variant={variant!r}: expected one of {VARIANTS}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+
+
+def fcn_vgg16(variant: str = "8s", num_classes: int = 21, *, width: float = 1.0, batch_norm: bool = False,
+              pad: int = 100, dropout: float = 0.5) -> FCN:
+    """FCN-``variant`` on VGG16 (``batch_norm=True``: the ``vgg16_bn`` layout)."""
+    _check_variant(variant, num_classes)
+    return FCN(VGG16Backbone(width, batch_norm=batch_norm, pad=pad, dropout=dropout), num_classes, variant)
+
+
+def fcn_alexnet(variant: str = "32s", num_classes: int = 21, *, width: float = 1.0, pad: int = 100,
+                dropout: float = 0.5) -> FCN:
+    """FCN-``variant`` on AlexNet (the paper trained FCN-AlexNet as 32s only; 16s/8s use pool2/pool1)."""
+    _check_variant(variant, num_classes)
+    return FCN(AlexNetBackbone(width, pad=pad, dropout=dropout), num_classes, variant)
+
+
+def fcn_shapes(backbone: str = "alexnet", variant: str = "8s", size: tuple[int, int] = (500, 500), *,
+               num_classes: int = 21, width: float = 1.0) -> dict[str, tuple[int, int, int]]:
+    """The ``(C, H, W)`` of every named map for one input size, computed without any arithmetic.
+
+    The network is built on PyTorch's ``meta`` device (shapes only, no memory, no compute), so
+    even the full-width nets answer at once.
+
+    Parameters
+    ----------
+    backbone : {"alexnet", "vgg16"}
+    size : (H, W) of the input image
+    """
+    builders = {"alexnet": fcn_alexnet, "vgg16": fcn_vgg16}
+    if backbone not in builders:
+        raise ValueError(f"backbone={backbone!r}: expected one of {sorted(builders)}")
+    with torch.device("meta"):
+        net = builders[backbone](variant, num_classes, width=width)
+        maps = net.intermediates(torch.zeros(1, 3, *size))
+    return {name: tuple(t.shape[1:]) for name, t in maps.items()}
+
+
+@torch.no_grad()
+def load_matching_weights(net: nn.Module, source: nn.Module) -> list[str]:
+    """Copy every parameter/buffer of ``source`` whose name and shape exist in ``net``.
+
+    FCN's staged training: FCN-16s starts from a trained FCN-32s (backbone and ``score_fr``;
+    its new ``score_pool4`` stays at zero), FCN-8s from FCN-16s.
+
+    Returns
+    -------
+    list of str
+        The names copied (in ``net``'s order).
+    """
+    src = source.state_dict()
+    copied = []
+    for key, value in net.state_dict().items():
+        if key in src and src[key].shape == value.shape:
+            value.copy_(src[key])
+            copied.append(key)
+    if not copied:
+        raise ValueError("source shares no parameter (same name and shape) with net")
+    return copied
+
+
+def freeze_backbone(net: FCN) -> FCN:
+    """FCN-32s-fixed: freeze the backbone (conv layers and fc6/fc7); only the scoring layers learn.
+
+    BatchNorm layers of the backbone are also put in eval mode by a forward pre-hook.
+    Returns ``net`` (modified in place).
+    """
+    for p in net.backbone.parameters():
+        p.requires_grad_(False)
+
+    def _eval_bn(module, _inputs):
+        for m in module.modules():
+            if isinstance(m, (nn.BatchNorm2d, nn.Dropout)):
+                m.eval()
+
+    net.backbone.register_forward_pre_hook(_eval_bn)
+    return net
+
+
+def fcn_param_groups(net: nn.Module, lr: float, weight_decay: float = 5e-4) -> list[dict]:
+    """SGD parameter groups as the FCN reference solver: biases at twice the rate, no weight decay on them.
+
+    Frozen parameters (``requires_grad=False``: the last deconvolution, a fixed backbone) are
+    left out.
+    """
+    if lr <= 0 or weight_decay < 0:
+        raise ValueError(f"lr must be > 0 and weight_decay >= 0, got lr={lr}, weight_decay={weight_decay}")
+    weights, biases = [], []
+    for name, p in net.named_parameters():
+        if not p.requires_grad:
+            continue
+        (biases if name.endswith("bias") or p.ndim == 1 else weights).append(p)
+    return [{"params": weights, "lr": lr, "weight_decay": weight_decay},
+            {"params": biases, "lr": 2 * lr, "weight_decay": 0.0}]
+
+
+# ---------------------------------------------------------------------------------------------
+# Training and evaluation (the paper's recipe)
+# ---------------------------------------------------------------------------------------------
+def fcn_loss(logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = 255) -> torch.Tensor:
+    """Per-pixel softmax cross-entropy, averaged over the labelled pixels (void = ``ignore_index``).
+
+    The paper sums the loss over pixels (with a learning rate of 1e-4 for VGG16); we average it,
+    which only rescales the learning rate.
+
+    Parameters
+    ----------
+    logits : Tensor (N, C, H, W)
+    labels : Tensor (N, H, W) int64
+    """
+    if logits.ndim != 4 or labels.ndim != 3 or logits.shape[0] != labels.shape[0] or logits.shape[2:] != labels.shape[1:]:
+        raise ValueError(f"logits (N, C, H, W) and labels (N, H, W) must agree, got {tuple(logits.shape)} "
+                         f"and {tuple(labels.shape)}")
+    return nn.functional.cross_entropy(logits, labels, ignore_index=ignore_index)
+
+
+def tensor_loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int, *, shuffle: bool = True,
+                  flip: bool = True) -> torch.utils.data.DataLoader:
+    """A DataLoader over in-memory tensors, with random horizontal flips when ``flip``.
+
+    Parameters
+    ----------
+    images : Tensor (N, 3, H, W) float (normalised)
+    labels : Tensor (N, H, W) int64
+    """
+    if images.ndim != 4 or labels.ndim != 3 or images.shape[0] != labels.shape[0]:
+        raise ValueError(f"images (N, 3, H, W) and labels (N, H, W) must agree, got {tuple(images.shape)} "
+                         f"and {tuple(labels.shape)}")
+    dataset = _FlipTensors(images, labels, flip)
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+
+
+class _FlipTensors(torch.utils.data.Dataset):
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, flip: bool) -> None:
+        self.images, self.labels, self.flip = images, labels, flip
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def __getitem__(self, i: int):
+        x, y = self.images[i], self.labels[i]
+        if self.flip and torch.rand(()) < 0.5:  # torch's RNG: re-seeded per epoch by train.fit
+            x, y = x.flip(-1), y.flip(-1)
+        return x, y
+
+
+def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9, weight_decay: float = 5e-4,
+              schedule: str = "poly", device: torch.device | str = "cpu", checkpoint=None, seed: int = 0,
+              desc: str = "FCN", log=print) -> list[float]:
+    """Train an FCN with the paper's recipe: SGD with momentum 0.9, weight decay 5e-4, biases at 2x lr.
+
+    Frozen parameters (the last deconvolution; the backbone of FCN-32s-fixed) are not updated.
+
+    Parameters
+    ----------
+    net : FCN, already on ``device``
+    loader : iterable of ``(images (N, 3, H, W), labels (N, H, W))`` batches
+    epochs : int
+    lr : float
+        Base learning rate (for :func:`fcn_loss`, a per-pixel mean).
+    schedule : {"poly", "fixed"}
+        The paper keeps the rate fixed; "poly" (DeepLab) helps short runs.
+
+    Returns
+    -------
+    list of float
+        Mean training loss per epoch.
+    """
+    from course_utils.train import fit, poly_lr
+
+    if schedule not in ("poly", "fixed"):
+        raise ValueError(f"schedule={schedule!r}: expected 'poly' or 'fixed'")
+    optimizer = torch.optim.SGD(fcn_param_groups(net, lr, weight_decay), lr=lr, momentum=momentum)
+    scheduler = poly_lr(optimizer, epochs * len(loader)) if schedule == "poly" else None
+    return fit(net, loader, fcn_loss, optimizer, epochs=epochs, device=device, scheduler=scheduler,
+               checkpoint=checkpoint, seed=seed, desc=desc, log=log)
+
+
+@torch.no_grad()
+def predict_labels(net: nn.Module, images: torch.Tensor, *, batch_size: int = 8,
+                   device: torch.device | str | None = None) -> torch.Tensor:
+    """Arg-max labels of ``net`` for a batch of images, in eval mode.
+
+    Parameters
+    ----------
+    images : Tensor (N, 3, H, W) float (normalised)
+
+    Returns
+    -------
+    Tensor (N, H, W) int64, on the CPU
+    """
+    device = torch.device(device) if device is not None else next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    try:
+        out = [net(images[i:i + batch_size].to(device)).argmax(1).cpu() for i in range(0, images.shape[0], batch_size)]
+    finally:
+        net.train(was_training)
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def evaluate(net: nn.Module, batches, num_classes: int = 21, *, device: torch.device | str | None = None,
+             ignore_index: int = 255) -> dict:
+    """The FCN paper's four scores of ``net`` over ``batches`` of ``(images, labels)``.
+
+    Images of different sizes are fine with a batch size of 1 (real VOC).
+
+    Returns
+    -------
+    dict
+        :func:`course_utils.metrics.segmentation_scores` plus ``"confusion"`` (C, C) int64.
+    """
+    from course_utils.metrics import confusion_matrix, segmentation_scores
+
+    cm = None
+    for images, labels in batches:
+        pred = predict_labels(net, images, batch_size=images.shape[0], device=device)
+        part = confusion_matrix(labels.cpu(), pred, num_classes, ignore_index)
+        cm = part if cm is None else cm + part
+    if cm is None:
+        raise ValueError("batches is empty")
+    scores = segmentation_scores(cm)
+    scores["confusion"] = cm
+    return scores
+
+
+def train_fcn_family(build, loader, *, epochs: dict[str, int], lr: float | dict[str, float], name: str,
+                     settings: dict, device: torch.device | str = "cpu", staged: bool = True,
+                     fixed: bool = False, cache_dir=None, log=print, **train_kwargs) -> dict[str, tuple]:
+    """Train FCN-32s, then FCN-16s and FCN-8s (each starting from the previous one, as the paper does).
+
+    Each run goes through :func:`course_utils.train.train_cached`: a second call with the same
+    settings loads the weights instead of training again.
+
+    Parameters
+    ----------
+    build : callable
+        ``build(variant) -> FCN`` (on the CPU; moved to ``device`` here).
+    loader : training batches (see :func:`train_fcn`)
+    epochs : dict
+        Epochs per variant, keys among "32s", "16s", "8s" (and "32s-fixed" when ``fixed``).
+    lr : float or dict
+        Base learning rate, or one per variant.
+    name : str
+        Prefix of the cache files.
+    settings : dict
+        Everything else that determines the result (data, sizes, widths), JSON-serialisable.
+    staged : bool
+        Initialise 16s from the trained 32s and 8s from the trained 16s.
+    fixed : bool
+        Also train "32s-fixed": FCN-32s with a frozen backbone (only the scoring layer learns).
+
+    Returns
+    -------
+    dict
+        ``{variant: (net, history, from_cache)}`` in training order.
+    """
+    from course_utils.train import train_cached
+
+    order = [v for v in VARIANTS if v in epochs] + (["32s-fixed"] if fixed else [])
+    if not order:
+        raise ValueError(f"epochs={epochs!r} names no variant among {VARIANTS}")
+    rates = lr if isinstance(lr, dict) else {v: lr for v in order}
+    results: dict[str, tuple] = {}
+    previous = None
+    for variant in order:
+        arch = "32s" if variant == "32s-fixed" else variant
+        net = build(arch)
+        if variant == "32s-fixed":
+            freeze_backbone(net)
+        elif staged and previous is not None:
+            load_matching_weights(net, previous)
+        net = net.to(device)
+        # the result depends on this run and (staged) on the runs it starts from
+        chain = [variant] if variant == "32s-fixed" or not staged else order[:order.index(variant) + 1]
+        key = {**settings, "variant": variant, "epochs": {v: epochs[v] for v in chain},
+               "lr": {v: rates[v] for v in chain}, "staged": staged,
+               "recipe": {k: v for k, v in sorted(train_kwargs.items())}}
+
+        def run(net=net, variant=variant):
+            return train_fcn(net, loader, epochs=epochs[variant], lr=rates[variant], device=device,
+                             desc=f"FCN-{variant}", log=log, **train_kwargs)
+
+        history, cached = train_cached(net, f"{name}-{variant}", key, run, cache_dir=cache_dir)
+        if log is not None:
+            log(f"FCN-{variant}: {'loaded from cache' if cached else 'trained'}, final loss {history[-1]:.4f}")
+        results[variant] = (net, history, cached)
+        if variant != "32s-fixed":
+            previous = net
+    return results
