@@ -926,11 +926,11 @@ class _Street:
         img = c.image.astype(np.float32)
 
         def noise(cells_y: int, cells_x: int) -> np.ndarray:
-            small = rng.standard_normal((cells_y, cells_x)).astype(np.float32)
+            small = rng.standard_normal((cells_y, cells_x), dtype=np.float32)
             return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
 
         low, mid = noise(4, 8), noise(max(h // 24, 2), max(w // 24, 2))
-        fine = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 0.6 * self.px)
+        fine = cv2.GaussianBlur(rng.standard_normal((h, w), dtype=np.float32), (0, 0), 0.6 * self.px)
         fine /= max(float(fine.std()), 1e-6)
         # multiplicative texture strength by label id: (low, mid, fine)
         amp = np.zeros((256, 3), np.float32)
@@ -952,14 +952,15 @@ class _Street:
         # light: exposure, white balance, a gradient across the frame, vignetting, gamma
         light = {"sunny": 1.05, "overcast": 0.92, "dusk": 0.75}[self.weather]
         gain = light * rng.uniform(0.75, 1.2) * np.exp(rng.normal(0, 0.05, 3)).astype(np.float32)
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        grad = 1 + rng.uniform(-0.15, 0.15) * (xx / w - 0.5) + rng.uniform(-0.1, 0.1) * (yy / h - 0.5)
-        vignette = 1 - rng.uniform(0.1, 0.35) * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2)
-        img *= (grad * vignette)[..., None] * gain
-        img = 255.0 * np.clip(img / 255.0, 0, 1) ** rng.uniform(0.85, 1.15)
+        xx = (np.arange(w, dtype=np.float32) / w - 0.5)[None, :]
+        yy = (np.arange(h, dtype=np.float32) / h - 0.5)[:, None]
+        grad = 1 + rng.uniform(-0.15, 0.15) * xx + rng.uniform(-0.1, 0.1) * yy
+        vignette = 1 - rng.uniform(0.1, 0.35) * (xx ** 2 + yy ** 2)
+        img *= (grad * vignette)[..., None] * gain.astype(np.float32)
+        img = np.float32(255.0) * np.clip(img * np.float32(1 / 255.0), 0, 1) ** np.float32(rng.uniform(0.85, 1.15))
         blur = rng.uniform(0.3, 0.9) * self.px
         img = cv2.GaussianBlur(img, (0, 0), blur)
-        img += rng.normal(0, rng.uniform(2, 7), img.shape).astype(np.float32)
+        img += rng.uniform(2, 7) * rng.standard_normal(img.shape, dtype=np.float32)
         return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
 

@@ -41,6 +41,25 @@ def _barrier() -> None:
         dist.barrier()
 
 
+def _rank0_exists(path: Path) -> bool:
+    """Whether ``path`` exists, as rank 0 sees it (every rank gets the same answer under DDP).
+
+    A rank that cannot see a file rank 0 sees raises: checkpoints and caches must lie
+    on storage that every node shares.
+    """
+    exists = path.exists()
+    if not _distributed():
+        return exists
+    import torch.distributed as dist
+
+    flag = [exists]
+    dist.broadcast_object_list(flag, src=0)
+    if flag[0] and not exists:
+        raise FileNotFoundError(f"rank {dist.get_rank()} cannot see {path}, which rank 0 wrote: put checkpoints "
+                                "and the data folder on storage shared by all nodes")
+    return bool(flag[0])
+
+
 def poly_lr(optimizer: torch.optim.Optimizer, max_steps: int, power: float = 0.9) -> torch.optim.lr_scheduler.LambdaLR:
     """DeepLab's "poly" schedule: ``lr = base_lr * (1 - step / max_steps) ** power``, stepped per batch."""
     if max_steps < 1:
@@ -147,7 +166,7 @@ def fit(
     history: list[float] = []
     start = 0
     path = Path(checkpoint) if checkpoint is not None else None
-    if path is not None and path.exists():
+    if path is not None and _rank0_exists(path):
         state = _load_checkpoint(path, net)
         _unwrap(net).load_state_dict(state["net"])
         optimizer.load_state_dict(state["optimizer"])
@@ -247,7 +266,7 @@ def train_cached(net: nn.Module, name: str, settings: dict, train: Callable[[], 
     key = hashlib.sha1((key_text + architecture_signature(_unwrap(net))).encode()).hexdigest()[:12]
     folder = Path(cache_dir) if cache_dir is not None else checkpoint_dir()
     path = folder / f"{name}-{key}.pt"
-    if path.exists():
+    if _rank0_exists(path):
         state = torch.load(path, map_location="cpu", weights_only=False)
         _unwrap(net).load_state_dict(state["net"])
         return list(state["history"]), True
