@@ -1,0 +1,509 @@
+"""PASCAL VOC 2012 segmentation: a loader for the real on-disk layout and a synthetic dataset in it.
+
+The layout (what the VOC development kit unpacks, and what
+``torchvision.datasets.VOCSegmentation`` reads)::
+
+    <root>/VOCdevkit/VOC2012/
+        JPEGImages/<id>.jpg                  RGB photos
+        SegmentationClass/<id>.png           palette PNGs: pixel value = class index
+                                             (0 background, 1..20 objects, 255 = "void" border band)
+        ImageSets/Segmentation/{train,val,trainval}.txt   one <id> per line
+
+:class:`VOCSegmentationDataset` reads it (the real VOC or ours) and returns
+``(image, labels)`` as NumPy arrays: ``image`` (H, W, 3) uint8 RGB and
+``labels`` (H, W) uint8 with 255 = ignore.
+
+:func:`write_synthetic_voc` draws scenes of six VOC classes (aeroplane,
+bicycle, bottle, car, person, tvmonitor) with shapes and textures a small FCN
+can learn, designed so that fine detail matters: thin parts (wings, spokes,
+limbs, frames), small objects, and a void band along every boundary as in the
+real annotations.  :func:`prepare_offline` keeps one under the data root.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from course_utils.palettes import IGNORE_INDEX, VOC_CLASSES, voc_palette
+
+__all__ = [
+    "SYNTHETIC_CLASSES",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "find_voc_root",
+    "VOCSegmentationDataset",
+    "SegmentationTransform",
+    "draw_scene",
+    "add_void_band",
+    "write_synthetic_voc",
+    "synthetic_voc_root",
+    "prepare_offline",
+    "ensure_synthetic_voc",
+    "load_arrays",
+]
+
+SYNTHETIC_CLASSES: tuple[int, ...] = (1, 2, 5, 7, 15, 20)  # aeroplane, bicycle, bottle, car, person, tvmonitor
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+_MARKER = "SEGCOURSE_SYNTHETIC.txt"
+_SPLITS = ("train", "val", "trainval")
+
+
+# ---------------------------------------------------------------------------------------------
+# The loader
+# ---------------------------------------------------------------------------------------------
+def find_voc_root(root: str | os.PathLike, year: str = "2012") -> Path:
+    """The ``VOC<year>`` folder under ``root``.
+
+    ``root`` may be the folder that contains ``VOCdevkit`` (as torchvision's ``VOCSegmentation``
+    expects), the ``VOCdevkit`` folder itself, or the ``VOC<year>`` folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        If none of these holds ``JPEGImages``, ``SegmentationClass`` and ``ImageSets/Segmentation``.
+    """
+    root = Path(root).expanduser()
+    for candidate in (root / "VOCdevkit" / f"VOC{year}", root / f"VOC{year}", root):
+        if all((candidate / sub).is_dir() for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation")):
+            return candidate
+    raise FileNotFoundError(
+        f"root={str(root)!r} holds no PASCAL VOC {year} segmentation data: expected "
+        f"<root>/VOCdevkit/VOC{year}/{{JPEGImages,SegmentationClass,ImageSets/Segmentation}}")
+
+
+class VOCSegmentationDataset:
+    """PASCAL VOC semantic segmentation, read from the real on-disk layout.
+
+    A ``torch.utils.data.Dataset`` (map-style): ``len(ds)`` and ``ds[i]``.  The argument
+    names follow ``torchvision.datasets.VOCSegmentation(root, year, image_set, transforms)``,
+    and both read the same files; this one returns NumPy arrays in the course's vocabulary.
+
+    Parameters
+    ----------
+    root : path
+        The folder containing ``VOCdevkit`` (also accepted: ``VOCdevkit`` or ``VOC2012`` itself).
+    image_set : {"train", "val", "trainval"}
+        The list in ``ImageSets/Segmentation`` (any ``<name>.txt`` there is accepted).
+    transforms : callable, optional
+        ``transforms(image, labels) -> anything``, e.g. :class:`SegmentationTransform`.
+    year : str
+        "2012" (the folder name ``VOC<year>``).
+
+    Returns (``ds[i]``)
+    -------------------
+    image : ndarray (H, W, 3) uint8 RGB
+    labels : ndarray (H, W) uint8; class ids 0..20 and 255 (void)
+    """
+
+    def __init__(self, root: str | os.PathLike, image_set: str = "train",
+                 transforms: Callable | None = None, year: str = "2012") -> None:
+        self.voc_root = find_voc_root(root, year)
+        split_file = self.voc_root / "ImageSets" / "Segmentation" / f"{image_set}.txt"
+        if not split_file.is_file():
+            available = sorted(p.stem for p in split_file.parent.glob("*.txt"))
+            raise ValueError(f"image_set={image_set!r} has no list {split_file}; available: {available}")
+        if transforms is not None and not callable(transforms):
+            raise TypeError(f"transforms must be callable(image, labels), got {type(transforms).__name__}")
+        self.image_set = image_set
+        self.transforms = transforms
+        self.ids = [line.strip() for line in split_file.read_text().splitlines() if line.strip()]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def image_path(self, index: int) -> Path:
+        return self.voc_root / "JPEGImages" / f"{self.ids[index]}.jpg"
+
+    def label_path(self, index: int) -> Path:
+        return self.voc_root / "SegmentationClass" / f"{self.ids[index]}.png"
+
+    def __getitem__(self, index: int):
+        from PIL import Image
+
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for {len(self)} images")
+        with Image.open(self.image_path(index)) as im:
+            image = np.asarray(im.convert("RGB"))
+        with Image.open(self.label_path(index)) as im:
+            if im.mode not in ("P", "L"):
+                raise ValueError(f"{self.label_path(index)} is a {im.mode} image; VOC labels are palette (P) PNGs")
+            labels = np.asarray(im)
+        if labels.shape != image.shape[:2]:
+            raise ValueError(f"{self.ids[index]}: labels {labels.shape} and image {image.shape[:2]} differ in size")
+        if self.transforms is not None:
+            return self.transforms(image, labels)
+        return image, labels
+
+    def __repr__(self) -> str:
+        return f"VOCSegmentationDataset(root={str(self.voc_root)!r}, image_set={self.image_set!r}, n={len(self)})"
+
+
+class SegmentationTransform:
+    """``(image, labels) -> (tensor (3, S, S) float32 normalised, tensor (S, S) int64)``.
+
+    Pads to at least ``size`` (image with the mean colour, i.e. 0 after normalisation; labels
+    with 255), then crops ``size x size``: at random when ``train`` (with a random horizontal
+    flip), else the top-left corner (use ``size=None`` at evaluation to keep the whole image).
+
+    Parameters
+    ----------
+    size : int or None
+        Side of the square output; None keeps the image size (no pad, no crop).
+    train : bool
+    mean, std : 3 floats
+        Per-channel normalisation (ImageNet's by default, as torchvision's models expect).
+    generator : numpy.random.Generator, optional
+        Source of the random crops/flips (default: NumPy's global state, which
+        :func:`course_utils.train.fit` re-seeds every epoch).
+    """
+
+    def __init__(self, size: int | None = None, *, train: bool = False, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                 generator: np.random.Generator | None = None) -> None:
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise ValueError(f"size must be a positive int or None, got {size!r}")
+        self.size, self.train = size, bool(train)
+        self.mean = np.asarray(mean, np.float32)
+        self.std = np.asarray(std, np.float32)
+        self.generator = generator
+
+    def __call__(self, image: np.ndarray, labels: np.ndarray):
+        import torch
+
+        rng = self.generator if self.generator is not None else np.random
+        x = (image.astype(np.float32) / 255.0 - self.mean) / self.std
+        y = labels.astype(np.int64)
+        if self.size is not None:
+            s = self.size
+            ph, pw = max(0, s - x.shape[0]), max(0, s - x.shape[1])
+            if ph or pw:
+                x = np.pad(x, ((0, ph), (0, pw), (0, 0)))
+                y = np.pad(y, ((0, ph), (0, pw)), constant_values=IGNORE_INDEX)
+            if self.train:
+                r = int(rng.integers(0, x.shape[0] - s + 1)) if x.shape[0] > s else 0
+                c = int(rng.integers(0, x.shape[1] - s + 1)) if x.shape[1] > s else 0
+            else:
+                r = c = 0
+            x, y = x[r:r + s, c:c + s], y[r:r + s, c:c + s]
+        if self.train and rng.random() < 0.5:
+            x, y = x[:, ::-1], y[:, ::-1]
+        return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), torch.from_numpy(np.ascontiguousarray(y))
+
+
+def load_arrays(dataset: VOCSegmentationDataset) -> tuple[np.ndarray, np.ndarray]:
+    """All images and label maps of a dataset whose images share one size, stacked.
+
+    Returns
+    -------
+    images : ndarray (N, H, W, 3) uint8
+    labels : ndarray (N, H, W) uint8
+    """
+    if dataset.transforms is not None:
+        raise ValueError("dataset has transforms: load_arrays needs the raw (image, labels) pairs")
+    pairs = [dataset[i] for i in range(len(dataset))]
+    if not pairs:
+        raise ValueError(f"{dataset!r} is empty")
+    shapes = {p[0].shape for p in pairs}
+    if len(shapes) != 1:
+        raise ValueError(f"images have {len(shapes)} different sizes; use a DataLoader with SegmentationTransform")
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+# ---------------------------------------------------------------------------------------------
+# The synthetic scenes
+# ---------------------------------------------------------------------------------------------
+# class id -> (base RGB colour, texture kind)
+_LOOKS: dict[int, tuple[tuple[int, int, int], str]] = {
+    1: ((200, 205, 225), "sheen"),      # aeroplane: pale metallic
+    2: ((170, 30, 40), "plain"),        # bicycle: red frame
+    5: ((40, 150, 70), "vstripes"),     # bottle: green glass with highlights
+    7: ((40, 80, 200), "hstripes"),     # car: blue, striped
+    15: ((225, 160, 120), "dots"),      # person: warm skin/cloth tone with spots
+    20: ((50, 50, 55), "screen"),       # tvmonitor: dark frame around a bright screen
+}
+
+
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+    import cv2
+
+    small = rng.random((cells, cells)).astype(np.float32)
+    return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
+def _background(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    base = rng.uniform(70, 170, size=3)
+    tint = rng.uniform(-40, 40, size=3)
+    field = _smooth_noise(rng, shape, 4)[..., None]
+    grain = rng.normal(0, 6, size=(h, w, 1))
+    bg = base + tint * (field - 0.5) * 2 + grain
+    # desaturate towards grey-brown so objects stand out by colour AND texture
+    grey = bg.mean(axis=2, keepdims=True)
+    return 0.55 * bg + 0.45 * grey
+
+
+def _texture(rng: np.random.Generator, cls: int, shape: tuple[int, int], scale: float) -> np.ndarray:
+    h, w = shape
+    colour, kind = _LOOKS[cls]
+    colour = np.clip(np.asarray(colour, np.float32) + rng.normal(0, 12, size=3), 0, 255)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    period = max(3.0, 0.08 * scale)
+    if kind == "sheen":
+        pattern = 18 * np.sin(xx / (2 * period) + yy / (3 * period))
+    elif kind == "vstripes":
+        pattern = 35 * (np.sin(2 * np.pi * xx / period) > 0.6)
+    elif kind == "hstripes":
+        pattern = 40 * (np.sin(2 * np.pi * yy / period) > 0.3)
+    elif kind == "dots":
+        pattern = -45 * ((np.sin(2 * np.pi * xx / period) * np.sin(2 * np.pi * yy / period)) > 0.55)
+    else:
+        pattern = np.zeros_like(xx)
+    return colour + pattern[..., None] + rng.normal(0, 5, size=(h, w, 1))
+
+
+def _draw_object(rng: np.random.Generator, cls: int, shape: tuple[int, int], cx: float, cy: float,
+                 s: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Mask of one object of class ``cls`` centred at (cx, cy) with size ``s`` pixels (and a screen mask)."""
+    import cv2
+
+    h, w = shape
+    mask = np.zeros((h, w), np.uint8)
+    extra = None
+    thin = max(2, int(round(0.07 * s)))  # thin parts: a few pixels, wider than the void band
+    p = lambda x, y: (int(round(cx + x * s)), int(round(cy + y * s)))  # noqa: E731
+    flip = 1 if rng.random() < 0.5 else -1
+    if cls == 1:  # aeroplane: fuselage, swept thin wings, tail fin
+        cv2.ellipse(mask, p(0, 0), (int(0.5 * s), max(2, int(0.09 * s))), 0, 0, 360, 1, -1)
+        wing = np.array([p(0.05 * flip, -0.02), p(-0.2 * flip, -0.45), p(-0.3 * flip, -0.45), p(-0.12 * flip, 0.0)])
+        cv2.fillPoly(mask, [wing], 1)
+        wing2 = np.array([p(0.05 * flip, 0.02), p(-0.2 * flip, 0.45), p(-0.3 * flip, 0.45), p(-0.12 * flip, 0.0)])
+        cv2.fillPoly(mask, [wing2], 1)
+        tail = np.array([p(-0.38 * flip, 0), p(-0.5 * flip, -0.22), p(-0.5 * flip, 0)])
+        cv2.fillPoly(mask, [tail], 1)
+    elif cls == 2:  # bicycle: two rings, a frame of thin bars
+        r = max(3, int(0.22 * s))
+        for x in (-0.3, 0.3):
+            cv2.circle(mask, p(x, 0.15), r, 1, thin)
+        for a, b in (((-0.3, 0.15), (0.0, 0.15)), ((0.0, 0.15), (0.2, -0.15)), ((-0.1, -0.15), (0.2, -0.15)),
+                     ((-0.3, 0.15), (-0.1, -0.15)), ((0.2, -0.15), (0.3, 0.15)), ((0.2, -0.15), (0.22, -0.3))):
+            cv2.line(mask, p(*a), p(*b), 1, thin)
+    elif cls == 5:  # bottle: narrow body and neck
+        cv2.rectangle(mask, p(-0.13, -0.1), p(0.13, 0.5), 1, -1)
+        cv2.ellipse(mask, p(0, -0.1), (int(0.13 * s), int(0.08 * s)), 0, 180, 360, 1, -1)
+        cv2.rectangle(mask, p(-0.05, -0.45), p(0.05, -0.1), 1, -1)
+    elif cls == 7:  # car: body, cabin, round wheels (part of the car)
+        cv2.rectangle(mask, p(-0.5, -0.05), p(0.5, 0.2), 1, -1)
+        cabin = np.array([p(-0.3, -0.05), p(-0.18, -0.3), p(0.2, -0.3), p(0.32, -0.05)])
+        cv2.fillPoly(mask, [cabin], 1)
+        for x in (-0.3, 0.3):
+            cv2.circle(mask, p(x, 0.22), max(2, int(0.12 * s)), 1, -1)
+    elif cls == 15:  # person: head, torso, thin arms and legs
+        cv2.circle(mask, p(0, -0.38), max(2, int(0.1 * s)), 1, -1)
+        cv2.rectangle(mask, p(-0.1, -0.27), p(0.1, 0.1), 1, -1)
+        arm = rng.uniform(-0.15, 0.15)
+        for a, b in (((-0.1, -0.22), (-0.28, 0.05 + arm)), ((0.1, -0.22), (0.28, 0.05 - arm)),
+                     ((-0.06, 0.1), (-0.14, 0.5)), ((0.06, 0.1), (0.14, 0.5))):
+            cv2.line(mask, p(*a), p(*b), 1, thin)
+    elif cls == 20:  # tvmonitor: frame, screen (both tvmonitor), small stand
+        cv2.rectangle(mask, p(-0.45, -0.35), p(0.45, 0.25), 1, -1)
+        cv2.rectangle(mask, p(-0.06, 0.25), p(0.06, 0.38), 1, -1)
+        cv2.rectangle(mask, p(-0.2, 0.38), p(0.2, 0.44), 1, -1)
+        extra = np.zeros((h, w), np.uint8)
+        cv2.rectangle(extra, p(-0.37, -0.28), p(0.37, 0.18), 1, -1)
+    else:  # pragma: no cover - guarded by the caller
+        raise ValueError(f"class {cls} has no drawing")
+    return mask.astype(bool), (extra.astype(bool) if extra is not None else None)
+
+
+def add_void_band(labels: np.ndarray, radius: int) -> np.ndarray:
+    """Set to 255 every pixel within ``radius`` (Chebyshev distance) of a different label.
+
+    The VOC annotations mark object outlines this way ("void", about 5 pixels wide at VOC's
+    ~500-pixel image size).  ``radius=0`` returns a copy unchanged.
+    """
+    import cv2
+
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        raise ValueError(f"labels must be (H, W), got shape {labels.shape}")
+    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
+        raise ValueError(f"radius must be a non-negative int, got {radius!r}")
+    out = labels.astype(np.uint8).copy()
+    if radius == 0:
+        return out
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    hi = cv2.dilate(out, kernel, borderType=cv2.BORDER_REPLICATE)
+    lo = cv2.erode(out, kernel, borderType=cv2.BORDER_REPLICATE)
+    out[hi != lo] = IGNORE_INDEX
+    return out
+
+
+def draw_scene(rng: np.random.Generator | int, size: tuple[int, int] = (128, 128), *,
+               max_objects: int = 4, void_radius: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One synthetic scene: a textured background with 1..``max_objects`` objects of VOC classes.
+
+    Objects are drawn back to front (later ones occlude earlier ones) with sizes from about
+    12 % to 55 % of the shorter side, so some are small; the label map gets a void band.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or int (seed)
+    size : (H, W)
+    max_objects : int
+    void_radius : int, optional
+        Half-width of the void band; default ``max(1, round(min(H, W) / 200))``.
+
+    Returns
+    -------
+    image : ndarray (H, W, 3) uint8
+    labels : ndarray (H, W) uint8, values in {0} | SYNTHETIC_CLASSES | {255}
+    """
+    import cv2
+
+    rng = np.random.default_rng(rng)
+    if len(size) != 2 or min(size) < 16:
+        raise ValueError(f"size must be (H, W) with both >= 16, got {size!r}")
+    h, w = int(size[0]), int(size[1])
+    if void_radius is None:
+        void_radius = max(1, int(round(min(h, w) / 200)))
+    image = _background(rng, (h, w))
+    labels = np.zeros((h, w), np.uint8)
+    # background clutter (label 0): soft grey-brown blobs
+    for _ in range(int(rng.integers(1, 4))):
+        blob = np.zeros((h, w), np.uint8)
+        centre = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        axes = (int(rng.integers(w // 16 + 1, w // 5 + 2)), int(rng.integers(h // 16 + 1, h // 5 + 2)))
+        cv2.ellipse(blob, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+        image[blob.astype(bool)] = image[blob.astype(bool)] * 0.6 + rng.uniform(60, 150) * 0.4
+    n_objects = int(rng.integers(1, max_objects + 1))
+    short = min(h, w)
+    for _ in range(n_objects):
+        cls = int(rng.choice(SYNTHETIC_CLASSES))
+        s = float(rng.uniform(0.22, 0.65) * short)
+        cx, cy = rng.uniform(0.15 * w, 0.85 * w), rng.uniform(0.15 * h, 0.85 * h)
+        mask, screen = _draw_object(rng, cls, (h, w), cx, cy, s)
+        if not mask.any():
+            continue
+        tex = _texture(rng, cls, (h, w), s)
+        image[mask] = tex[mask]
+        if screen is not None:
+            glow = np.asarray([120, 190, 235], np.float32) + rng.normal(0, 10, size=3)
+            image[screen & mask] = glow + rng.normal(0, 8, size=(int((screen & mask).sum()), 1))
+        labels[mask] = cls
+    image = cv2.GaussianBlur(np.clip(image, 0, 255).astype(np.float32), (0, 0), 0.6)
+    return np.clip(np.round(image), 0, 255).astype(np.uint8), add_void_band(labels, void_radius)
+
+
+def _write_label_png(path: Path, labels: np.ndarray) -> None:
+    from PIL import Image
+
+    im = Image.fromarray(labels.astype(np.uint8), mode="P")
+    im.putpalette(voc_palette().reshape(-1).tolist())
+    im.save(path)
+
+
+def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, size: tuple[int, int] = (128, 128),
+                        seed: int = 0, max_objects: int = 4, jpeg_quality: int = 92) -> Path:
+    """Write a synthetic dataset in the PASCAL VOC 2012 layout under ``root``.
+
+    Scene ``i`` is drawn from ``numpy.random.default_rng([seed, i])``, so the files depend on
+    the arguments only.  Files that already exist are left untouched (nothing is overwritten);
+    a marker file ``VOC2012/SEGCOURSE_SYNTHETIC.txt`` records the arguments.
+
+    Parameters
+    ----------
+    root : path
+        Gets ``VOCdevkit/VOC2012/...``.
+    n_train, n_val : int
+        Images in ``train.txt`` and ``val.txt`` (``trainval.txt`` lists both).
+    size : (H, W)
+    seed : int
+
+    Returns
+    -------
+    Path
+        ``root`` (the folder containing ``VOCdevkit``, as ``VOCSegmentation`` expects).
+
+    Raises
+    ------
+    FileExistsError
+        If ``root`` already holds a VOC dataset that this function did not write (real VOC).
+    """
+    from PIL import Image
+
+    for value, name in ((n_train, "n_train"), (n_val, "n_val"), (seed, "seed")):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    if n_train + n_val == 0:
+        raise ValueError("n_train + n_val must be positive")
+    root = Path(root).expanduser()
+    voc = root / "VOCdevkit" / "VOC2012"
+    marker = voc / _MARKER
+    description = (f"segcourse synthetic PASCAL VOC layout\nn_train={n_train}\nn_val={n_val}\n"
+                   f"size={tuple(size)}\nseed={seed}\nmax_objects={max_objects}\n")
+    if voc.exists() and any(voc.iterdir()) and not marker.exists():
+        raise FileExistsError(f"{voc} holds a VOC dataset that segcourse did not generate: not writing into it")
+    if marker.exists() and marker.read_text() != description:
+        raise FileExistsError(f"{voc} holds a synthetic dataset made with other arguments:\n{marker.read_text()}"
+                              f"use another root")
+    for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
+        (voc / sub).mkdir(parents=True, exist_ok=True)
+    marker.write_text(description)
+    ids = [f"2012_{i:06d}" for i in range(1, n_train + n_val + 1)]
+    for i, name in enumerate(ids):
+        jpg, png = voc / "JPEGImages" / f"{name}.jpg", voc / "SegmentationClass" / f"{name}.png"
+        if jpg.exists() and png.exists():
+            continue
+        image, labels = draw_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects)
+        tmp_jpg, tmp_png = jpg.with_suffix(".tmp.jpg"), png.with_suffix(".tmp.png")
+        Image.fromarray(image).save(tmp_jpg, quality=jpeg_quality)
+        _write_label_png(tmp_png, labels)
+        tmp_jpg.replace(jpg)
+        tmp_png.replace(png)
+    lists = {"train": ids[:n_train], "val": ids[n_train:], "trainval": ids}
+    for split in _SPLITS:
+        path = voc / "ImageSets" / "Segmentation" / f"{split}.txt"
+        text = "".join(f"{i}\n" for i in lists[split])
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    return root
+
+
+def _synthetic_settings(full: bool) -> dict:
+    from course_utils.config import SETTINGS
+
+    pick = 1 if full else 0
+    section = SETTINGS["fcn"]
+    side = section["data_size"][pick]
+    return {"n_train": section["train_images"][pick], "n_val": section["val_images"][pick],
+            "size": (side, side), "seed": 0}
+
+
+def synthetic_voc_root(root: str | os.PathLike, full: bool = False) -> Path:
+    """Where :func:`prepare_offline` keeps the synthetic VOC: ``<root>/voc_synthetic/{quick,full}``."""
+    return Path(root) / "voc_synthetic" / ("full" if full else "quick")
+
+
+def prepare_offline(root: Path, full: bool) -> Path:
+    """Generate the synthetic VOC for quick (or full) mode under ``root`` if it is not complete.
+
+    Idempotent; never overwrites existing files.  Returns the folder containing ``VOCdevkit``.
+    """
+    return write_synthetic_voc(synthetic_voc_root(root, full), **_synthetic_settings(full))
+
+
+def ensure_synthetic_voc(full: bool | None = None) -> Path:
+    """The synthetic VOC under the data root for the current mode, generated on the fly if missing."""
+    from course_utils.env import is_full_mode
+    from course_utils.paths import data_root
+
+    full = is_full_mode() if full is None else full
+    return prepare_offline(data_root(), full)
+
+
+def _class_name(index: int) -> str:  # pragma: no cover - convenience for debugging
+    return VOC_CLASSES[index] if index < len(VOC_CLASSES) else "void"
