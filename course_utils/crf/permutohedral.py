@@ -386,7 +386,7 @@ class LatticeFilter:
         self._splat_weights = torch.empty(n * width, dtype=torch.float32, device=dev)
         self._slice_index = torch.empty(n, width + 1, dtype=index_dtype, device=dev)
         self._slice_weights = torch.empty(n, width + 1, dtype=torch.float32, device=dev)
-        splat_counts, blur_parts = [], []
+        splat_counts = []
         base = col = entry = 0
         for lat, s_in, s_out in zip(lattices, in_scales, out_scales, strict=True):
             d1 = lat.dim + 1
@@ -399,7 +399,6 @@ class LatticeFilter:
             sw = lat.alpha if s_out is None else s_out.to(torch.float32)[:, None] * lat.alpha
             torch.mul(lat.weights, sw, out=self._slice_weights[:, col: col + d1])
             torch.add(lat.vertices, base, out=self._slice_index[:, col: col + d1])
-            blur_parts.append([nb + base for nb in lat.neighbours])
             base += lat.num_vertices + 1
             col += d1
             entry += n * d1
@@ -407,12 +406,17 @@ class LatticeFilter:
         self._slice_weights[:, width] = 1.0
         counts = torch.cat(splat_counts)
         self._splat_offsets = (torch.cumsum(counts, 0) - counts).to(index_dtype)
-        # Blur: direction j of every lattice at once; a lattice with fewer directions is left alone
-        # there (both neighbours are its own empty row, so v + (0 + 0) / 2 = v).
-        self._neighbours = []
-        for j in range(max(lat.dim + 1 for lat in lattices)):
-            parts = [nbs[j] if j < len(nbs) else torch.full_like(nbs[0], int(nbs[0][0, 0])) for nbs in blur_parts]
-            self._neighbours.append(torch.cat(parts, dim=1))
+        # Blur: each lattice's rows on their own, one weighted 3-row sum per direction
+        # (v + v_prev / 2 + v_next / 2, as a bag of 3 with weights 1, 1/2, 1/2).
+        self._segments = []
+        start = 0
+        for lat in lattices:
+            rows = lat.num_vertices + 1
+            own = torch.arange(rows, dtype=index_dtype, device=dev)[:, None]
+            bags = [torch.cat([own, nb.t().to(index_dtype)], dim=1).contiguous() for nb in lat.neighbours]
+            half = torch.tensor([1.0, 0.5, 0.5], device=dev).expand(rows, 3).contiguous()
+            self._segments.append((start, start + rows, bags, half))
+            start += rows
         self._extended: torch.Tensor | None = None
         self._addend: tuple | None = None
         self._plain: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -422,9 +426,15 @@ class LatticeFilter:
         return torch.nn.functional.embedding_bag(self._splat_index, values, self._splat_offsets, mode="sum",
                                                  per_sample_weights=self._splat_weights)
 
-    def blur(self, table: torch.Tensor) -> torch.Tensor:
-        """Blur the stacked tables along every lattice direction."""
-        return _blur(table, self._neighbours)
+    def blur(self, table: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Blur the stacked tables (table_rows, C) along every lattice direction (into ``out`` if given)."""
+        result = torch.empty_like(table) if out is None else out
+        for start, stop, bags, half in self._segments:
+            seg = table[start:stop]
+            for bag in bags:
+                seg = torch.nn.functional.embedding_bag(bag, seg, mode="sum", per_sample_weights=half)
+            result[start:stop] = seg
+        return result
 
     def slice(self, table: torch.Tensor, add: torch.Tensor | None = None) -> torch.Tensor:
         """Read the tables back at the points: (N, C); plus ``add`` (N, C) if given, in the same pass.
@@ -460,7 +470,7 @@ class LatticeFilter:
         table = self.splat(values)
         if add is not None and self._extended is not None and self._addend == self._key(add, table):
             # Blur straight into the extended table that already holds ``add`` below the lattice rows.
-            table = _blur(table, self._neighbours, out=self._extended[: self.table_rows])
+            table = self.blur(table, out=self._extended[: self.table_rows])
         else:
             table = self.blur(table)
         return self.slice(table, add)
