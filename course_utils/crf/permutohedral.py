@@ -132,13 +132,15 @@ class PermutohedralLattice:
         shift = quot.sum(dim=0)  # how far that point is off the plane, in units of d+1
         delta = torch.addcmul(elevated, quot, torch.tensor(-(d + 1.0), device=dev))
         # rank[i]: the place of residual i in decreasing order (ties: the lower index first).
-        rank = torch.zeros(d + 1, n, dtype=torch.float32, device=dev)
+        counts = torch.zeros(d + 1, n, dtype=torch.uint8, device=dev)  # bytes: 4x less memory traffic
         for i in range(d + 1):
             for j in range(i + 1, d + 1):
                 later_bigger = delta[i] < delta[j]
-                rank[i] += later_bigger
-                rank[j] += ~later_bigger
+                counts[i] += later_bigger
+                counts[j] += ~later_bigger
         del delta
+        rank = counts.to(torch.float32)
+        del counts
         # Bring the point back onto the plane: wrap ranks into [0, d], moving the remainder-0 point.
         rank += shift
         wrap = (rank < 0).to(torch.float32)
