@@ -185,7 +185,7 @@ def draw_lambda_cut(image: np.ndarray, fg_seeds: np.ndarray, bg_seeds: np.ndarra
 
 
 def lambda_slider(image: np.ndarray, fg_seeds: np.ndarray, bg_seeds: np.ndarray, *, lam: float = 10.0,
-                  connectivity: int = 8):
+                  connectivity: int = 8, size: float = 3.5):
     """A log slider for lambda with the live cut (:func:`draw_lambda_cut`); returns the ipywidgets box."""
     import ipywidgets as widgets
 
@@ -194,7 +194,7 @@ def lambda_slider(image: np.ndarray, fg_seeds: np.ndarray, bg_seeds: np.ndarray,
     slider = widgets.FloatLogSlider(value=lam, base=10, min=-1, max=3, step=0.1, description="lambda",
                                     continuous_update=False)
     return interactive_figure(
-        lambda lam: draw_lambda_cut(image, fg_seeds, bg_seeds, lam, connectivity=connectivity), lam=slider)
+        lambda lam: draw_lambda_cut(image, fg_seeds, bg_seeds, lam, connectivity=connectivity, size=size), lam=slider)
 
 
 def draw_grabcut_iterations(image: np.ndarray, result, rect=None, *, size: float = 2.4):
