@@ -75,8 +75,9 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "w2": (3.0, 3.0),  # smoothness (Gaussian) weight
         "sigma_gamma": (3.0, 3.0),  # its width, pixels
         "trimap_widths": ((0, 1, 2, 4, 8, 16, 32), (0, 1, 2, 3, 5, 8, 12, 16, 20, 30, 40)),  # band widths, pixels
+        "demo_side": (500, 640),  # longer side of the photo the CRF is demonstrated on
         "widget_side": (160, 512),  # longer side of the image the live CRF sliders refine
-        "exact_side": (24, 48),  # longer side of the tiny image for the exact O(N^2) comparison
+        "exact_side": (48, 64),  # longer side of the tiny image for the exact O(N^2) comparison
     },
     "datasets": {
         "images": (12, 100),  # images per dataset for the class statistics

@@ -1,8 +1,6 @@
-"""Checks for lesson 06 (DeepLab + fully connected CRF on Cityscapes) - DRAFT.
+"""Checks for lesson 06 (DeepLab + the fully connected CRF on Cityscapes-format scenes).
 
-Named ``_lesson06_draft`` so that the exercise registry (which imports ``lessonNN``
-modules only) does not register these until notebook 06 exists and uses them;
-rename to ``lesson06.py`` then.  Exercises:
+Exercises:
 
 * ``06.mean_field_step``: one parallel mean-field update with an explicit kernel matrix;
 * ``06.potts_message``: the Potts compatibility applied to the filtered marginals;
