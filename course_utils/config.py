@@ -41,12 +41,16 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
     },
     "fcn": {
         "data_size": (128, 500),  # side of the generated synthetic VOC images (pixels)
-        "image_size": (128, 500),  # side of the square training crops
+        "image_size": (128, 500),  # side of the square training crops (real VOC is padded/cropped to it)
         "train_images": (160, 2000),  # synthetic train split (real VOC 2012: 1464)
         "val_images": (40, 500),
-        "epochs": (6, 50),
+        # epochs per FCN variant; 16s starts from the trained 32s, 8s from 16s (staged, as the paper)
+        "epochs": ({"32s": 6, "16s": 3, "8s": 3, "32s-fixed": 3}, {"32s": 60, "16s": 30, "8s": 30, "32s-fixed": 30}),
         "batch_size": (8, 20),
-        "width": (0.125, 1.0),  # fraction of VGG16/AlexNet channels
+        "width": (0.0625, 1.0),  # fraction of VGG16's channels
+        "batch_norm": (True, True),  # vgg16_bn layout: trains from scratch (no ImageNet weights offline)
+        "lr": (0.05, 0.01),  # SGD momentum 0.9, per-pixel mean loss
+        "schedule": ("poly", "poly"),
     },
     "dilated": {
         "image_side": (256, 513),  # longer side of the photo for sparse vs dense extraction (pixels)

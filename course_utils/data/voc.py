@@ -44,6 +44,8 @@ __all__ = [
     "prepare_offline",
     "ensure_synthetic_voc",
     "load_arrays",
+    "images_to_tensor",
+    "voc_loaders",
 ]
 
 SYNTHETIC_CLASSES: tuple[int, ...] = (1, 2, 5, 7, 15, 20)  # aeroplane, bicycle, bottle, car, person, tvmonitor
@@ -192,6 +194,53 @@ class SegmentationTransform:
         if self.train and rng.random() < 0.5:
             x, y = x[:, ::-1], y[:, ::-1]
         return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), torch.from_numpy(np.ascontiguousarray(y))
+
+
+def images_to_tensor(images: np.ndarray, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    """Stacked uint8 images ``(N, H, W, 3)`` -> normalised float32 tensor ``(N, 3, H, W)``."""
+    import torch
+
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise ValueError(f"images must be (N, H, W, 3) uint8, got {images.shape} {images.dtype}")
+    x = (torch.from_numpy(images).float() / 255.0 - torch.tensor(mean)) / torch.tensor(std)
+    return x.permute(0, 3, 1, 2).contiguous()
+
+
+def voc_loaders(root: str | os.PathLike, *, batch_size: int, image_size: int | None = None, in_memory: bool = False,
+                train_set: str = "train", val_set: str = "val", num_workers: int = 0):
+    """Training and validation batches for FCN training.
+
+    ``in_memory=True`` (the synthetic data, all images one size): everything is decoded once
+    into tensors, and training batches come with random horizontal flips.  Otherwise (real
+    VOC, images up to 500x500 of varying sizes): training images are padded/cropped to
+    ``image_size`` by :class:`SegmentationTransform`, and validation runs image by image at
+    full size (batch 1), as the FCN paper evaluates.
+
+    Returns
+    -------
+    (train_loader, val_loader)
+        Iterables of ``(images (N, 3, H, W) float32, labels (N, H, W) int64)``.
+    """
+    import torch
+
+    from course_utils.nets.fcn import tensor_loader
+
+    if in_memory:
+        images, labels = load_arrays(VOCSegmentationDataset(root, train_set))
+        train = tensor_loader(images_to_tensor(images), torch.from_numpy(labels).long(), batch_size)
+        images, labels = load_arrays(VOCSegmentationDataset(root, val_set))
+        val = tensor_loader(images_to_tensor(images), torch.from_numpy(labels).long(), batch_size,
+                            shuffle=False, flip=False)
+        return train, val
+    if image_size is None:
+        raise ValueError("image_size is required when in_memory=False (training crops must share one size)")
+    train = torch.utils.data.DataLoader(
+        VOCSegmentationDataset(root, train_set, SegmentationTransform(image_size, train=True)),
+        batch_size=batch_size, shuffle=True, drop_last=True, num_workers=num_workers)
+    val = torch.utils.data.DataLoader(VOCSegmentationDataset(root, val_set, SegmentationTransform(None)),
+                                      batch_size=1, shuffle=False, num_workers=num_workers)
+    return train, val
 
 
 def load_arrays(dataset: VOCSegmentationDataset) -> tuple[np.ndarray, np.ndarray]:

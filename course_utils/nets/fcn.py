@@ -42,6 +42,7 @@ __all__ = [
     "CoordMap",
     "coord_map",
     "crop_offset",
+    "receptive_field",
     "VGG16_CFG",
     "VGG16Backbone",
     "AlexNetBackbone",
@@ -146,6 +147,36 @@ def crop_offset(big: CoordMap, reference: CoordMap) -> tuple[int, Fraction]:
     exact = big.offset - reference.offset
     offset = math.floor(exact + Fraction(1, 2))
     return offset, exact - offset
+
+
+def receptive_field(*modules: nn.Module) -> tuple[int, int]:
+    """Receptive field (pixels) and stride of one output unit of ``modules`` applied in order.
+
+    Convolutions and poolings grow the field by ``(k - 1) * jump`` (dilation included) and multiply
+    the jump by their stride; pointwise layers change nothing.  Padding does not change the size.
+
+    Returns
+    -------
+    (size, stride)
+        e.g. ``(404, 32)`` for VGG16's fc7 and ``(355, 32)`` for AlexNet's (the FCN paper's table 1).
+    """
+    size, jump = 1, 1
+    for module in modules:
+        layers = module if isinstance(module, nn.Sequential) else [module]
+        for layer in layers:
+            if isinstance(layer, nn.Sequential):
+                s_, j_ = receptive_field(layer)
+                size, jump = size + (s_ - 1) * jump, jump * j_
+            elif isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+                k, st = _pair0(layer.kernel_size), _pair0(layer.stride)
+                d = _pair0(getattr(layer, "dilation", 1))
+                size += d * (k - 1) * jump
+                jump *= st
+            elif isinstance(layer, (nn.ReLU, nn.BatchNorm2d, nn.Dropout, nn.Dropout2d, nn.Identity)):
+                continue
+            else:
+                raise TypeError(f"no receptive-field rule for {type(layer).__name__}")
+    return size, jump
 
 
 def _crop(x: torch.Tensor, offset: int, size: tuple[int, int], name: str) -> torch.Tensor:
