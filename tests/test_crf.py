@@ -283,3 +283,18 @@ def test_test_unaries_are_realistic():
     again = coarse_logits(labels, 5, rng=0)
     assert torch.equal(again, coarse_logits(labels, 5, rng=0))
     assert not torch.equal(again, coarse_logits(labels, 5, rng=1))
+
+
+def test_lattice_handles_feature_ranges_too_wide_to_pack():
+    # Keys spanning more than 62 bits take the unpacked path (unique rows); results must not change.
+    g = torch.Generator().manual_seed(4)
+    near = torch.rand(300, 5, generator=g) * 3.0
+    far = near[:50] + 1e5 * torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0])
+    features = torch.cat([near, far])
+    values = torch.rand(350, 2, generator=g)
+    lattice = PermutohedralLattice(features)
+    approx = lattice.filter(values) / lattice.filter_ones()[:, None]
+    exact = exact_filter(features, values) / exact_filter(features, torch.ones(350, 1))
+    assert float((approx.double() - exact).abs().mean() / exact.abs().mean()) < 0.03
+    reference = PermutohedralLattice(near)  # the near points alone: the far ones do not reach them
+    assert torch.allclose(lattice.filter(values)[:300], reference.filter(values[:300]), atol=1e-4)
