@@ -29,6 +29,7 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "vgg_cfg": ("A", "D"),  # torchvision's VGG layout: A = VGG11, D = VGG16
         "lr": (2e-3, 1e-3),  # Adam, poly decay
         "photo_side": (160, 400),  # longer side of the real photos the methods run on
+        "cpu_threads": (1, None),  # torch threads while training on a CPU (None: torch's default)
     },
     "graphcut": {
         "image_side": (160, 512),  # photos are resized so their longer side is this

@@ -84,6 +84,19 @@ def test_spectral_residual_core_matches_the_paper_formula():
     np.testing.assert_allclose(spectral_residual_core(grey), expected, rtol=1e-10, atol=1e-12)
 
 
+def test_log_spectrum_pieces_rebuild_the_core():
+    from course_utils.saliency.bottom_up import log_spectrum
+
+    grey = np.random.default_rng(1).random((12, 10))
+    log_amp, averaged, phase = log_spectrum(grey)
+    np.testing.assert_allclose(np.exp(log_amp + 1j * phase), np.fft.fft2(grey), rtol=1e-10)
+    np.testing.assert_allclose(averaged.mean(), log_amp.mean(), rtol=1e-10)  # a wrapped mean filter keeps the mean
+    rebuilt = np.abs(np.fft.ifft2(np.exp(log_amp - averaged + 1j * phase))) ** 2
+    np.testing.assert_allclose(rebuilt, spectral_residual_core(grey), rtol=1e-12)
+    with pytest.raises(ValueError, match="average_size"):
+        spectral_residual_core(grey, average_size=2)
+
+
 def test_spectral_residual_core_of_flat_image_is_finite():
     out = spectral_residual_core(np.full((8, 8), 3.0))
     assert np.all(np.isfinite(out))

@@ -110,7 +110,11 @@ def test_tiny_training_lowers_the_loss_and_separates_object_from_background():
     images, masks, _ = make_salient_dataset(8, 32, seed=0)
     net = saliency_vgg(8, cfg="A")
     # One batch, 30 steps: enough for the loss to fall and for BatchNorm's running statistics to settle.
-    history = train_saliency_net(net, images, masks, epochs=30, batch_size=8, lr=3e-3, log=None)
+    threads = torch.get_num_threads()
+    history = train_saliency_net(net, images, masks, epochs=30, batch_size=8, lr=3e-3, cpu_threads=1, log=None)
+    assert torch.get_num_threads() == threads  # restored
+    with pytest.raises(ValueError, match="cpu_threads"):
+        train_saliency_net(net, images, masks, epochs=1, batch_size=8, cpu_threads=0)
     assert len(history) == 30 and history[-1] < 0.7 * history[0]
     sal = np.stack([predict_saliency(net, im) for im in images])
     assert sal[masks].mean() > sal[~masks].mean() + 0.2

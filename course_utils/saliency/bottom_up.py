@@ -26,6 +26,7 @@ __all__ = [
     "METHODS",
     "spectral_residual",
     "spectral_residual_core",
+    "log_spectrum",
     "frequency_tuned",
     "histogram_contrast",
     "region_contrast",
@@ -79,20 +80,46 @@ def spectral_residual_core(grey: np.ndarray, average_size: int = 3) -> np.ndarra
     ndarray, shape (h, w), float64
         The unsmoothed, unnormalised saliency (all zeros for a constant image).
     """
-    from scipy import ndimage
-
-    grey = np.asarray(grey)
-    if grey.ndim != 2 or not np.issubdtype(grey.dtype, np.floating) or grey.size == 0:
-        raise ValueError(f"grey must be a non-empty 2-D float array, got shape {grey.shape} dtype {grey.dtype}")
+    grey = _check_grey(grey)
     _check_odd(average_size, "average_size")
     if np.ptp(grey) == 0:  # a flat image has no structure, so nothing is salient
         return np.zeros(grey.shape, np.float64)
-    spectrum = np.fft.fft2(grey.astype(np.float64))
-    # A zero amplitude (e.g. a flat image) has log -inf: floor it at a tiny positive value.
-    log_amplitude = np.log(np.maximum(np.abs(spectrum), 1e-12))
-    phase = np.angle(spectrum)
-    residual = log_amplitude - ndimage.uniform_filter(log_amplitude, size=average_size, mode="wrap")
+    log_amplitude, averaged, phase = log_spectrum(grey, average_size)
+    residual = log_amplitude - averaged
     return np.abs(np.fft.ifft2(np.exp(residual + 1j * phase))) ** 2
+
+
+def _check_grey(grey: np.ndarray) -> np.ndarray:
+    grey = np.asarray(grey)
+    if grey.ndim != 2 or not np.issubdtype(grey.dtype, np.floating) or grey.size == 0:
+        raise ValueError(f"grey must be a non-empty 2-D float array, got shape {grey.shape} dtype {grey.dtype}")
+    return grey
+
+
+def log_spectrum(grey: np.ndarray, average_size: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pieces of the spectral residual: ``L(f)``, ``h_n * L(f)`` and ``P(f)`` of a grey image.
+
+    Parameters
+    ----------
+    grey : ndarray, shape (h, w), float
+    average_size : int
+        ``n`` of the ``n x n`` mean filter (odd); it wraps around the periodic spectrum.
+
+    Returns
+    -------
+    log_amplitude, averaged, phase : ndarray, shape (h, w), float64
+        In NumPy's FFT order (zero frequency at ``[0, 0]``; ``np.fft.fftshift`` centres it).
+        The spectral residual is ``log_amplitude - averaged``.
+    """
+    from scipy import ndimage
+
+    grey = _check_grey(grey)
+    _check_odd(average_size, "average_size")
+    spectrum = np.fft.fft2(grey.astype(np.float64))
+    # A zero amplitude has log -inf: floor it at a tiny positive value.
+    log_amplitude = np.log(np.maximum(np.abs(spectrum), 1e-12))
+    averaged = ndimage.uniform_filter(log_amplitude, size=average_size, mode="wrap")
+    return log_amplitude, averaged, np.angle(spectrum)
 
 
 def spectral_residual(image: np.ndarray, *, size: tuple[int, int] = (64, 64), average_size: int = 3,
