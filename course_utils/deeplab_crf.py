@@ -38,10 +38,12 @@ __all__ = [
     "fit_temperature",
     "scaled_crf_params",
     "crf_labels",
+    "labelling_energy",
     "frame_scores",
     "CRFEvaluation",
     "evaluate_crf",
     "search_crf_params",
+    "full_size_frames",
     "results_table",
     "format_results_table",
 ]
@@ -206,6 +208,48 @@ def crf_labels(image: np.ndarray, logits: torch.Tensor, params: CRFParams, *, te
         raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
     result = dense_crf(image, logits=logits / float(temperature), params=params, iterations=iterations, **kwargs)
     return result.labels.cpu().numpy().astype(np.uint8), result
+
+
+def labelling_energy(image: np.ndarray, logits: torch.Tensor, labels, params: CRFParams, *,
+                     temperature: float = 1.0, crf=None) -> dict[str, float]:
+    """The CRF energy ``E(x)`` of a labelling ``x`` (the lecture's formula, the kernels normalised as in inference).
+
+    ``E(x) = sum_i theta_i(x_i) + sum_{i<j} mu(x_i, x_j) k(f_i, f_j)`` with
+    ``theta = -log softmax(logits / temperature)`` (clipped at 1e-5 as the CRF's unaries) and the
+    Potts ``mu``; the pair sum is ``1/2 sum_i [(K 1)_i - (K onehot(x))_i(x_i)]``, two filterings.
+
+    Parameters
+    ----------
+    image : ndarray (H, W, 3) uint8
+    logits : (C, H, W) float tensor
+    labels : (H, W) int array or tensor, values in 0..C-1
+    params : CRFParams
+    crf : DenseCRF, optional
+        The CRF of this image (e.g. an :class:`~course_utils.crf.exact.ExactDenseCRF`); built if not given.
+
+    Returns
+    -------
+    dict
+        ``unary``, ``pairwise`` and ``total`` (floats, nats).
+    """
+    from course_utils.crf.dense_crf import DenseCRF, unary_from_probs
+
+    lab = torch.as_tensor(np.asarray(labels)).to(torch.int64)
+    c, h, w = (int(v) for v in logits.shape)
+    if tuple(lab.shape) != (h, w):
+        raise ValueError(f"labels has shape {tuple(lab.shape)} but logits has shape {(c, h, w)}")
+    if int(lab.min()) < 0 or int(lab.max()) >= c:
+        raise ValueError(f"labels must lie in 0..{c - 1}, got values in [{int(lab.min())}, {int(lab.max())}]")
+    unary = unary_from_probs(torch.softmax(logits.float() / float(temperature), dim=0))
+    flat = lab.reshape(-1)
+    unary_sum = float(unary.reshape(c, -1).t().gather(1, flat[:, None]).to(torch.float64).sum())
+    crf = DenseCRF(image, params) if crf is None else crf
+    onehot = torch.nn.functional.one_hot(flat, c).to(torch.float32)
+    both = torch.cat([onehot, torch.ones(h * w, 1)], dim=1)
+    msg = crf.message(both).to(torch.float64)
+    agree = msg[:, :c].gather(1, flat[:, None]).sum()
+    pairwise = float(0.5 * (msg[:, c].sum() - agree))
+    return {"unary": unary_sum, "pairwise": pairwise, "total": unary_sum + pairwise}
 
 
 def _official_confusion(labels_true: np.ndarray, labels_pred: np.ndarray) -> np.ndarray:
@@ -384,6 +428,37 @@ def search_crf_params(images: Sequence[np.ndarray], logits: Sequence[torch.Tenso
         rows.append({"params": p, "mean_iou": s["mean_iou"], "trimap": float(s["trimap"]["pixel_acc"][0])})
     best = max(rows[1:], key=lambda r: (round(r["mean_iou"], 4), r["trimap"]))
     return best["params"], rows
+
+
+def full_size_frames(count: int, root=None, *, split: str = "val", size: tuple[int, int] = (1024, 2048),
+                     seed: int = 0) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``count`` frames at Cityscapes' full size: ``(name, image (H, W, 3) uint8, labels (H, W) uint8 train ids)``.
+
+    On MiniCity (a root holding ``minicity.json``, the default without ``$CITYSCAPES_DATASET``) the
+    same scenes as the split's first frames are rendered at ``size`` (MiniCity draws every scene at
+    any resolution); on a real Cityscapes root its first frames are read as they are (1024 x 2048).
+    """
+    from course_utils.data.cityscapes import cityscapes_root, labels_to_train_ids, list_frames, read_image, read_label_ids
+
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+    root = cityscapes_root(root)
+    out = []
+    if (root / "minicity.json").is_file():
+        import json
+
+        from course_utils.data.minicity import CITIES, minicity_stem, render_scene, scene_rng
+
+        seed = int(json.loads((root / "minicity.json").read_text()).get("seed", seed))
+        cities = CITIES[split]
+        for i in range(int(count)):
+            scene = render_scene(scene_rng(seed, split, i), size)
+            name = minicity_stem(cities[i % len(cities)], i // len(cities))
+            out.append((name, scene.image, labels_to_train_ids(scene.label_ids)))
+        return out
+    for frame in list_frames(root, split)[: int(count)]:
+        out.append((frame.stem, read_image(frame.image), labels_to_train_ids(read_label_ids(frame.label_ids))))
+    return out
 
 
 def results_table(ours: dict[tuple[str, bool], float], *, full: bool, aug: bool, source: str = "ours") -> list[dict]:

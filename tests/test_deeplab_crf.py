@@ -208,3 +208,31 @@ def test_results_table_layout():
     assert text.count("\n") == len(rows) + 1 and "| lecture | ResNet-101 | yes | yes |  | yes | yes | 71.4 |" in text
     with pytest.raises(ValueError, match="ours"):
         results_table({("fcn", False): 0.1}, full=False, aug=True)
+
+
+def test_labelling_energy_matches_the_exact_kernel_sum():
+    from course_utils.crf.exact import ExactDenseCRF
+    from course_utils.deeplab_crf import labelling_energy
+
+    image, lab = _scene(16, 24)
+    lab = np.where(lab == 255, 0, lab)
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(19, 16, 24, generator=g)
+    params = CRFParams(w1=4, sigma_alpha=6, sigma_beta=15, w2=3, sigma_gamma=1.5)
+    exact = ExactDenseCRF(image, params)
+    x = torch.from_numpy(lab.reshape(-1).astype(np.int64))
+    differ = (x[:, None] != x[None, :]).to(torch.float64)
+    pair_exact = float(0.5 * (exact.kernel * differ).sum())
+    unary = -torch.log(torch.softmax(logits, 0).clamp(min=1e-5)).reshape(19, -1).t()
+    unary_exact = float(unary.gather(1, x[:, None]).sum())
+    e_exact = labelling_energy(image, logits, lab, params, crf=exact)
+    assert e_exact["pairwise"] == pytest.approx(pair_exact, rel=1e-5)
+    assert e_exact["unary"] == pytest.approx(unary_exact, rel=1e-5)
+    e_lattice = labelling_energy(image, logits, lab, params)
+    assert e_lattice["pairwise"] == pytest.approx(pair_exact, rel=0.1)
+    # a labelling with more disagreeing neighbours costs more pairwise energy
+    noisy = lab.copy()
+    noisy[::2, ::2] = 7
+    assert labelling_energy(image, logits, noisy, params, crf=exact)["pairwise"] > pair_exact
+    with pytest.raises(ValueError, match="labels"):
+        labelling_energy(image, logits, lab[:-1], params)
