@@ -23,10 +23,22 @@ k-means.  Then, repeatedly:
 The energy ``E(alpha, theta) = sum_p D_p(alpha_p) + sum_pq w_pq [alpha_p !=
 alpha_q]`` (over all pixels, the fixed ones included) never increases: EM
 never lowers the likelihood of a fixed labelling and the cut is the exact
-minimum for fixed models.  Two safeguards make that hold in floating point as
-well: a re-fit that would raise the energy of the current labelling (possible
-only through the covariance regulariser) is discarded, and so is a cut that is
-not better than the current labelling.
+minimum for fixed models.  Two safeguards make that hold in floating point and
+with a fitting subset as well: a re-fit that would raise the energy of the
+current labelling is discarded, and so is a cut that is not better than the
+current labelling.
+
+Speed (the target is ``cv2.grabCut``'s time):
+
+* the models are fitted on a fixed random subset of at most
+  ``max_fit_pixels`` pixels per label (nested across iterations), while the
+  data terms and the energy use every pixel;
+* the data terms of all K components come from one matrix product over
+  quadratic colour features (:func:`gmm_neg_log_likelihood`);
+* the graph's n-links are built once and every later cut re-uses the previous
+  flow (dynamic graph cuts, :class:`course_utils.graphcut.graph_cut.GridGraph`);
+* BLAS/OpenMP run on one thread: the problems are small, and threads only add
+  overhead (a lot of it on busy cores).
 
 User corrections (fg/bg strokes) become hard constraints; :func:`grabcut_correct`
 continues from a previous result with them.
