@@ -196,18 +196,35 @@ def _json_ready(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Path:
-    """Record the run's settings in ``out_dir/settings.json``; refuse a folder holding another run."""
-    record = out_dir / "settings.json"
-    wanted = _json_ready(settings)
-    if record.exists():
-        old = json.loads(record.read_text())
-        if old != wanted:
-            diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
-            raise ValueError(f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
-                             "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
-    elif is_main:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps(wanted, indent=1, sort_keys=True))
+    """Record the run's settings in ``out_dir/settings.json``; refuse a folder holding another run.
+
+    Rank 0 checks and writes; under DDP every process gets its verdict (so all raise together).
+    """
+    from course_utils.train.distributed import is_distributed
+
+    error = None
+    if is_main:
+        record = out_dir / "settings.json"
+        wanted = _json_ready(settings)
+        if record.exists():
+            old = json.loads(record.read_text())
+            if old != wanted:
+                diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
+                error = (f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
+                         "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
+        else:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            tmp = record.with_name("settings.json.tmp")
+            tmp.write_text(json.dumps(wanted, indent=1, sort_keys=True))
+            tmp.replace(record)
+    if is_distributed():
+        import torch.distributed as dist
+
+        box = [error]
+        dist.broadcast_object_list(box, src=0)
+        error = box[0]
+    if error:
+        raise ValueError(error)
     return out_dir / "checkpoint.pt"
 
 

@@ -14,6 +14,7 @@ logs, writes checkpoints and predictions.
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
 
@@ -81,8 +82,8 @@ def init_distributed(device: str | torch.device | None = None) -> DistInfo:
         dev = torch.device("cuda", local_rank)
     else:
         dev = torch.device("cpu")
-    if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    if not dist.is_initialized():  # long timeout: rank 0 alone writes the predictions at the end
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo", timeout=datetime.timedelta(hours=2))
     return DistInfo(rank, world, local_rank, dev)
 
 
