@@ -163,6 +163,25 @@ def test_evaluate_sod_keys_and_ranges():
     assert perfect["MAE"] == 0 and perfect["maxF"] == pytest.approx(1) and perfect["S"] == pytest.approx(1, abs=1e-6)
 
 
+def test_evaluate_sod_dataset_takes_the_best_common_threshold():
+    cases = [_case(seed) for seed in range(4)]
+    maps, masks = [c[0] for c in cases], [c[1] for c in cases]
+    ds = M.evaluate_sod_dataset(maps, masks)
+    per_image = [M.evaluate_sod(s, g) for s, g in cases]
+    for key in ("MAE", "adpF", "meanF", "S", "adpE", "meanE"):
+        assert ds[key] == pytest.approx(np.mean([p[key] for p in per_image]), abs=1e-12)
+    f_mean = np.mean([M.f_measure_curve(s, g)[2] for s, g in cases], axis=0)
+    e_mean = np.mean([M.e_measure_curve(s, g) for s, g in cases], axis=0)
+    assert ds["maxF"] == pytest.approx(f_mean.max()) and ds["maxE"] == pytest.approx(e_mean.max())
+    # One common threshold can never beat every image's own best one.
+    assert ds["maxF"] <= np.mean([p["maxF"] for p in per_image]) + 1e-12
+    assert ds["precision"].shape == ds["recall"].shape == (256,)
+    with pytest.raises(ValueError, match="masks"):
+        M.evaluate_sod_dataset(maps, masks[:-1])
+    with pytest.raises(ValueError, match="empty"):
+        M.evaluate_sod_dataset([], [])
+
+
 # --- fixation metrics ----------------------------------------------------------------------------
 
 def test_nss_by_hand():
@@ -183,8 +202,18 @@ def test_auc_judd_by_hand():
     assert M.auc_judd(np.array([[1.0, 0.0, 0.0]]), np.array([[True, False, False]])) == pytest.approx(1.0)
 
 
+def test_auc_judd_ties_count_together():
+    sal = np.array([[0.5, 0.5, 0.5, 0.1]])
+    fix = np.array([[True, False, True, False]])
+    # One threshold (0.5): tp = 1, fp = 1/2 -> points (0,0), (.5,1), (1,1): area 0.75 (= sklearn's, ties as halves).
+    assert M.auc_judd(sal, fix) == pytest.approx(0.75)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(fix.ravel(), sal.ravel()) == pytest.approx(0.75)
+
+
 def test_auc_judd_agrees_with_sklearn_roc_auc():
-    """Judd's curve only has points at fixated values: it differs from the full ROC by at most 1 / (2 N_fix)."""
+    """Judd's curve only has points at fixated values: it is a chord above the full ROC, at most 1 / (2 N_fix) higher."""
     from sklearn.metrics import roc_auc_score
 
     rng = np.random.default_rng(0)

@@ -11,7 +11,8 @@ ground-truth object ``mask``:
 * :func:`s_measure` -- structure measure (Fan et al., ICCV 2017);
 * :func:`e_measure`, :func:`e_measure_curve` -- enhanced-alignment measure
   (Fan et al., IJCAI 2018);
-* :func:`evaluate_sod` -- all of them in one dict.
+* :func:`evaluate_sod` -- all of them for one map, :func:`evaluate_sod_dataset` for a
+  data set (averaged as the benchmarks do).
 
 Fixation prediction (注视点预测) compares a saliency map with eye fixations:
 
@@ -42,6 +43,7 @@ __all__ = [
     "e_measure",
     "e_measure_curve",
     "evaluate_sod",
+    "evaluate_sod_dataset",
     "nss",
     "auc_judd",
     "cc",
@@ -340,6 +342,8 @@ def evaluate_sod(saliency: np.ndarray, mask: np.ndarray, *, beta2: float = BETA2
     """Every salient-object metric of one map, as a dict.
 
     Keys: ``MAE``, ``adpF``, ``meanF``, ``maxF``, ``S``, ``adpE``, ``meanE``, ``maxE``.
+    ``maxF`` / ``maxE`` here are this image's best threshold; for a data set
+    use :func:`evaluate_sod_dataset`, which takes the best *common* threshold.
     """
     _, _, f = f_measure_curve(saliency, mask, beta2=beta2)
     e = e_measure_curve(saliency, mask)
@@ -352,6 +356,61 @@ def evaluate_sod(saliency: np.ndarray, mask: np.ndarray, *, beta2: float = BETA2
         "adpE": e_measure(saliency, mask, "adaptive"),
         "meanE": float(e.mean()),
         "maxE": float(e.max()),
+    }
+
+
+def evaluate_sod_dataset(saliency_maps, masks, *, beta2: float = BETA2) -> dict[str, float]:
+    """The salient-object metrics of a data set, aggregated as the benchmarks do.
+
+    ``MAE``, ``S``, ``adpF`` and ``adpE`` are averaged over the images.  The
+    F-measure and E-measure curves (one value per threshold ``k / 255``) are
+    averaged over the images first; ``meanF`` / ``meanE`` are the means of
+    those curves and ``maxF`` / ``maxE`` their maxima, i.e. the score at the
+    single threshold that is best for the whole data set (not each image's
+    own best threshold).
+
+    Parameters
+    ----------
+    saliency_maps : sequence of ndarray, shape (H_i, W_i), float in [0, 1]
+    masks : sequence of ndarray, shape (H_i, W_i), bool (each with an object)
+
+    Returns
+    -------
+    dict
+        ``MAE``, ``adpF``, ``meanF``, ``maxF``, ``S``, ``adpE``, ``meanE``, ``maxE`` (floats) and
+        ``precision``, ``recall`` (the mean PR curve, arrays of shape (256,)).
+    """
+    saliency_maps, masks = list(saliency_maps), list(masks)
+    if len(saliency_maps) != len(masks):
+        raise ValueError(f"saliency_maps has {len(saliency_maps)} maps but masks has {len(masks)} masks")
+    if not masks:
+        raise ValueError("saliency_maps and masks are empty: expected at least one pair")
+    keys = ("MAE", "adpF", "S", "adpE")
+    sums = dict.fromkeys(keys, 0.0)
+    precision, recall, f_curve, e_curve = (np.zeros(256) for _ in range(4))
+    for sal, mask in zip(saliency_maps, masks):
+        p, r, f = f_measure_curve(sal, mask, beta2=beta2)
+        precision += p
+        recall += r
+        f_curve += f
+        e_curve += e_measure_curve(sal, mask)
+        sums["MAE"] += mae(sal, mask)
+        sums["adpF"] += f_measure(sal, mask, "adaptive", beta2=beta2)
+        sums["S"] += s_measure(sal, mask)
+        sums["adpE"] += e_measure(sal, mask, "adaptive")
+    n = len(masks)
+    f_curve, e_curve = f_curve / n, e_curve / n
+    return {
+        "MAE": sums["MAE"] / n,
+        "adpF": sums["adpF"] / n,
+        "meanF": float(f_curve.mean()),
+        "maxF": float(f_curve.max()),
+        "S": sums["S"] / n,
+        "adpE": sums["adpE"] / n,
+        "meanE": float(e_curve.mean()),
+        "maxE": float(e_curve.max()),
+        "precision": precision / n,
+        "recall": recall / n,
     }
 
 
@@ -388,6 +447,12 @@ def auc_judd(saliency: np.ndarray, fixations: np.ndarray) -> float:
     the curve through (0, 0), these points and (1, 1) is integrated with the
     trapezoid rule.  0.5 is chance, 1 is perfect.
 
+    Ties: fixations with equal map values give one point (all of them count
+    at that threshold).  The MIT benchmark's code instead adds a tiny random
+    jitter to the map and steps through fixations one by one; both agree
+    when the fixated values are distinct, and this version needs no
+    randomness (it equals pysaliency's AUC-Judd without jitter).
+
     Parameters
     ----------
     saliency : ndarray, shape (H, W), float in [0, 1]
@@ -402,11 +467,11 @@ def auc_judd(saliency: np.ndarray, fixations: np.ndarray) -> float:
     n_pixels = sal.size
     if n_fix == n_pixels:
         raise ValueError("fixations covers every pixel: AUC is undefined without non-fixated pixels")
-    thresholds = np.sort(sal[fixations])[::-1]
-    flat = np.sort(sal.ravel())
-    above = n_pixels - np.searchsorted(flat, thresholds, side="left")  # pixels >= each threshold
-    tp = np.arange(1, n_fix + 1) / n_fix
-    fp = (above - np.arange(1, n_fix + 1)) / (n_pixels - n_fix)
+    positives = np.sort(sal[fixations])
+    negatives = np.sort(sal[~fixations])
+    thresholds = np.unique(positives)[::-1]  # distinct fixated values, highest first
+    tp = (n_fix - np.searchsorted(positives, thresholds, side="left")) / n_fix  # fixations >= t
+    fp = (len(negatives) - np.searchsorted(negatives, thresholds, side="left")) / len(negatives)
     tp = np.concatenate([[0.0], tp, [1.0]])
     fp = np.concatenate([[0.0], fp, [1.0]])
     return float(np.trapezoid(tp, fp))
