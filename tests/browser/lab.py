@@ -212,6 +212,7 @@ class NotebookReport:
     executed_cells: int = 0
     cell_errors: list[str] = field(default_factory=list)
     widgets: list[WidgetResult] = field(default_factory=list)
+    closed_widgets: int = 0
     screenshots: list[Path] = field(default_factory=list)
 
     @property
@@ -299,10 +300,29 @@ _JS_WIDGET_VIEWS = _JS_PANEL + """
       const child = children[j];
       const el = child ? child.querySelector(':scope > .jp-OutputArea-output') : null;
       if (el) { el.setAttribute('data-segcourse-widget', String(k)); }
-      views.push({cell: i, output: j, found: el !== null});
+      views.push({cell: i, output: j, found: el !== null,
+                  model: String(output.data['application/vnd.jupyter.widget-view+json'].model_id || ''),
+                  empty: el === null || (el.innerText.trim() === '' && el.querySelector('.jupyter-widgets') === null)});
     });
   }
   return views;
+}
+"""
+
+# Which widget models are still open in the kernel (a finished progress bar with leave=False, or
+# any widget the code closed, leaves an empty view behind: nothing to check there).
+_JS_ALIVE_MODELS = _JS_PANEL + """
+async ([name, ids]) => {
+  const kernel = findPanel(name).sessionContext.session.kernel;
+  const expr = "','.join(m for m in " + JSON.stringify(ids) +
+               " if m in __import__('ipywidgets').widgets.widget._instances)";
+  const future = kernel.requestExecute({code: '', silent: true, store_history: false,
+                                        user_expressions: {alive: expr}});
+  const reply = await future.done;
+  const value = reply.content.user_expressions.alive;
+  if (!value || value.status !== 'ok') { throw new Error('widget query failed: ' + JSON.stringify(value)); }
+  const text = value.data['text/plain'].slice(1, -1);
+  return text ? text.split(',') : [];
 }
 """
 
@@ -316,9 +336,12 @@ _JS_SIGNATURE = """
   if (!view) { return null; }
   const clone = view.cloneNode(true);
   clone.querySelectorAll(controls).forEach((el) => el.remove());
-  const text = clone.innerText;
+  // What the student sees, not the markup (JupyterLab rewrites styles while it re-renders).
+  const text = clone.textContent;
+  const images = Array.from(clone.querySelectorAll('img')).map((img) => img.getAttribute('src'));
+  const svgs = Array.from(clone.querySelectorAll('svg')).map((svg) => svg.outerHTML);
   const error = /Traceback \\(most recent call last\\)|Error displaying widget/.test(text);
-  return {html: clone.innerHTML, error: error, text: text.slice(-600)};
+  return {html: [text, ...images, ...svgs].join('\\n'), error: error, text: text.slice(-600)};
 }
 """
 
@@ -475,8 +498,13 @@ def check_notebook(browser, server: LabServer, name: str, artifacts: Path | None
         if shown and not any("shows an error" in e for e in report.cell_errors):
             report.cell_errors.append(f"{shown} output(s) show a traceback")
         views = page.evaluate(_JS_WIDGET_VIEWS, name)
+        alive = set(page.evaluate(_JS_ALIVE_MODELS, [name, [v["model"] for v in views]])) if views else set()
         for index, view in enumerate(views):
-            shot = artifacts / f"{stem}-widget1.png" if artifacts is not None and index == 0 else None
+            if view["empty"] and view["model"] not in alive:
+                report.closed_widgets += 1  # closed by the code (e.g. a finished progress bar)
+                continue
+            first = not report.widgets
+            shot = artifacts / f"{stem}-widget1.png" if artifacts is not None and first else None
             result = check_widget(page, name, index, view["cell"], shot, react_timeout_s)
             report.widgets.append(result)
             if result.screenshot is not None:

@@ -18,6 +18,7 @@ def test_lesson_runs_in_jupyterlab(path, chromium, lab_server, artifacts_dir, br
         "seconds": round(report.seconds, 1),
         "code_cells": report.code_cells,
         "executed_cells": report.executed_cells,
+        "closed_widgets": report.closed_widgets,
         "widgets": [{"cell": w.cell, "control": w.control, "problems": w.problems} for w in report.widgets],
         "screenshots": [p.name for p in report.screenshots],
         "problems": report.problems,

@@ -1,5 +1,6 @@
 """The JupyterLab check catches what it must: a widget that raises, one that never changes,
-one that does not render, and a cell error; and it passes a working slider and drop-down."""
+one that does not render, and a cell error; it passes a working slider and drop-down, and
+leaves alone widgets the code closed (a finished progress bar)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,15 @@ display({"application/vnd.jupyter.widget-view+json":
 DROPDOWN = ("interactive_figure(lambda name: draw_line(len(name)), "
             "name=widgets.Dropdown(options=['ab', 'abcd'], value='ab', description='name'))")
 
+CLOSED = """\
+from tqdm.notebook import tqdm
+for _ in tqdm(range(3), leave=False, disable=False):  # a progress bar that closes itself
+    pass
+gone = widgets.IntSlider(description='closed')
+display(gone)
+gone.close()
+"""
+
 ERROR_CELL = 'raise ValueError("deliberate cell error")'
 
 
@@ -57,7 +67,7 @@ ERROR_CELL = 'raise ValueError("deliberate cell error")'
 def widget_check_notebook(lab_server):
     nb = new_notebook(cells=[new_markdown_cell("# Widget checks"), new_code_cell(SETUP), new_code_cell(GOOD),
                              new_code_cell(RAISES), new_code_cell(CONSTANT), new_code_cell(NOT_RENDERED),
-                             new_code_cell(DROPDOWN), new_code_cell(ERROR_CELL), new_code_cell("print('not run')")])
+                             new_code_cell(DROPDOWN), new_code_cell(CLOSED), new_code_cell(ERROR_CELL), new_code_cell("print('not run')")])
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     path = lab_server.root / "zz_widget_checks.ipynb"
     nbformat.write(nb, path)
@@ -69,6 +79,7 @@ def widget_check_notebook(lab_server):
 def test_check_reports_broken_widgets_and_errors(widget_check_notebook, chromium, lab_server, tmp_path):
     report = check_notebook(chromium, lab_server, widget_check_notebook, tmp_path, react_timeout_s=20)
     assert len(report.widgets) == 5, report.problems
+    assert report.closed_widgets == 2, "a closed progress bar and a closed slider are not checked"
     good, raises, constant, missing, dropdown = report.widgets
     assert good.ok and good.control.startswith("slider 3 -> 4"), good
     assert dropdown.ok and "abcd" in dropdown.control, dropdown
