@@ -59,6 +59,7 @@ import numpy as np
 from course_utils.graphcut.graph_cut import (
     GridGraph,
     Smoothness,
+    _energy_terms,
     add_hard_constraints,
     energy_terms,
     image_as_colours,
@@ -622,7 +623,7 @@ def _iterate_single_thread(colours: np.ndarray, state: GrabCutResult, *, iterati
         unary = add_hard_constraints(np.stack([nll_bg, nll_fg], axis=-1), smoothness, hard_fg, hard_bg)
         cut = graph.cut(unary)
         data, smooth = cut.data_energy, cut.smoothness_energy
-        current = energy_terms(alpha, unary, smoothness)
+        current = _energy_terms(alpha, unary, smoothness)
         if sum(current) <= data + smooth:
             data, smooth = current
         else:

@@ -33,6 +33,7 @@ that choice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -106,6 +107,11 @@ class Smoothness:
         if not factor >= 0:
             raise ValueError(f"factor must be >= 0, got {factor!r}")
         return Smoothness(self.offsets, self.weights * float(factor))
+
+    @cached_property
+    def max_neighbour_sum(self) -> float:
+        """The largest :meth:`neighbour_sums` value (0 for an empty grid); computed once."""
+        return float(self.neighbour_sums().max(initial=0.0))
 
     def neighbour_sums(self) -> np.ndarray:
         """``(H, W)``: for every pixel, the sum of the weights of all its edges."""
@@ -341,7 +347,7 @@ def add_hard_constraints(unary: np.ndarray, smoothness: Smoothness, fg: np.ndarr
     bg = np.zeros(shape, bool) if bg is None else check_mask(bg, "bg", shape=shape)
     if (fg & bg).any():
         raise ValueError("fg and bg overlap: a pixel cannot be fixed to both labels")
-    k = 1.0 + float(smoothness.neighbour_sums().max(initial=0.0))
+    k = 1.0 + smoothness.max_neighbour_sum
     unary[fg, 0] = unary[fg, 1] + k
     unary[bg, 1] = unary[bg, 0] + k
     return unary
@@ -357,7 +363,11 @@ def energy_terms(mask: np.ndarray, unary: np.ndarray, smoothness: Smoothness) ->
         whose two pixels have different labels (the n-links the cut severs).
     """
     mask = check_mask(mask, "mask", shape=smoothness.shape)
-    unary = _check_unary(unary, smoothness.shape)
+    return _energy_terms(mask, _check_unary(unary, smoothness.shape), smoothness)
+
+
+def _energy_terms(mask: np.ndarray, unary: np.ndarray, smoothness: Smoothness) -> tuple[float, float]:
+    """:func:`energy_terms` without the input checks (for callers that made them)."""
     data = float(np.where(mask, unary[..., 1], unary[..., 0]).sum())
     h, w = smoothness.shape
     smooth = 0.0
@@ -451,9 +461,10 @@ class GridGraph:
         self._diff = diff
         self.cuts += 1
         # the graph's capacities exceed the reparametrised ones by min(source, sink) per node
-        flow = raw_flow - float(np.minimum(self._source, self._sink).sum()) + float(unary.min(axis=2).sum())
+        low = np.minimum(unary[..., 0], unary[..., 1])
+        flow = raw_flow - float(np.minimum(self._source, self._sink).sum()) + float(low.sum())
         mask = ~self._graph.get_grid_segments(self._nodes)  # get_grid_segments: True = sink (background) side
-        data, smooth = energy_terms(mask, unary, self.smoothness)
+        data, smooth = _energy_terms(mask, unary, self.smoothness)
         return GraphCutResult(mask, data + smooth, float(flow), data, smooth)
 
 
