@@ -135,3 +135,19 @@ def test_predict_labels_shapes_and_mode(tiny_data):
     assert pred.shape == images.shape[:1] + images.shape[2:] and pred.dtype == torch.int64
     assert net.training  # mode restored
     assert images_to_tensor(np.zeros((1, 4, 4, 3), np.uint8)).shape == (1, 3, 4, 4)
+
+
+def test_full_mode_loaders_crop_train_and_keep_val_whole(tiny_data):
+    # the path real VOC takes (images of varying sizes): padded/cropped training batches, whole val images
+    root, _ = tiny_data
+    train, val = voc_loaders(root, batch_size=2, image_size=48, in_memory=False)
+    x, y = next(iter(train))
+    assert x.shape == (2, 3, 48, 48) and y.shape == (2, 48, 48) and (y == 255).any()
+    xv, yv = next(iter(val))
+    assert xv.shape == (1, 3, 32, 32) and yv.shape == (1, 32, 32)
+    net = fcn_alexnet("32s", width=1 / 16)
+    history = train_fcn(net, train, epochs=1, lr=0.01, log=None)
+    assert len(history) == 1 and np.isfinite(history[0])
+    assert 0 <= evaluate(net, val, 21)["pixel_acc"] <= 1
+    with pytest.raises(ValueError, match="image_size"):
+        voc_loaders(root, batch_size=2, in_memory=False)

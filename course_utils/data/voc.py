@@ -203,7 +203,7 @@ def images_to_tensor(images: np.ndarray, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
         raise ValueError(f"images must be (N, H, W, 3) uint8, got {images.shape} {images.dtype}")
-    x = (torch.from_numpy(images).float() / 255.0 - torch.tensor(mean)) / torch.tensor(std)
+    x = (torch.tensor(images, dtype=torch.float32) / 255.0 - torch.tensor(mean)) / torch.tensor(std)
     return x.permute(0, 3, 1, 2).contiguous()
 
 

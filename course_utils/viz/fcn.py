@@ -355,10 +355,14 @@ def _playground_prediction(truth: np.ndarray, shift: int, grow: int, coarse: int
             m = cv2.dilate(m, kernel) if grow > 0 else cv2.erode(m, kernel)
             out[(m > 0) & (out == 0)] = cls
         pred = out
-    if coarse > 1:  # predict at a lower resolution and blow it up (like FCN-32s)
+    if coarse > 1:  # one label per coarse x coarse block (its majority), like a stride-32 net's output
         h, w = pred.shape
-        small = cv2.resize(pred, (max(1, w // coarse), max(1, h // coarse)), interpolation=cv2.INTER_NEAREST)
-        pred = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+        out = np.empty_like(pred)
+        for r in range(0, h, coarse):
+            for c in range(0, w, coarse):
+                block = pred[r:r + coarse, c:c + coarse]
+                out[r:r + coarse, c:c + coarse] = np.bincount(block.ravel(), minlength=21).argmax()
+        pred = out
     if drop_small:
         pred[pred == 5] = 0
     if false_blob:
@@ -378,7 +382,7 @@ def playground_scores(shift: int = 0, grow: int = 0, coarse: int = 1, drop_small
     grow : int
         Dilate (>0) or erode (<0) every predicted object.
     coarse : int
-        Predict on a grid ``coarse`` times coarser (nearest-neighbour), like a stride-32 net.
+        One label per ``coarse x coarse`` block (the block's majority), like a stride-32 net.
     drop_small : bool
         Miss the small bottle entirely.
     false_blob : bool
