@@ -1,8 +1,8 @@
 """Classroom outputs: reveal.js slide decks, a static HTML course and the student handout.
 
 All three work without network access. The slide decks and HTML pages load nothing from a
-CDN: reveal.js (MIT) and KaTeX (MIT) are vendored under ``vendor/`` (see
-``vendor/README.md``) and copied next to the pages, and the nbconvert templates are
+CDN: reveal.js (MIT) and KaTeX (MIT) are vendored under ``course_utils/_vendor/`` (see
+``course_utils/_vendor/README.md``) and copied next to the pages, and the nbconvert templates are
 overridden so that require.js, jQuery, mermaid, MathJax and the ipywidgets HTML manager are
 not referenced. Interactive widgets cannot run in a static page: each widget is replaced by
 the figure its ``Output`` widget showed when the notebook was executed, with a note naming
@@ -128,7 +128,7 @@ _REVEAL_TEMPLATE = (
 
 def vendor_root() -> Path:
     """The folder with the vendored web assets (``reveal.js/``, ``katex/``)."""
-    return repo_root() / "vendor"
+    return Path(__file__).resolve().parent / "_vendor"
 
 
 def lesson_notebooks(folder: Path | None = None) -> list[Path]:

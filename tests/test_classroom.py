@@ -69,7 +69,7 @@ def test_vendored_assets_are_complete_local_and_mit():
     for rel in ["reveal.js/dist/reveal.js", "reveal.js/dist/reveal.css", "reveal.js/dist/theme/white.css",
                 "reveal.js/plugin/notes/notes.js", "katex/katex.min.js", "katex/katex.min.css",
                 "katex/contrib/auto-render.min.js"]:
-        assert (root / rel).is_file(), f"vendor/{rel} is missing"
+        assert (root / rel).is_file(), f"course_utils/_vendor/{rel} is missing"
     for licence in ["reveal.js/LICENSE", "katex/LICENSE"]:
         assert "MIT" in (root / licence).read_text() or "Permission is hereby granted" in (root / licence).read_text()
     for css in root.rglob("*.css"):
