@@ -497,6 +497,11 @@ def results_table(ours: dict[tuple[str, bool], float], *, full: bool, aug: bool,
     return rows
 
 
+def _as_given(value: float) -> str:
+    """The lecture's figure with its own digits: 62.97, 71.0."""
+    return f"{value:.1f}" if round(value, 1) == value else f"{value:.2f}"
+
+
 def format_results_table(rows: list[dict]) -> str:
     """A Markdown table of :func:`results_table`'s rows (the lecture's figures as given, ours to one decimal)."""
     def mark(v: bool) -> str:
@@ -505,8 +510,8 @@ def format_results_table(rows: list[dict]) -> str:
     lines = ["| source | backbone | Full | Aug | LargeFOV | ASPP | CRF | mIOU (%) | lecture's |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lecture = "" if r.get("lecture_miou") is None else f"{r['lecture_miou']:g}"
-        miou = f"{r['miou']:g}" if r["source"] == "lecture" else f"{r['miou']:.1f}"  # the lecture's digits as given
+        lecture = "" if r.get("lecture_miou") is None else _as_given(r["lecture_miou"])
+        miou = _as_given(r["miou"]) if r["source"] == "lecture" else f"{r['miou']:.1f}"
         lines.append(f"| {r['source']} | {r['backbone']} | {mark(r['full'])} | {mark(r['aug'])} | "
                      f"{mark(r['largefov'])} | {mark(r['aspp'])} | {mark(r['crf'])} | {miou} | {lecture} |")
     return "\n".join(lines)

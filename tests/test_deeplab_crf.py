@@ -206,7 +206,7 @@ def test_results_table_layout():
     assert mine[(True, False)]["miou"] == pytest.approx(30.0)
     text = format_results_table(rows)
     assert text.count("\n") == len(rows) + 1 and "| lecture | ResNet-101 | yes | yes |  | yes | yes | 71.4 |" in text
-    assert "| 62.97 |" in text and "| 30.0 | 62.97 |" in text
+    assert "| 62.97 |" in text and "| 30.0 | 62.97 |" in text and "| 35.0 | 71.0 |" in text
     with pytest.raises(ValueError, match="ours"):
         results_table({("fcn", False): 0.1}, full=False, aug=True)
 
