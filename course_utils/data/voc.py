@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.palettes import IGNORE_INDEX, VOC_CLASSES, voc_palette
+from course_utils.palettes import IGNORE_INDEX, voc_palette
 
 __all__ = [
     "SYNTHETIC_CLASSES",
@@ -533,8 +533,14 @@ def _synthetic_settings(full: bool) -> dict:
 
 
 def synthetic_voc_root(root: str | os.PathLike, full: bool = False) -> Path:
-    """Where :func:`prepare_offline` keeps the synthetic VOC: ``<root>/voc_synthetic/{quick,full}``."""
-    return Path(root) / "voc_synthetic" / ("full" if full else "quick")
+    """Where :func:`prepare_offline` keeps the synthetic VOC for the current settings.
+
+    ``<root>/voc_synthetic/<mode>-<side>px-<n_train>+<n_val>-seed<seed>``: changing the ``fcn``
+    settings gives a new folder instead of touching the old one.
+    """
+    s = _synthetic_settings(full)
+    name = f"{'full' if full else 'quick'}-{s['size'][0]}px-{s['n_train']}+{s['n_val']}-seed{s['seed']}"
+    return Path(root) / "voc_synthetic" / name
 
 
 def prepare_offline(root: Path, full: bool) -> Path:
@@ -553,6 +559,3 @@ def ensure_synthetic_voc(full: bool | None = None) -> Path:
     full = is_full_mode() if full is None else full
     return prepare_offline(data_root(), full)
 
-
-def _class_name(index: int) -> str:  # pragma: no cover - convenience for debugging
-    return VOC_CLASSES[index] if index < len(VOC_CLASSES) else "void"
