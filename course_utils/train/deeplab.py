@@ -69,7 +69,6 @@ _FIXED: dict[str, Any] = {
     "rate": 12,
     "rates": (6, 12, 18, 24),
     "amp": True,
-    "workers": 0,
     "train_images": None,  # None: every frame of the split
 }
 
@@ -88,6 +87,8 @@ def _mode_defaults(model: str) -> dict[str, Any]:
         "input_scale": setting("cityscapes", "input_scale"),
         "width": setting("cityscapes", "resnet_width" if model == "aspp" else "width"),
         "depth": setting("cityscapes", "resnet_depth"),
+        "workers": setting("cityscapes", "workers"),
+        "cache_frames": setting("cityscapes", "cache_frames"),
     })
     return defaults
 
@@ -105,7 +106,8 @@ def deeplab_settings(model: str = "largefov", **overrides: Any) -> dict[str, Any
         ``scale_range``, ``flip``, ``seed``, ``width`` (channel fraction), ``depth``
         (ResNet depth for ``aspp``), ``batch_norm`` (VGG16 with BatchNorm),
         ``dropout``, ``rate`` (LargeFOV fc6), ``rates`` (ASPP), ``amp``, ``workers``,
-        ``train_images`` (use the first N frames; None = all). ``None`` keeps the default.
+        ``cache_frames`` (keep decoded frames in memory), ``train_images`` (use the first
+        N frames; None = all). ``None`` keeps the default.
 
     Raises
     ------
@@ -164,7 +166,7 @@ def _train_dataset(root: Path, settings: dict[str, Any]):
     if settings["flip"]:
         steps.append(RandomHorizontalFlip(0.5))
     dataset = CityscapesSegmentation(root, "train", scale=settings["input_scale"], transform=Compose(steps),
-                                     seed=settings["seed"], cache=True)
+                                     seed=settings["seed"], cache=settings["cache_frames"])
     n = settings["train_images"]
     if n is not None:
         if n > len(dataset):
@@ -191,8 +193,12 @@ def _default_out_dir(model: str) -> Path:
     return data_root() / "runs" / f"deeplab-{model}"
 
 
+# settings that do not change the trained weights (the cache and the run record ignore them)
+_NO_EFFECT = ("workers", "cache_frames")
+
+
 def _json_ready(settings: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items() if k not in _NO_EFFECT}
 
 
 def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Path:
