@@ -65,6 +65,7 @@ CITIES: dict[str, tuple[str, ...]] = {"train": ("aurora", "bayside", "cedarfield
 FRAME = 19
 
 _MANIFEST = "minicity.json"
+_GENERATOR = "minicity-2"  # bumped whenever the drawing changes: older folders are refused, not mixed
 _SPLIT_INDEX = {"train": 0, "val": 1}
 
 
@@ -1078,7 +1079,7 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
     for split, n in counts.items():
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"{split}_images must be a non-negative int, got {n!r}")
-    params = {"format": "cityscapes", "generator": "minicity-1", "size": list(size), "seed": seed,
+    params = {"format": "cityscapes", "generator": _GENERATOR, "size": list(size), "seed": seed,
               "train_images": int(train_images), "val_images": int(val_images)}
     manifest = root / _MANIFEST
     if manifest.exists():
@@ -1147,7 +1148,7 @@ def prepare_offline(root: Path, full: bool, progress: bool = True) -> Path:
     manifest = folder / _MANIFEST
     if manifest.exists():
         old = json.loads(manifest.read_text())
-        if old.get("size") == list(params["size"]) and old.get("train_images") == params["train_images"] \
-                and old.get("val_images") == params["val_images"] and old.get("seed") == 0:
+        if old == {"format": "cityscapes", "generator": _GENERATOR, "size": list(params["size"]), "seed": 0,
+                   "train_images": params["train_images"], "val_images": params["val_images"]}:
             return folder
-    return write_minicity(folder, progress=progress, **params)
+    return write_minicity(folder, progress=progress, **params)  # refuses a folder of other parameters
