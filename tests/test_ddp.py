@@ -1,6 +1,5 @@
 """The DeepLab entry point under torchrun: 2 CPU processes (Gloo) against one process with the same global batch."""
 
-import json
 import os
 import socket
 import subprocess
@@ -15,7 +14,7 @@ from course_utils.data.minicity import write_minicity
 # masks), so that two processes and one process compute the same updates up to the loss normalisation
 ARGS = ["deeplab", "--model", "largefov", "--width", "0.0625", "--epochs", "2", "--batch-size", "4",
         "--crop", "32", "64", "--input-scale", "0.5", "--dropout", "0", "--no-batch-norm", "--lr", "0.02",
-        "--no-cache", "--save-all-ranks", "--device", "cpu"]
+        "--no-cache", "--no-eval", "--save-all-ranks", "--device", "cpu"]
 
 
 def _free_port() -> int:
@@ -41,17 +40,12 @@ def test_two_processes_match_one(tmp_path):
     common = ARGS + ["--data-root", str(root)]
     ddp = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-         "--master_port", str(_free_port()), "-m", "course_utils.train", *common, "--no-eval",
-         "--out", str(tmp_path / "ddp")],
+         "--master_port", str(_free_port()), "-m", "course_utils.train", *common, "--out", str(tmp_path / "ddp")],
         env=_env(tmp_path), capture_output=True, text=True, timeout=240)
     assert ddp.returncode == 0, ddp.stdout[-3000:] + ddp.stderr[-3000:]
     single = subprocess.run([sys.executable, "-m", "course_utils.train", *common, "--out", str(tmp_path / "one")],
                             env=_env(tmp_path), capture_output=True, text=True, timeout=240)
     assert single.returncode == 0, single.stderr[-3000:]
-    # one process also wrote official-format predictions and scored them
-    result = json.loads((tmp_path / "one" / "result.json").read_text())
-    assert 0 <= result["mean_iou"] <= 1 and result["world_size"] == 1 and len(result["history"]) == 2
-    assert len(list((tmp_path / "one" / "predictions").rglob("*_leftImg8bit.png"))) == 1
     # rank 0 alone logs and writes the checkpoint
     assert ddp.stdout.count("training DeepLab-LargeFOV") == 1 and "2 process(es)" in ddp.stdout
     assert (tmp_path / "ddp" / "checkpoint.pt").exists() and (tmp_path / "ddp" / "final.pt").exists()

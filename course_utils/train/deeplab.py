@@ -178,7 +178,7 @@ def _train_dataset(root: Path, settings: dict[str, Any]):
 
 
 def _fingerprint(root: Path, split: str = "train") -> str:
-    """A hash of the split's file names and sizes: the cache notices other data (wherever it lies)."""
+    """A hash of the split's file names and sizes: the cache notices regenerated or other data."""
     from course_utils.data.cityscapes import list_frames
 
     h = hashlib.sha1()
@@ -271,13 +271,11 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
     settings = deeplab_settings(model, **overrides)
     info = init_distributed(device)
     root = cityscapes_root(data_root)
-    settings["data"] = _fingerprint(root)
+    settings["data"] = f"{root.resolve()}#{_fingerprint(root)}"
     out = Path(out_dir) if out_dir is not None else _default_out_dir(model)
-    with torch.random.fork_rng(devices=[]):  # the initial weights follow the seed; the caller's generator is untouched
-        torch.manual_seed(settings["seed"])
-        net = build_deeplab(settings)
+    torch.manual_seed(settings["seed"])
     # channels-last activations: oneDNN's (CPU) and cuDNN's (AMP) faster convolution layout
-    net = net.to(info.device, memory_format=torch.channels_last)
+    net = build_deeplab(settings).to(info.device, memory_format=torch.channels_last)
     say = log if info.is_main else None
 
     def train() -> list[float]:
