@@ -40,7 +40,7 @@ lab: data
 	fi
 
 test: install
-	$(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider \
+	$(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider -p tests.nbval_timeouts \
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout=900 tests notebooks $(PYTEST_ARGS)
 
