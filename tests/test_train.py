@@ -96,6 +96,7 @@ def tiny_city(tmp_path_factory):
 
 
 def _deeplab_kwargs(root, **extra):
+    torch.set_num_threads(1)  # tiny networks: one thread is faster on shared cores (conftest resets it per test)
     kw = dict(data_root=root, progress=False, log=None, device="cpu", epochs=2, batch_size=4, width=0.0625,
               crop=(32, 64), input_scale=0.5, lr=0.02)
     kw.update(extra)
