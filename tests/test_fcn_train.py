@@ -18,6 +18,7 @@ from course_utils.nets.fcn import (
     tensor_loader,
     train_fcn,
     train_fcn_family,
+    train_fcn_stage,
 )
 
 
@@ -108,21 +109,28 @@ def test_family_is_staged_and_cached(tiny_data, tmp_path):
                   fixed=True, cache_dir=tmp_path, log=messages.append)
     first = train_fcn_family(build, train, **kwargs)
     assert list(first) == ["32s", "16s", "8s", "32s-fixed"]
-    assert not any(cached for _, _, cached in first.values())
+    assert not any(run.from_cache for run in first.values())
     # 32s-fixed: the backbone did not move from its initialisation
     fresh = build("32s")
-    assert torch.equal(first["32s-fixed"][0].backbone.features[0].weight, fresh.backbone.features[0].weight)
+    assert torch.equal(first["32s-fixed"].net.backbone.features[0].weight, fresh.backbone.features[0].weight)
+    assert first["16s"].key["init"] == first["32s"].key and first["32s-fixed"].key["init"] is None
     again = train_fcn_family(build, train, **kwargs)
-    assert all(cached for _, _, cached in again.values())
+    assert all(run.from_cache for run in again.values())
     for v in first:
-        for a, b in zip(first[v][0].state_dict().values(), again[v][0].state_dict().values()):
+        for a, b in zip(first[v].net.state_dict().values(), again[v].net.state_dict().values()):
             assert torch.equal(a, b)
     assert any("loaded from cache" in m for m in messages)
     # changing the 16s epochs retrains 16s and 8s, not 32s
     kwargs["epochs"] = {"32s": 1, "16s": 2, "8s": 1}
     kwargs["fixed"] = False
     third = train_fcn_family(build, train, **kwargs)
-    assert third["32s"][2] and not third["16s"][2] and not third["8s"][2]
+    assert third["32s"].from_cache and not third["16s"].from_cache and not third["8s"].from_cache
+    # one stage at a time (what the notebook does) hits the same cache
+    run32 = train_fcn_stage(build, train, "32s", epochs=1, lr=0.01, name="t", settings={"data": "tiny"},
+                            cache_dir=tmp_path, log=None)
+    assert run32.from_cache and run32.key == third["32s"].key
+    with pytest.raises(ValueError, match="variant"):
+        train_fcn_stage(build, train, "4s", epochs=1, lr=0.01, name="t", settings={}, cache_dir=tmp_path)
     with pytest.raises(ValueError, match="names no variant"):
         train_fcn_family(build, train, epochs={}, lr=0.1, name="t", settings={}, cache_dir=tmp_path)
 

@@ -58,6 +58,8 @@ __all__ = [
     "train_fcn",
     "predict_labels",
     "evaluate",
+    "FCNRun",
+    "train_fcn_stage",
     "train_fcn_family",
     "VARIANTS",
 ]
@@ -724,67 +726,103 @@ def evaluate(net: nn.Module, batches, num_classes: int = 21, *, device: torch.de
     return scores
 
 
-def train_fcn_family(build, loader, *, epochs: dict[str, int], lr: float | dict[str, float], name: str,
-                     settings: dict, device: torch.device | str = "cpu", staged: bool = True,
-                     fixed: bool = False, cache_dir=None, log=print, **train_kwargs) -> dict[str, tuple]:
-    """Train FCN-32s, then FCN-16s and FCN-8s (each starting from the previous one, as the paper does).
+@dataclass
+class FCNRun:
+    """One trained FCN variant: the net, its loss history, whether it came from the cache, and the
+    settings that identify it (a later stage that starts from it includes them in its own)."""
 
-    Each run goes through :func:`course_utils.train.train_cached`: a second call with the same
-    settings loads the weights instead of training again.
+    variant: str
+    net: FCN
+    history: list[float]
+    from_cache: bool
+    key: dict
+
+
+def train_fcn_stage(build, loader, variant: str, *, epochs: int, lr: float, name: str, settings: dict,
+                    init: FCNRun | None = None, device: torch.device | str = "cpu", cache_dir=None, log=print,
+                    **train_kwargs) -> FCNRun:
+    """Train one FCN variant (cached), optionally starting from a trained one (staged training).
 
     Parameters
     ----------
     build : callable
-        ``build(variant) -> FCN`` (on the CPU; moved to ``device`` here).
+        ``build(variant) -> FCN`` for "32s", "16s", "8s" (on the CPU; moved to ``device`` here).
     loader : training batches (see :func:`train_fcn`)
+    variant : {"32s", "16s", "8s", "32s-fixed"}
+        "32s-fixed" is FCN-32s with a frozen backbone: only the scoring layer learns.
+    epochs, lr : int, float
+    name : str
+        Prefix of the cache file.
+    settings : dict
+        Everything else that determines the result (data, sizes, widths), JSON-serialisable.
+    init : FCNRun, optional
+        Copy its weights first (FCN-16s from FCN-32s, FCN-8s from FCN-16s, as the paper); its key
+        becomes part of this run's key, so retraining it retrains this one.
+    **train_kwargs
+        Passed to :func:`train_fcn` (momentum, weight_decay, schedule, ...).
+
+    Returns
+    -------
+    FCNRun
+    """
+    from course_utils.train import train_cached
+
+    if variant not in VARIANTS + ("32s-fixed",):
+        raise ValueError(f"variant={variant!r}: expected one of {VARIANTS + ('32s-fixed',)}")
+    net = build("32s" if variant == "32s-fixed" else variant)
+    if variant == "32s-fixed":
+        freeze_backbone(net)
+    if init is not None:
+        load_matching_weights(net, init.net)
+    net = net.to(device)
+    key = {**settings, "variant": variant, "epochs": epochs, "lr": lr,
+           "recipe": {k: v for k, v in sorted(train_kwargs.items())}, "init": init.key if init is not None else None}
+
+    def run():
+        return train_fcn(net, loader, epochs=epochs, lr=lr, device=device, desc=f"FCN-{variant}", log=log,
+                         **train_kwargs)
+
+    history, cached = train_cached(net, f"{name}-{variant}", key, run, cache_dir=cache_dir)
+    if log is not None:
+        log(f"FCN-{variant}: {'loaded from cache' if cached else 'trained'}, final loss {history[-1]:.4f}")
+    return FCNRun(variant, net, history, cached, key)
+
+
+def train_fcn_family(build, loader, *, epochs: dict[str, int], lr: float | dict[str, float], name: str,
+                     settings: dict, device: torch.device | str = "cpu", staged: bool = True,
+                     fixed: bool = False, cache_dir=None, log=print, **train_kwargs) -> dict[str, FCNRun]:
+    """Train FCN-32s, then FCN-16s and FCN-8s (each starting from the previous one, as the paper does).
+
+    Each run is a :func:`train_fcn_stage` (cached: a second call with the same settings loads the
+    weights instead of training again).
+
+    Parameters
+    ----------
     epochs : dict
         Epochs per variant, keys among "32s", "16s", "8s" (and "32s-fixed" when ``fixed``).
     lr : float or dict
         Base learning rate, or one per variant.
-    name : str
-        Prefix of the cache files.
-    settings : dict
-        Everything else that determines the result (data, sizes, widths), JSON-serialisable.
     staged : bool
         Initialise 16s from the trained 32s and 8s from the trained 16s.
     fixed : bool
-        Also train "32s-fixed": FCN-32s with a frozen backbone (only the scoring layer learns).
+        Also train "32s-fixed" (frozen backbone).
 
     Returns
     -------
     dict
-        ``{variant: (net, history, from_cache)}`` in training order.
+        ``{variant: FCNRun}`` in training order.
     """
-    from course_utils.train import train_cached
-
     order = [v for v in VARIANTS if v in epochs] + (["32s-fixed"] if fixed else [])
-    if not order:
+    if not [v for v in order if v in VARIANTS]:
         raise ValueError(f"epochs={epochs!r} names no variant among {VARIANTS}")
     rates = lr if isinstance(lr, dict) else {v: lr for v in order}
-    results: dict[str, tuple] = {}
+    results: dict[str, FCNRun] = {}
     previous = None
     for variant in order:
-        arch = "32s" if variant == "32s-fixed" else variant
-        net = build(arch)
-        if variant == "32s-fixed":
-            freeze_backbone(net)
-        elif staged and previous is not None:
-            load_matching_weights(net, previous)
-        net = net.to(device)
-        # the result depends on this run and (staged) on the runs it starts from
-        chain = [variant] if variant == "32s-fixed" or not staged else order[:order.index(variant) + 1]
-        key = {**settings, "variant": variant, "epochs": {v: epochs[v] for v in chain},
-               "lr": {v: rates[v] for v in chain}, "staged": staged,
-               "recipe": {k: v for k, v in sorted(train_kwargs.items())}}
-
-        def run(net=net, variant=variant):
-            return train_fcn(net, loader, epochs=epochs[variant], lr=rates[variant], device=device,
-                             desc=f"FCN-{variant}", log=log, **train_kwargs)
-
-        history, cached = train_cached(net, f"{name}-{variant}", key, run, cache_dir=cache_dir)
-        if log is not None:
-            log(f"FCN-{variant}: {'loaded from cache' if cached else 'trained'}, final loss {history[-1]:.4f}")
-        results[variant] = (net, history, cached)
+        init = previous if staged and variant != "32s-fixed" else None
+        results[variant] = train_fcn_stage(build, loader, variant, epochs=epochs[variant], lr=rates[variant],
+                                           name=name, settings=settings, init=init, device=device,
+                                           cache_dir=cache_dir, log=log, **train_kwargs)
         if variant != "32s-fixed":
-            previous = net
+            previous = results[variant]
     return results
