@@ -94,7 +94,8 @@ class CRFEvaluation:
         The frames' names (``{city}_{seq}_{frame}``).
     first : dict
         The first frame: ``image``, ``labels`` (truth), ``dcnn`` and ``crf`` (predictions),
-        ``logits`` (C, H, W) and ``result`` (the CRF's :class:`CRFResult`, with history and objective).
+        ``logits`` (C, H, W) and ``result`` (the CRF's
+        :class:`~course_utils.crf.dense_crf.CRFResult`, with history and objective).
     """
 
     dcnn: dict
