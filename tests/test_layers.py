@@ -27,7 +27,7 @@ def test_contract_catches_an_upward_import(tmp_path):
     import shutil
 
     shutil.copytree(ROOT / "course_utils", tmp_path / "course_utils",
-                    ignore=shutil.ignore_patterns("__pycache__", "_vendor"))
+                    ignore=shutil.ignore_patterns("__pycache__", "_vendor", "weights"))
     (tmp_path / "course_utils" / "ops" / "_upward.py").write_text(textwrap.dedent("""
         def f():
             from course_utils.train import fit

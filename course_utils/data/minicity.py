@@ -59,6 +59,11 @@ __all__ = [
     "minicity_root",
     "default_params",
     "prepare_offline",
+    "GENERATOR_VERSION",
+    "COURSE_MINICITY",
+    "course_minicity_root",
+    "course_minicity_val_root",
+    "heldout_frames",
 ]
 
 QUICK_SIZE: tuple[int, int] = (256, 512)
@@ -70,6 +75,10 @@ FRAME = 19
 
 _MANIFEST = "minicity.json"
 _GENERATOR = "minicity-2"  # bumped whenever the drawing changes: older folders are refused, not mixed
+#: The generator's version (recorded with the datasets and the checkpoints trained on them).
+GENERATOR_VERSION = _GENERATOR
+#: The MiniCity the course's DeepLab checkpoints were trained on (:mod:`course_utils.checkpoints`).
+COURSE_MINICITY: dict = {"train_images": 1000, "val_images": 200, "size": (256, 512), "seed": 0}
 _SPLIT_INDEX = {"train": 0, "val": 1}
 
 
@@ -1048,8 +1057,30 @@ def _write_png(path: Path, array: np.ndarray) -> None:
     tmp.replace(path)
 
 
+def _write_frame(job: tuple) -> None:
+    """Render and write one frame (a worker's task); files that exist are kept."""
+    root, split, city, seq, i, seed, size = job
+    paths = _file_paths(root, split, city, seq)
+    if all(p.exists() for p in paths.values()):
+        return
+    scene = render_scene(scene_rng(seed, split, i), size)
+    for p in paths.values():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    writers = {
+        "image": lambda p: _write_png(p, scene.image),
+        "labelIds": lambda p: _write_png(p, scene.label_ids),
+        "color": lambda p: _write_png(p, scene.color),
+        "instanceIds": lambda p: _write_png(p, scene.instance_ids),
+        "polygons": lambda p: p.write_text(json.dumps(scene.polygons_json())),
+    }
+    for key, p in paths.items():
+        if not p.exists():
+            writers[key](p)
+
+
 def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int = 20,
-                   size: tuple[int, int] = QUICK_SIZE, seed: int = 0, progress: bool = True) -> Path:
+                   size: tuple[int, int] = QUICK_SIZE, seed: int = 0, progress: bool = True,
+                   workers: int = 1) -> Path:
     """Generate MiniCity under ``root`` in the Cityscapes layout; return ``root``.
 
     Files that already exist are kept (nothing is overwritten), so an
@@ -1068,6 +1099,8 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
         Frame ``i`` of split ``s`` is drawn from ``scene_rng(seed, s, i)``.
     progress : bool
         Show a tqdm progress bar.
+    workers : int
+        Processes that render frames in parallel (the files do not depend on it).
 
     Raises
     ------
@@ -1093,24 +1126,21 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
                 f"{root} already holds MiniCity generated with {old}; refusing to mix it with {params}: "
                 "choose another root or delete that folder")
     root.mkdir(parents=True, exist_ok=True)
-    jobs = [(split, city, seq, i) for split, n in counts.items() for city, seq, i in _frames(split, n)]
-    for split, city, seq, i in tqdm(jobs, desc="MiniCity", unit="img", disable=None if progress else True):
-        paths = _file_paths(root, split, city, seq)
-        if all(p.exists() for p in paths.values()):
-            continue
-        scene = render_scene(scene_rng(seed, split, i), size)
-        for p in paths.values():
-            p.parent.mkdir(parents=True, exist_ok=True)
-        writers = {
-            "image": lambda p: _write_png(p, scene.image),
-            "labelIds": lambda p: _write_png(p, scene.label_ids),
-            "color": lambda p: _write_png(p, scene.color),
-            "instanceIds": lambda p: _write_png(p, scene.instance_ids),
-            "polygons": lambda p: p.write_text(json.dumps(scene.polygons_json())),
-        }
-        for key, p in paths.items():
-            if not p.exists():
-                writers[key](p)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    jobs = [(root, split, city, seq, i, seed, size) for split, n in counts.items() for city, seq, i in _frames(split, n)]
+    bar = tqdm(total=len(jobs), desc="MiniCity", unit="img", disable=None if progress else True)
+    if workers == 1:
+        for job in jobs:
+            _write_frame(job)
+            bar.update()
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            for _ in pool.map(_write_frame, jobs, chunksize=8):
+                bar.update()
+    bar.close()
     manifest.write_text(json.dumps(params, indent=1))
     return root
 
@@ -1153,3 +1183,36 @@ def prepare_offline(root: Path, full: bool, progress: bool = True) -> Path:
                    "train_images": params["train_images"], "val_images": params["val_images"]}:
             return folder
     return write_minicity(folder, progress=progress, **params)  # refuses a folder of other parameters
+
+
+def course_minicity_root(root: str | Path | None = None, *, workers: int = 1, progress: bool = True) -> Path:
+    """The course's MiniCity (:data:`COURSE_MINICITY`), generated under ``root`` if incomplete.
+
+    Default ``root``: ``<data root>/minicity_course``.
+    """
+    folder = Path(root) if root is not None else data_root() / "minicity_course"
+    return write_minicity(folder, progress=progress, workers=workers, **COURSE_MINICITY)
+
+
+def course_minicity_val_root(frames: int = 100, root: str | Path | None = None, *, progress: bool = False) -> Path:
+    """The first ``frames`` validation frames of the course's MiniCity, without its training frames.
+
+    MiniCity draws frame ``i`` of a split from ``(seed, split, i)`` alone, so these are exactly the
+    validation frames the checkpoints' figures were measured on; generating them takes seconds.
+    Default ``root``: ``<data root>/minicity_course_val<frames>``.
+    """
+    folder = Path(root) if root is not None else data_root() / f"minicity_course_val{frames}"
+    return write_minicity(folder, train_images=0, val_images=frames, size=COURSE_MINICITY["size"],
+                          seed=COURSE_MINICITY["seed"], progress=progress)
+
+
+def heldout_frames(count: int, *, seed: int = 0, first: int = 1000,
+                   size: tuple[int, int] = QUICK_SIZE) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Training-split scenes ``first .. first + count - 1`` rendered in memory: ``(image, label ids)``.
+
+    The course checkpoints were trained on scenes ``0 .. 999`` of the training split, so these
+    scenes are held out: the CRF's temperature and parameters are chosen on them, never on the
+    validation frames that are reported. Labels are Cityscapes label ids (uint8).
+    """
+    return [(scene.image, scene.label_ids) for scene in
+            (render_scene(scene_rng(seed, "train", i), size) for i in range(first, first + int(count)))]

@@ -37,6 +37,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +45,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_utils.checkpoints import REGISTRY, WEIGHTS_DIR, build_net, load_checkpoint, save_checkpoint_file, write_entry
 from course_utils.config import setting
-from course_utils.crf.deeplab import crf_labels
+from course_utils.crf.deeplab import crf_labels, fit_temperature
 from course_utils.crf.dense_crf import CRFParams
-from course_utils.data.cityscapes import CityscapesSegmentation, cityscapes_root, list_frames
+from course_utils.data.cityscapes import CityscapesSegmentation, cityscapes_root, labels_to_train_ids, list_frames
+from course_utils.data.minicity import (COURSE_MINICITY, GENERATOR_VERSION, course_minicity_root,
+                                        course_minicity_val_root, heldout_frames)
 from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale
 from course_utils.evaluate.cityscapes import evaluate_cityscapes
-from course_utils.evaluate.crf import CRFEvaluation, frame_scores
+from course_utils.evaluate.crf import CRFEvaluation, frame_scores, search_crf_params
 from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
 from course_utils.paths import data_root
 from course_utils.train import fit, poly_lr, save_atomic, train_cached
@@ -65,6 +69,15 @@ __all__ = [
     "train_deeplab",
     "evaluate_deeplab",
     "evaluate_crf",
+    "COURSE_DEEPLAB",
+    "course_deeplab_overrides",
+    "deeplab_architecture",
+    "TRIMAP_WIDTHS",
+    "CRF_SEARCH_GRID",
+    "evaluate_deeplab_checkpoint",
+    "search_checkpoint_crf",
+    "record_deeplab",
+    "record_main",
     "main",
 ]
 
@@ -180,6 +193,12 @@ def _train_dataset(root: Path, settings: dict[str, Any]):
     dataset = CityscapesSegmentation(root, "train", scale=settings["input_scale"], transform=Compose(steps),
                                      seed=settings["seed"], cache=settings["cache_frames"])
     n = settings["train_images"]
+    if settings["cache_frames"] and settings["workers"] > 0:
+        # decode every frame once here: loader workers are forked each epoch and inherit the cache
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(dataset.load, range(len(dataset) if n is None else min(n, len(dataset)))))
     if n is not None:
         if n > len(dataset):
             raise ValueError(f"train_images={n} but {root} has {len(dataset)} training frames")
@@ -402,6 +421,205 @@ def evaluate_crf(net: torch.nn.Module, dataset, *, params: CRFParams, temperatur
                          params=params, temperature=float(temperature), frames=names, first=first)
 
 
+# --------------------------------------------------------------------------- the course checkpoints
+
+_DEEPLAB_COMMON: dict[str, Any] = {
+    "input_scale": 1.0,  # MiniCity frames are 256 x 512: the network sees them at full size
+    "crop": (256, 256),
+    "scale_range": (0.75, 1.25),
+    "batch_size": 8,
+    "lr": 0.02,
+    "epochs": 12,
+    "batch_norm": True,
+    "seed": 0,
+    "amp": True,
+    "cache_frames": True,
+    "workers": 0,
+}
+#: The recipe of the shipped DeepLab checkpoints (``--recipe course``), per model: LargeFOV and
+#: ASPP-L on the *same* dilated VGG16 (BatchNorm, 1/8 of the channels), ASPP on a dilated
+#: ResNet-18 (1/4 of the channels); trained on :data:`course_utils.data.minicity.COURSE_MINICITY`.
+COURSE_DEEPLAB: dict[str, dict[str, Any]] = {
+    "largefov": {**_DEEPLAB_COMMON, "width": 0.125},
+    "vgg_aspp": {**_DEEPLAB_COMMON, "width": 0.125},
+    "aspp": {**_DEEPLAB_COMMON, "width": 0.25, "depth": 18, "lr": 0.01},
+}
+_BUILDERS = {"largefov": "deeplab_vgg16_largefov", "vgg_aspp": "deeplab_vgg16_aspp", "aspp": "deeplab_resnet101_aspp"}
+
+#: Trimap band widths (pixels of the evaluated frames) reported for the checkpoints.
+TRIMAP_WIDTHS: tuple[float, ...] = (0, 1, 2, 4, 8, 16)
+
+#: What the held-out CRF search tries: (w1, sigma_alpha, sigma_beta, w2, sigma_gamma), the widths
+#: in pixels of the 256 x 512 frames themselves (not rescaled from PASCAL VOC's values).
+CRF_SEARCH_GRID: tuple[tuple[float, float, float, float, float], ...] = tuple(
+    (w1, sa, sb, 3.0, 2.0) for w1 in (4.0, 8.0) for sa in (15.0, 30.0, 60.0) for sb in (8.0, 16.0))
+
+
+def course_deeplab_overrides(model: str, **changes: Any) -> dict[str, Any]:
+    """The course recipe's settings for ``model`` (:data:`COURSE_DEEPLAB`) with ``changes`` applied
+    (``None`` keeps the recipe's value)."""
+    if model not in COURSE_DEEPLAB:
+        raise ValueError(f"model={model!r} has no course recipe; expected one of {sorted(COURSE_DEEPLAB)}")
+    out = dict(COURSE_DEEPLAB[model])
+    out.update({k: v for k, v in changes.items() if v is not None})
+    return out
+
+
+def deeplab_architecture(settings: dict[str, Any], num_classes: int = 19) -> dict[str, Any]:
+    """The registry's ``architecture`` of a run (:func:`course_utils.checkpoints.build_net` rebuilds it)."""
+    model = settings["model"]
+    if model == "aspp":
+        kwargs = {"width": settings["width"], "rates": list(settings["rates"]), "depth": settings["depth"]}
+    else:
+        kwargs = {"width": settings["width"], "dropout": settings["dropout"], "batch_norm": settings["batch_norm"]}
+        if model == "largefov":
+            kwargs["rate"] = settings["rate"]
+        else:
+            kwargs["rates"] = list(settings["rates"])
+    return {"builder": _BUILDERS[model], "args": [num_classes], "kwargs": kwargs,
+            "input_scale": settings["input_scale"]}
+
+
+def _deeplab_entry(name: str):
+    if name not in REGISTRY or REGISTRY[name].family != "deeplab":
+        names = sorted(k for k, e in REGISTRY.items() if e.family == "deeplab")
+        raise ValueError(f"checkpoint={name!r} is not a DeepLab checkpoint; expected one of {names}")
+    return REGISTRY[name]
+
+
+def _clean_scores(scores: dict) -> dict:
+    t = scores["trimap"]
+    return {"mean_iou": float(scores["mean_iou"]),
+            "class_iou": {k: (None if np.isnan(v) else float(v)) for k, v in scores["class_iou"].items()},
+            "trimap": {"width": [float(w) for w in t["width"]], "pixel_acc": [float(a) for a in t["pixel_acc"]]}}
+
+
+def evaluate_deeplab_checkpoint(name: str, data_root: str | Path | None = None, *, frames: int | None = 100,
+                                crf: bool = False, split: str = "val", widths: Sequence[float] = TRIMAP_WIDTHS,
+                                net: nn.Module | None = None) -> dict:
+    """Mean IoU, class IoU and trimap accuracy of a DeepLab checkpoint on a Cityscapes-layout split.
+
+    Parameters
+    ----------
+    name : str
+        A DeepLab entry of :data:`course_utils.checkpoints.REGISTRY`.
+    data_root : path, optional
+        A Cityscapes-layout root (default: ``$CITYSCAPES_DATASET``, else MiniCity).
+    frames : int, optional
+        Score the split's first ``frames`` frames (None: all).
+    crf : bool
+        Also refine with the dense CRF, with the temperature and parameters the course's held-out
+        search chose for this checkpoint (its registry entry's ``crf``), and report both.
+    net : nn.Module, optional
+        The loaded network (default: :func:`~course_utils.checkpoints.load_checkpoint` of ``name``).
+
+    Returns
+    -------
+    dict
+        ``frames`` (count), ``dcnn`` = ``{"mean_iou", "class_iou", "trimap": {"width", "pixel_acc"}}``
+        (fractions; the official Cityscapes definition of the IoU) and, with ``crf``, ``crf`` (the same
+        for the refined labels) and ``gain`` (``mean_iou``; ``trimap_small``: the accuracy gain
+        averaged over bands <= 4 px).
+    """
+    entry = _deeplab_entry(name)
+    net = load_checkpoint(name) if net is None else net
+    scale = entry.architecture.get("input_scale", 1.0)
+    dataset = CityscapesSegmentation(data_root, split)
+    count = len(dataset) if frames is None else frames
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= len(dataset):
+        raise ValueError(f"frames must be an int in 1..{len(dataset)} (the {split} split of {dataset.root}), "
+                         f"got {frames!r}")
+    if crf:
+        ev = evaluate_crf(net, dataset, params=CRFParams(**entry.crf["params"]), temperature=entry.crf["temperature"],
+                          iterations=entry.crf["iterations"], input_scale=scale, frames=count, widths=widths)
+        return {"frames": count, "dcnn": _clean_scores(ev.dcnn), "crf": _clean_scores(ev.crf),
+                "gain": {k: float(v) for k, v in ev.gain(4.0).items()}}
+    truth, preds = [], []
+    for i in range(count):
+        image, labels = dataset.load(i)
+        preds.append(coarse_logits(net, image, input_scale=scale).argmax(0).numpy().astype(np.uint8))
+        truth.append(labels)
+    return {"frames": count, "dcnn": _clean_scores(frame_scores(truth, preds, widths))}
+
+
+def search_checkpoint_crf(net: nn.Module, frames: Sequence[tuple[np.ndarray, np.ndarray]], *,
+                          input_scale: float = 1.0, iterations: int = 5,
+                          grid: Sequence[tuple[float, ...]] = CRF_SEARCH_GRID) -> dict:
+    """Choose the CRF's temperature and kernel parameters for ``net`` on held-out ``frames``.
+
+    ``frames`` are ``(image (H, W, 3) uint8, labels (H, W) train ids)``. The temperature minimises
+    the held-out negative log-likelihood of the network's softmax; then every candidate of ``grid``
+    is scored (mean IoU, ties broken by the 4-px trimap accuracy) and the best is kept, as DeepLab
+    chose its CRF parameters by cross-validation.
+
+    Returns
+    -------
+    dict
+        ``temperature``, ``iterations``, ``params`` (the chosen CRFParams as a dict), ``rows`` (each
+        candidate's ``params``, ``mean_iou``, ``trimap``; the first row is the network alone).
+    """
+    images = [im for im, _ in frames]
+    labels = [lab for _, lab in frames]
+    logits = [coarse_logits(net, im, input_scale=input_scale) for im in images]
+    temperature = fit_temperature(logits, labels)
+    best, rows = search_crf_params(images, logits, labels, [CRFParams(*g) for g in grid], temperature=temperature,
+                                   iterations=iterations)
+    return {"temperature": float(temperature), "iterations": int(iterations), "params": asdict(best),
+            "rows": [{"params": None if r["params"] is None else asdict(r["params"]), "mean_iou": float(r["mean_iou"]),
+                      "trimap": float(r["trimap"])} for r in rows]}
+
+
+def record_deeplab(run_dir: str | Path, *, device_note: str, val_frames: int = 100, heldout: int = 8,
+                   data_root: str | Path | None = None, log=print) -> dict[str, Any]:
+    """Ship a ``--recipe course`` run: float16 file, held-out CRF search, validation figures, registry entry.
+
+    ``run_dir`` holds the run's ``final.pt`` and ``result.json``. The CRF is searched on training-split
+    scenes the run never saw (:func:`course_utils.data.minicity.heldout_frames`); the figures are
+    measured on the first ``val_frames`` validation frames with the shipped float16 weights.
+    """
+    run_dir = Path(run_dir)
+    state = torch.load(run_dir / "final.pt", map_location="cpu", weights_only=False)
+    result = json.loads((run_dir / "result.json").read_text())
+    settings = state["settings"]
+    model = settings["model"]
+    name = f"deeplab-{model}"
+    arch = deeplab_architecture(settings)
+    net = build_net(arch)
+    net.load_state_dict(state["net"])
+    sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves={"train_loss": list(state["history"])})
+    changed = {k: settings[k] for k in ("epochs",) if settings[k] != COURSE_DEEPLAB[model][k]}
+    command = f"python -m course_utils.train deeplab --recipe course --model {model} --threads 1" + "".join(
+        f" --{k} {v}" for k, v in changed.items())
+    fields = {"family": "deeplab", "file": f"{name}.pt", "sha256": sha, "command": command, "seed": settings["seed"],
+              "data": {"generator": "MiniCity", "version": GENERATOR_VERSION,
+                       **{k: list(v) if isinstance(v, tuple) else v for k, v in COURSE_MINICITY.items()}},
+              "architecture": arch, "train_seconds": round(float(result.get("seconds", 0.0)), 1),
+              "device": device_note, "figures": {}, "tolerance": 0.005, "crf": {}}
+    write_entry(name, fields)
+    shipped = load_checkpoint(name)  # the float16 weights, as users get them
+    log(f"{name}: searching the CRF on {heldout} held-out training scenes")
+    first = COURSE_MINICITY["train_images"]
+    frames = [(im, labels_to_train_ids(ids)) for im, ids in
+              heldout_frames(heldout, seed=COURSE_MINICITY["seed"], first=first, size=tuple(COURSE_MINICITY["size"]))]
+    search = search_checkpoint_crf(shipped, frames, input_scale=arch["input_scale"])
+    search["heldout"] = (f"training-split scenes {first}..{first + heldout - 1} (seed {COURSE_MINICITY['seed']}), "
+                         "never trained on")
+    fields["crf"] = search
+    write_entry(name, fields)
+    log(f"{name}: scoring {val_frames} validation frames with and without the CRF")
+    root = Path(data_root) if data_root is not None else course_minicity_val_root(val_frames)
+    ev = evaluate_deeplab_checkpoint(name, root, frames=val_frames, crf=True, net=shipped)
+    fields["figures"] = {"split": "val", "frames": val_frames, "data": "course MiniCity (seed 0)",
+                         "mean_iou": ev["dcnn"]["mean_iou"], "crf_mean_iou": ev["crf"]["mean_iou"],
+                         "class_iou": ev["dcnn"]["class_iou"], "crf_class_iou": ev["crf"]["class_iou"],
+                         "trimap_width": ev["dcnn"]["trimap"]["width"], "trimap_acc": ev["dcnn"]["trimap"]["pixel_acc"],
+                         "crf_trimap_acc": ev["crf"]["trimap"]["pixel_acc"], "gain": ev["gain"]}
+    write_entry(name, fields)
+    log(f"{name}: mean IoU {ev['dcnn']['mean_iou']:.4f} -> {ev['crf']['mean_iou']:.4f} with the CRF; "
+        f"trimap gain (<= 4 px) {ev['gain']['trimap_small']:+.4f}")
+    return fields
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -409,6 +627,10 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m course_utils.train deeplab",
                                 description="Train DeepLab on Cityscapes or MiniCity (also under torchrun).")
     p.add_argument("--model", choices=sorted(MODELS), default="largefov")
+    p.add_argument("--recipe", choices=("mode", "course"), default="mode",
+                   help="mode: the quick/full settings of SEGCOURSE_FULL; course: the recipe of the shipped "
+                        "checkpoints (COURSE_DEEPLAB), on the course's MiniCity unless --data-root")
+    p.add_argument("--data-workers", type=int, default=1, help="processes generating the course MiniCity")
     p.add_argument("--data-root", default=None, help="Cityscapes root (default: $CITYSCAPES_DATASET, else MiniCity)")
     p.add_argument("--out", default=None, help="run folder: checkpoint, settings, predictions, scores")
     p.add_argument("--epochs", type=int)
@@ -447,6 +669,10 @@ def main(argv: list[str] | None = None) -> int:
                                                "dropout", "batch_norm", "train_images", "seed", "workers", "amp")}
     overrides["crop"] = tuple(args.crop) if args.crop else None
     try:
+        if args.recipe == "course":
+            overrides = course_deeplab_overrides(args.model, **overrides)
+            if args.data_root is None:
+                args.data_root = str(course_minicity_root(workers=args.data_workers))
         settings = deeplab_settings(args.model, **overrides)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -454,13 +680,16 @@ def main(argv: list[str] | None = None) -> int:
     info = init_distributed(args.device)
     out = Path(args.out) if args.out else _default_out_dir(args.model)
     try:
+        start = time.perf_counter()
         net, history = train_deeplab(args.model, args.data_root, out, cache=args.cache, device=info.device,
                                      **{k: settings[k] for k in overrides})
+        seconds = time.perf_counter() - start
         diff = replica_max_difference(net)
         if args.save_all_ranks:
             save_atomic({"net": net.state_dict(), "history": history}, out / f"final_rank{info.rank}.pt")
         result: dict[str, Any] = {"model": args.model, "history": history, "world_size": info.world_size,
-                                  "replica_max_difference": diff}
+                                  "replica_max_difference": diff, "seconds": seconds, "device": str(info.device),
+                                  "recipe": args.recipe}
         if info.is_main:
             save_atomic({"net": net.state_dict(), "history": history, "settings": _json_ready(settings)},
                          out / "final.pt")
@@ -478,4 +707,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         cleanup_distributed()
+    return 0
+
+
+def record_main(argv: list[str] | None = None) -> int:
+    """``python -m course_utils.train record deeplab --run DIR --device-note TEXT``: ship a course run."""
+    p = argparse.ArgumentParser(prog="python -m course_utils.train record deeplab",
+                                description="Ship a --recipe course DeepLab run as a checkpoint: float16 file, "
+                                            "held-out CRF search, validation figures, registry entry.")
+    p.add_argument("--run", required=True, help="the training run's folder (final.pt, result.json)")
+    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
+    p.add_argument("--val-frames", type=int, default=100, help="validation frames scored")
+    p.add_argument("--heldout", type=int, default=8, help="held-out training scenes for the CRF search")
+    args = p.parse_args(argv)
+    try:
+        record_deeplab(args.run, device_note=args.device_note, val_frames=args.val_frames, heldout=args.heldout)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
