@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val", type=int, default=None, help="validation frames")
     parser.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=None, help="frame size")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1, help="processes rendering in parallel")
     args = parser.parse_args(argv)
     full = args.full or is_full_mode()
     params = default_params(full)
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         write_minicity(root, train_images=params["train_images"] if args.train is None else args.train,
                        val_images=params["val_images"] if args.val is None else args.val, size=size,
-                       seed=args.seed, progress=True)
+                       seed=args.seed, progress=True, workers=args.workers)
     except (ValueError, FileExistsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1044,8 +1044,30 @@ def _write_png(path: Path, array: np.ndarray) -> None:
     tmp.replace(path)
 
 
+def _write_frame(job: tuple) -> None:
+    """Render and write one frame (a worker's task); files that exist are kept."""
+    root, split, city, seq, i, seed, size = job
+    paths = _file_paths(root, split, city, seq)
+    if all(p.exists() for p in paths.values()):
+        return
+    scene = render_scene(scene_rng(seed, split, i), size)
+    for p in paths.values():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    writers = {
+        "image": lambda p: _write_png(p, scene.image),
+        "labelIds": lambda p: _write_png(p, scene.label_ids),
+        "color": lambda p: _write_png(p, scene.color),
+        "instanceIds": lambda p: _write_png(p, scene.instance_ids),
+        "polygons": lambda p: p.write_text(json.dumps(scene.polygons_json())),
+    }
+    for key, p in paths.items():
+        if not p.exists():
+            writers[key](p)
+
+
 def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int = 20,
-                   size: tuple[int, int] = QUICK_SIZE, seed: int = 0, progress: bool = True) -> Path:
+                   size: tuple[int, int] = QUICK_SIZE, seed: int = 0, progress: bool = True,
+                   workers: int = 1) -> Path:
     """Generate MiniCity under ``root`` in the Cityscapes layout; return ``root``.
 
     Files that already exist are kept (nothing is overwritten), so an
@@ -1064,6 +1086,8 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
         Frame ``i`` of split ``s`` is drawn from ``scene_rng(seed, s, i)``.
     progress : bool
         Show a tqdm progress bar.
+    workers : int
+        Processes that render frames in parallel (the files do not depend on it).
 
     Raises
     ------
@@ -1089,24 +1113,21 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
                 f"{root} already holds MiniCity generated with {old}; refusing to mix it with {params}: "
                 "choose another root or delete that folder")
     root.mkdir(parents=True, exist_ok=True)
-    jobs = [(split, city, seq, i) for split, n in counts.items() for city, seq, i in _frames(split, n)]
-    for split, city, seq, i in tqdm(jobs, desc="MiniCity", unit="img", disable=None if progress else True):
-        paths = _file_paths(root, split, city, seq)
-        if all(p.exists() for p in paths.values()):
-            continue
-        scene = render_scene(scene_rng(seed, split, i), size)
-        for p in paths.values():
-            p.parent.mkdir(parents=True, exist_ok=True)
-        writers = {
-            "image": lambda p: _write_png(p, scene.image),
-            "labelIds": lambda p: _write_png(p, scene.label_ids),
-            "color": lambda p: _write_png(p, scene.color),
-            "instanceIds": lambda p: _write_png(p, scene.instance_ids),
-            "polygons": lambda p: p.write_text(json.dumps(scene.polygons_json())),
-        }
-        for key, p in paths.items():
-            if not p.exists():
-                writers[key](p)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    jobs = [(root, split, city, seq, i, seed, size) for split, n in counts.items() for city, seq, i in _frames(split, n)]
+    bar = tqdm(total=len(jobs), desc="MiniCity", unit="img", disable=None if progress else True)
+    if workers == 1:
+        for job in jobs:
+            _write_frame(job)
+            bar.update()
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            for _ in pool.map(_write_frame, jobs, chunksize=8):
+                bar.update()
+    bar.close()
     manifest.write_text(json.dumps(params, indent=1))
     return root
 

@@ -455,8 +455,24 @@ def _write_label_png(path: Path, labels: np.ndarray) -> None:
     im.save(path)
 
 
+def _write_scene(job: tuple) -> None:
+    """Draw and write scene ``i`` (a worker's task); files that exist are kept."""
+    from PIL import Image
+
+    voc, name, i, seed, size, max_objects, jpeg_quality = job
+    jpg, png = voc / "JPEGImages" / f"{name}.jpg", voc / "SegmentationClass" / f"{name}.png"
+    if jpg.exists() and png.exists():
+        return
+    image, labels = draw_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects)
+    tmp_jpg, tmp_png = jpg.with_suffix(".tmp.jpg"), png.with_suffix(".tmp.png")
+    Image.fromarray(image).save(tmp_jpg, quality=jpeg_quality)
+    _write_label_png(tmp_png, labels)
+    tmp_jpg.replace(jpg)
+    tmp_png.replace(png)
+
+
 def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, size: tuple[int, int] = (128, 128),
-                        seed: int = 0, max_objects: int = 4, jpeg_quality: int = 92) -> Path:
+                        seed: int = 0, max_objects: int = 4, jpeg_quality: int = 92, workers: int = 1) -> Path:
     """Write a synthetic dataset in the PASCAL VOC 2012 layout under ``root``.
 
     Scene ``i`` is drawn from ``numpy.random.default_rng([seed, i])``, so the files depend on
@@ -471,6 +487,8 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
         Images in ``train.txt`` and ``val.txt`` (``trainval.txt`` lists both).
     size : (H, W)
     seed : int
+    workers : int
+        Processes drawing scenes in parallel (the files do not depend on it).
 
     Returns
     -------
@@ -489,6 +507,8 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
             raise ValueError(f"{name} must be a non-negative int, got {value!r}")
     if n_train + n_val == 0:
         raise ValueError("n_train + n_val must be positive")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
     root = Path(root).expanduser()
     voc = root / "VOCdevkit" / "VOC2012"
     marker = voc / _MARKER
@@ -503,16 +523,15 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
         (voc / sub).mkdir(parents=True, exist_ok=True)
     marker.write_text(description)
     ids = [f"2012_{i:06d}" for i in range(1, n_train + n_val + 1)]
-    for i, name in enumerate(ids):
-        jpg, png = voc / "JPEGImages" / f"{name}.jpg", voc / "SegmentationClass" / f"{name}.png"
-        if jpg.exists() and png.exists():
-            continue
-        image, labels = draw_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects)
-        tmp_jpg, tmp_png = jpg.with_suffix(".tmp.jpg"), png.with_suffix(".tmp.png")
-        Image.fromarray(image).save(tmp_jpg, quality=jpeg_quality)
-        _write_label_png(tmp_png, labels)
-        tmp_jpg.replace(jpg)
-        tmp_png.replace(png)
+    jobs = [(voc, name, i, seed, tuple(size), max_objects, jpeg_quality) for i, name in enumerate(ids)]
+    if workers == 1:
+        for job in jobs:
+            _write_scene(job)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            list(pool.map(_write_scene, jobs, chunksize=16))
     lists = {"train": ids[:n_train], "val": ids[n_train:], "trainval": ids}
     for split in _SPLITS:
         path = voc / "ImageSets" / "Segmentation" / f"{split}.txt"

@@ -647,7 +647,7 @@ class _FlipTensors(torch.utils.data.Dataset):
 
 def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9, weight_decay: float = 5e-4,
               schedule: str = "poly", device: torch.device | str = "cpu", checkpoint=None, seed: int = 0,
-              desc: str = "FCN", log=print) -> list[float]:
+              desc: str = "FCN", log=print, on_epoch=None) -> list[float]:
     """Train an FCN with the paper's recipe: SGD with momentum 0.9, weight decay 5e-4, biases at 2x lr.
 
     Frozen parameters (the last deconvolution; the backbone of FCN-32s-fixed) are not updated.
@@ -661,6 +661,8 @@ def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9
         Base learning rate (for :func:`fcn_loss`, a per-pixel mean).
     schedule : {"poly", "fixed"}
         The paper keeps the rate fixed; "poly" (DeepLab) helps short runs.
+    on_epoch : callable, optional
+        Passed to :func:`course_utils.train.fit` (e.g. to record a validation loss per epoch).
 
     Returns
     -------
@@ -674,7 +676,7 @@ def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9
     optimizer = torch.optim.SGD(fcn_param_groups(net, lr, weight_decay), lr=lr, momentum=momentum)
     scheduler = poly_lr(optimizer, epochs * len(loader)) if schedule == "poly" else None
     return fit(net, loader, fcn_loss, optimizer, epochs=epochs, device=device, scheduler=scheduler,
-               checkpoint=checkpoint, seed=seed, desc=desc, log=log)
+               checkpoint=checkpoint, seed=seed, desc=desc, log=log, on_epoch=on_epoch)
 
 
 @torch.no_grad()

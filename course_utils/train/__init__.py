@@ -124,6 +124,7 @@ def fit(
     desc: str = "train",
     is_main: bool = True,
     log: Callable[[str], None] | None = print,
+    on_epoch: Callable[[int], None] | None = None,
 ) -> list[float]:
     """Train ``net`` for ``epochs`` epochs; return the mean training loss of each epoch.
 
@@ -149,6 +150,9 @@ def fit(
         Mixed precision (float16 autocast + gradient scaling) on CUDA; ignored on the CPU.
     is_main : bool
         Whether this process logs and writes checkpoints (rank 0 under DDP).
+    on_epoch : callable, optional
+        ``on_epoch(epoch)`` after each completed epoch (0-based), before the checkpoint is
+        written, e.g. to record a validation loss; it must leave ``net`` in training mode.
 
     Returns
     -------
@@ -216,6 +220,9 @@ def fit(
         history.append(total / count)
         if log and is_main:
             log(f"{desc} epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f}")
+        if on_epoch is not None:
+            on_epoch(epoch)
+            net.train()
         if path is not None and is_main:
             _save_atomic({
                 "arch": architecture_signature(_unwrap(net)),

@@ -1,4 +1,4 @@
-"""Training entry points: ``python -m course_utils.train deeplab ...`` (also under ``torchrun``).
+"""Training entry points: ``python -m course_utils.train deeplab ...`` (also under ``torchrun``), ``... fcn``.
 
 See ``python -m course_utils.train deeplab --help``.
 """
@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sys
 
-_COMMANDS = {"deeplab": "course_utils.train.deeplab"}
+# command -> (module, function)
+_COMMANDS = {"deeplab": ("course_utils.train.deeplab", "main"), "fcn": ("course_utils.train.course", "fcn_main")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"usage: python -m course_utils.train {{{','.join(_COMMANDS)}}} ...\n"
               f"error: expected a command ({', '.join(_COMMANDS)}), got {given}", file=sys.stderr)
         return 2
-    return importlib.import_module(_COMMANDS[argv[0]]).main(argv[1:])
+    module, function = _COMMANDS[argv[0]]
+    return getattr(importlib.import_module(module), function)(argv[1:])
 
 
 if __name__ == "__main__":

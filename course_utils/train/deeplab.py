@@ -168,6 +168,12 @@ def _train_dataset(root: Path, settings: dict[str, Any]):
     dataset = CityscapesSegmentation(root, "train", scale=settings["input_scale"], transform=Compose(steps),
                                      seed=settings["seed"], cache=settings["cache_frames"])
     n = settings["train_images"]
+    if settings["cache_frames"] and settings["workers"] > 0:
+        # decode every frame once here: loader workers are forked each epoch and inherit the cache
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(dataset.load, range(len(dataset) if n is None else min(n, len(dataset)))))
     if n is not None:
         if n > len(dataset):
             raise ValueError(f"train_images={n} but {root} has {len(dataset)} training frames")
@@ -345,6 +351,10 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m course_utils.train deeplab",
                                 description="Train DeepLab on Cityscapes or MiniCity (also under torchrun).")
     p.add_argument("--model", choices=sorted(MODELS), default="largefov")
+    p.add_argument("--recipe", choices=("mode", "course"), default="mode",
+                   help="mode: the quick/full settings of SEGCOURSE_FULL; course: the recipe of the shipped "
+                        "checkpoints (course_utils.train.course), on the course's MiniCity unless --data-root")
+    p.add_argument("--data-workers", type=int, default=1, help="processes generating the course MiniCity")
     p.add_argument("--data-root", default=None, help="Cityscapes root (default: $CITYSCAPES_DATASET, else MiniCity)")
     p.add_argument("--out", default=None, help="run folder: checkpoint, settings, predictions, scores")
     p.add_argument("--epochs", type=int)
@@ -385,6 +395,12 @@ def main(argv: list[str] | None = None) -> int:
                                                "dropout", "batch_norm", "train_images", "seed", "workers", "amp")}
     overrides["crop"] = tuple(args.crop) if args.crop else None
     try:
+        if args.recipe == "course":
+            from course_utils.train.course import course_deeplab_overrides, course_minicity_root
+
+            overrides = course_deeplab_overrides(args.model, **overrides)
+            if args.data_root is None:
+                args.data_root = str(course_minicity_root(workers=args.data_workers))
         settings = deeplab_settings(args.model, **overrides)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -392,13 +408,16 @@ def main(argv: list[str] | None = None) -> int:
     info = init_distributed(args.device)
     out = Path(args.out) if args.out else _default_out_dir(args.model)
     try:
+        start = time.perf_counter()
         net, history = train_deeplab(args.model, args.data_root, out, cache=args.cache, device=info.device,
                                      **{k: settings[k] for k in overrides})
+        seconds = time.perf_counter() - start
         diff = replica_max_difference(net)
         if args.save_all_ranks:
             _save_atomic({"net": net.state_dict(), "history": history}, out / f"final_rank{info.rank}.pt")
         result: dict[str, Any] = {"model": args.model, "history": history, "world_size": info.world_size,
-                                  "replica_max_difference": diff}
+                                  "replica_max_difference": diff, "seconds": seconds, "device": str(info.device),
+                                  "recipe": args.recipe}
         if info.is_main:
             _save_atomic({"net": net.state_dict(), "history": history, "settings": _json_ready(settings)},
                          out / "final.pt")
