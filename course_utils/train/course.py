@@ -108,7 +108,7 @@ def course_deeplab_overrides(model: str, **changes: Any) -> dict[str, Any]:
 
 
 def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dict[str, int] | None = None,
-                     log=print) -> dict[str, dict[str, Any]]:
+                     log=print, on_stage=None) -> dict[str, dict[str, Any]]:
     """Train the course's FCN stages (:data:`COURSE_FCN`) on the course's synthetic VOC.
 
     FCN-32s first, FCN-16s initialised from it, FCN-8s from FCN-16s, then FCN-32s-fixed
@@ -123,6 +123,8 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         Default :func:`course_utils.env.get_device`.
     epochs : dict, optional
         Epochs per stage; default ``COURSE_FCN["epochs"]``.
+    on_stage : callable, optional
+        ``on_stage(variant, result)`` as soon as a stage is trained (e.g. to save it).
 
     Returns
     -------
@@ -190,6 +192,8 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
                 f"val loss {val_loss[-1]:.4f}, val mean IU {val_miu[-1]:.4f}")
         results[variant] = {"net": net, "train_loss": history, "val_loss": val_loss, "val_mean_iu": val_miu,
                             "seconds": seconds, "epochs": epochs[variant]}
+        if on_stage is not None:
+            on_stage(variant, results[variant])
         if variant != "32s-fixed":
             previous = net
     return results
@@ -220,15 +224,17 @@ def fcn_main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else data_root() / "runs" / "fcn-course"
     try:
         root = Path(args.data_root) if args.data_root else course_voc_root(workers=args.data_workers)
-        runs = train_fcn_course(root, device=args.device, epochs=epochs)
+        summary: dict[str, Any] = {}
+
+        def save(variant: str, run: dict[str, Any]) -> None:
+            record = {k: v for k, v in run.items() if k != "net"}
+            _save_atomic({"net": run["net"].state_dict(), **record, "recipe": COURSE_FCN, "data": COURSE_VOC},
+                         out / f"fcn-{variant}.pt")
+            summary[variant] = record
+
+        train_fcn_course(root, device=args.device, epochs=epochs, on_stage=save)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    summary = {}
-    for variant, run in runs.items():
-        record = {k: v for k, v in run.items() if k != "net"}
-        _save_atomic({"net": run["net"].state_dict(), **record, "recipe": COURSE_FCN, "data": COURSE_VOC},
-                     out / f"fcn-{variant}.pt")
-        summary[variant] = record
     (out / "result.json").write_text(json.dumps(summary, indent=1, default=float))
     return 0
