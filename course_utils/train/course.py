@@ -5,9 +5,9 @@ the same architectures at a scale that converges (thousands of generated frames,
 tens of epochs), once, on a GPU, and the results are shipped as checkpoints.
 
 ``deeplab``  DeepLab-LargeFOV and DeepLab-ASPP-L on the *same* dilated VGG16
-             (BatchNorm, a quarter of the channels), and DeepLab-ASPP on a dilated
-             ResNet-34 (half the channels); MiniCity frames of 256 x 512 seen at
-             full size (output stride 8: 32 x 64 score maps).
+             (BatchNorm, an eighth of the channels), and DeepLab-ASPP on a dilated
+             ResNet-18 (a quarter of the channels); MiniCity frames of 256 x 512 seen
+             at full size (output stride 8: 32 x 64 score maps).
 ``fcn``      FCN-32s, then FCN-16s from it, then FCN-8s from that (the paper's
              stages), and FCN-32s-fixed, on the synthetic VOC layout at 128 x 128,
              VGG16 (BatchNorm) at 1/16 of the channels; a validation loss per epoch.
@@ -34,32 +34,32 @@ __all__ = [
 ]
 
 #: The MiniCity the DeepLab checkpoints were trained on (Cityscapes' split sizes).
-COURSE_MINICITY: dict[str, Any] = {"train_images": 2975, "val_images": 500, "size": (256, 512), "seed": 0}
+COURSE_MINICITY: dict[str, Any] = {"train_images": 1000, "val_images": 200, "size": (256, 512), "seed": 0}
 #: The synthetic VOC the FCN checkpoints were trained on.
-COURSE_VOC: dict[str, Any] = {"n_train": 4000, "n_val": 500, "size": (128, 128), "seed": 0}
+COURSE_VOC: dict[str, Any] = {"n_train": 800, "n_val": 200, "size": (128, 128), "seed": 0}
 
 _DEEPLAB_COMMON: dict[str, Any] = {
     "input_scale": 1.0,  # MiniCity frames are 256 x 512: the network sees them at full size
     "crop": (256, 256),
     "scale_range": (0.75, 1.25),
-    "batch_size": 16,
+    "batch_size": 8,
     "lr": 0.02,
-    "epochs": 40,
+    "epochs": 12,
     "batch_norm": True,
     "seed": 0,
     "amp": True,
     "cache_frames": True,
-    "workers": 4,
+    "workers": 0,
 }
 #: Per model: :func:`course_utils.train.deeplab.deeplab_settings` overrides.
 COURSE_DEEPLAB: dict[str, dict[str, Any]] = {
-    "largefov": {**_DEEPLAB_COMMON, "width": 0.25},
-    "vgg_aspp": {**_DEEPLAB_COMMON, "width": 0.25},
-    "aspp": {**_DEEPLAB_COMMON, "width": 0.5, "depth": 34, "lr": 0.01},
+    "largefov": {**_DEEPLAB_COMMON, "width": 0.125},
+    "vgg_aspp": {**_DEEPLAB_COMMON, "width": 0.125},
+    "aspp": {**_DEEPLAB_COMMON, "width": 0.25, "depth": 18, "lr": 0.01},
 }
 #: FCN: epochs per stage (16s starts from the trained 32s, 8s from 16s), and the rest of the recipe.
 COURSE_FCN: dict[str, Any] = {
-    "epochs": {"32s": 60, "16s": 40, "8s": 40, "32s-fixed": 30},
+    "epochs": {"32s": 20, "16s": 12, "8s": 12, "32s-fixed": 6},
     "lr": 0.05,
     "batch_size": 20,  # the paper's minibatch
     "width": 0.0625,
@@ -86,7 +86,7 @@ def course_minicity_root(root: str | Path | None = None, *, workers: int = 1, pr
 def course_voc_root(root: str | Path | None = None, *, workers: int = 1) -> Path:
     """The course's synthetic VOC (:data:`COURSE_VOC`), generated under ``root`` if incomplete.
 
-    Default ``root``: ``<data root>/voc_synthetic/course-128px-4000+500-seed0``.
+    Default ``root``: ``<data root>/voc_synthetic/course-128px-800+200-seed0``.
     """
     from course_utils.data.voc import write_synthetic_voc
     from course_utils.paths import data_root
