@@ -1,11 +1,18 @@
 """Evaluate predictions in a benchmark's official format.
 
     python -m course_utils.evaluate cityscapes --pred DIR --gt DIR [--json]
+    python -m course_utils.evaluate deeplab --checkpoint NAME --data-root DIR [--crf] [--frames N] [--json]
+    python -m course_utils.evaluate fcn --checkpoint NAME --data-root DIR [--json]
 
 ``--pred``: label-id PNGs named ``{city}_{seq}_{frame}*.png``; ``--gt``: a
 folder of ``*_gtFine_labelIds.png`` (e.g. ``<root>/gtFine/val``). Prints a table,
 or with ``--json`` ``{"mean_iou": ..., "class_iou": {...}, "category_iou": {...}}``
 (IoUs in [0, 1]; null where a class is absent from both). Exit status 2 on bad input.
+
+``deeplab`` scores a course checkpoint (:mod:`course_utils.checkpoints`) on the ``val`` split of
+a Cityscapes-layout folder and prints ``{"mean_iou", "class_iou", "trimap"}`` (with ``--crf``: of the
+network refined by the dense CRF with the course's searched settings); ``fcn`` scores an FCN
+checkpoint on the ``val`` split of a VOC-layout folder (the four FCN scores).
 """
 
 from __future__ import annotations
@@ -51,13 +58,49 @@ def main(argv: list[str] | None = None) -> int:
     cs.add_argument("--pred", required=True, help="folder of label-id PNG predictions")
     cs.add_argument("--gt", required=True, help="folder of *_gtFine_labelIds.png (e.g. <root>/gtFine/val)")
     cs.add_argument("--json", action="store_true", help="print the scores as JSON")
+    dl = sub.add_parser("deeplab", help="score a course DeepLab checkpoint on a Cityscapes-layout folder")
+    dl.add_argument("--checkpoint", required=True, help="e.g. deeplab-vgg_aspp (python -m course_utils.checkpoints)")
+    dl.add_argument("--data-root", required=True, help="a Cityscapes-layout root (its val split is scored)")
+    dl.add_argument("--crf", action="store_true", help="refine with the dense CRF (the course's searched settings)")
+    dl.add_argument("--frames", type=int, default=None, help="score the first N validation frames (default: all)")
+    dl.add_argument("--json", action="store_true", help="print the scores as JSON")
+    fc = sub.add_parser("fcn", help="score a course FCN checkpoint on a VOC-layout folder")
+    fc.add_argument("--checkpoint", required=True, help="e.g. fcn-8s")
+    fc.add_argument("--data-root", required=True, help="the folder holding VOCdevkit/VOC2012 (its val split is scored)")
+    fc.add_argument("--json", action="store_true", help="print the scores as JSON")
     args = parser.parse_args(argv)
     try:
-        scores = evaluate_cityscapes(args.pred, args.gt)
+        if args.benchmark == "cityscapes":
+            scores = evaluate_cityscapes(args.pred, args.gt)
+            print(json.dumps(_json_result(scores), indent=1) if args.json else _table(scores))
+            return 0
+        from pathlib import Path
+
+        from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint, evaluate_fcn_checkpoint
+
+        if not Path(args.data_root).is_dir():
+            raise FileNotFoundError(f"--data-root {args.data_root} is not a folder")
+        if args.benchmark == "deeplab":
+            if args.frames is not None and args.frames < 1:
+                raise ValueError(f"--frames must be >= 1, got {args.frames}")
+            ev = evaluate_deeplab_checkpoint(args.checkpoint, args.data_root, frames=args.frames, crf=args.crf)
+            result = {"checkpoint": args.checkpoint, "frames": ev["frames"], "crf": args.crf,
+                      **ev["crf" if args.crf else "dcnn"]}
+            if args.crf:
+                result["without_crf"] = {"mean_iou": ev["dcnn"]["mean_iou"], "trimap": ev["dcnn"]["trimap"]}
+        else:
+            result = {"checkpoint": args.checkpoint, **evaluate_fcn_checkpoint(args.checkpoint, args.data_root)}
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(json.dumps(_json_result(scores), indent=1) if args.json else _table(scores))
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        for key, value in result.items():
+            if not isinstance(value, dict):
+                print(f"{key:<12} {value}")
+        if "class_iou" in result:
+            print("\n".join(f"  {k:<14} {'n/a' if v is None else f'{v:.3f}'}" for k, v in result["class_iou"].items()))
     return 0
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 
 # command -> (module, function)
-_COMMANDS = {"deeplab": ("course_utils.train.deeplab", "main"), "fcn": ("course_utils.train.course", "fcn_main")}
+_COMMANDS = {"deeplab": ("course_utils.train.deeplab", "main"), "fcn": ("course_utils.train.course", "fcn_main"),
+             "record": ("course_utils.train.course", "record_main")}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ __all__ = [
     "COURSE_DEEPLAB",
     "COURSE_FCN",
     "course_minicity_root",
+    "course_minicity_val_root",
     "course_voc_root",
     "course_deeplab_overrides",
 ]
@@ -81,6 +82,21 @@ def course_minicity_root(root: str | Path | None = None, *, workers: int = 1, pr
 
     folder = Path(root) if root is not None else data_root() / "minicity_course"
     return write_minicity(folder, progress=progress, workers=workers, **COURSE_MINICITY)
+
+
+def course_minicity_val_root(frames: int = 100, root: str | Path | None = None, *, progress: bool = False) -> Path:
+    """The first ``frames`` validation frames of the course's MiniCity, without its training frames.
+
+    MiniCity draws frame ``i`` of a split from ``(seed, split, i)`` alone, so these are exactly the
+    validation frames the checkpoints' figures were measured on; generating them takes seconds.
+    Default ``root``: ``<data root>/minicity_course_val<frames>``.
+    """
+    from course_utils.data.minicity import write_minicity
+    from course_utils.paths import data_root
+
+    folder = Path(root) if root is not None else data_root() / f"minicity_course_val{frames}"
+    return write_minicity(folder, train_images=0, val_images=frames, size=COURSE_MINICITY["size"],
+                          seed=COURSE_MINICITY["seed"], progress=progress)
 
 
 def course_voc_root(root: str | Path | None = None, *, workers: int = 1) -> Path:
@@ -237,4 +253,172 @@ def fcn_main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     (out / "result.json").write_text(json.dumps(summary, indent=1, default=float))
+    return 0
+
+
+# --------------------------------------------------------------------------- recording a checkpoint
+
+_DEEPLAB_BUILDERS = {"largefov": "deeplab_vgg16_largefov", "vgg_aspp": "deeplab_vgg16_aspp",
+                     "aspp": "deeplab_resnet101_aspp"}
+
+
+def deeplab_architecture(settings: dict[str, Any], num_classes: int = 19) -> dict[str, Any]:
+    """The registry's ``architecture`` of a DeepLab run (see :func:`course_utils.checkpoints.build_net`)."""
+    model = settings["model"]
+    if model == "aspp":
+        kwargs = {"width": settings["width"], "rates": list(settings["rates"]), "depth": settings["depth"]}
+    else:
+        kwargs = {"width": settings["width"], "dropout": settings["dropout"], "batch_norm": settings["batch_norm"]}
+        if model == "largefov":
+            kwargs["rate"] = settings["rate"]
+        else:
+            kwargs["rates"] = list(settings["rates"])
+    return {"builder": _DEEPLAB_BUILDERS[model], "args": [num_classes], "kwargs": kwargs,
+            "input_scale": settings["input_scale"]}
+
+
+def fcn_architecture(variant: str) -> dict[str, Any]:
+    """The registry's ``architecture`` of a course FCN stage (32s-fixed is an FCN-32s)."""
+    return {"builder": "fcn_vgg16", "args": ["32s" if variant == "32s-fixed" else variant],
+            "kwargs": {"num_classes": 21, "width": COURSE_FCN["width"], "batch_norm": COURSE_FCN["batch_norm"]}}
+
+
+def _write_entry(name: str, fields: dict[str, Any]) -> None:
+    import json
+
+    from course_utils.checkpoints import WEIGHTS_DIR
+
+    path = WEIGHTS_DIR / "registry.json"
+    entries = json.loads(path.read_text()) if path.is_file() else {}
+    entries[name] = fields
+    tmp = path.with_name("registry.json.tmp")
+    tmp.write_text(json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
+    tmp.replace(path)
+
+
+def record_deeplab(run_dir: str | Path, *, device_note: str, val_frames: int = 100, heldout: int = 8,
+                   data_root: str | Path | None = None, log=print) -> dict[str, Any]:
+    """Ship a trained DeepLab run: float16 file, held-out CRF search, validation figures, registry entry.
+
+    ``run_dir`` is a ``python -m course_utils.train deeplab --recipe course`` output folder
+    (``final.pt`` and ``result.json``).
+    """
+    import json
+
+    import torch
+
+    from course_utils import checkpoints
+    from course_utils.checkpoints import WEIGHTS_DIR, build_net, save_checkpoint_file
+    from course_utils.data.minicity import _GENERATOR
+    from course_utils.evaluate.checkpoints import (evaluate_deeplab_checkpoint, heldout_minicity_frames,
+                                                   search_checkpoint_crf)
+
+    run_dir = Path(run_dir)
+    state = torch.load(run_dir / "final.pt", map_location="cpu", weights_only=False)
+    result = json.loads((run_dir / "result.json").read_text())
+    settings = state["settings"]
+    model = settings["model"]
+    name = f"deeplab-{model}"
+    arch = deeplab_architecture(settings)
+    net = build_net(arch)
+    net.load_state_dict(state["net"])
+    sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves={"train_loss": list(state["history"])})
+    changed = {k: settings[k] for k in ("epochs",) if settings[k] != COURSE_DEEPLAB[model][k]}
+    command = f"python -m course_utils.train deeplab --recipe course --model {model} --threads 1" + "".join(
+        f" --{k} {v}" for k, v in changed.items())
+    fields = {"family": "deeplab", "file": f"{name}.pt", "sha256": sha, "command": command, "seed": settings["seed"],
+              "data": {"generator": "MiniCity", "version": _GENERATOR, **{k: list(v) if isinstance(v, tuple) else v
+                                                                            for k, v in COURSE_MINICITY.items()}},
+              "architecture": arch, "train_seconds": round(float(result.get("seconds", 0.0)), 1),
+              "device": device_note, "figures": {}, "tolerance": 0.005, "crf": {}}
+    _write_entry(name, fields)
+    checkpoints.REGISTRY.update(checkpoints.registry())
+    shipped = checkpoints.load_checkpoint(name)  # the float16 weights, as users get them
+    log(f"{name}: searching the CRF on {heldout} held-out training scenes")
+    search = search_checkpoint_crf(shipped, heldout_minicity_frames(heldout, seed=COURSE_MINICITY["seed"],
+                                                                   first=COURSE_MINICITY["train_images"],
+                                                                   size=tuple(COURSE_MINICITY["size"])),
+                                   input_scale=arch["input_scale"])
+    search["heldout"] = (f"training-split scenes {COURSE_MINICITY['train_images']}.."
+                         f"{COURSE_MINICITY['train_images'] + heldout - 1} (seed {COURSE_MINICITY['seed']}), not trained on")
+    fields["crf"] = search
+    _write_entry(name, fields)
+    checkpoints.REGISTRY.update(checkpoints.registry())
+    log(f"{name}: evaluating {val_frames} validation frames with and without the CRF")
+    root = Path(data_root) if data_root is not None else course_minicity_root(progress=False)
+    ev = evaluate_deeplab_checkpoint(name, root, frames=val_frames, crf=True, net=shipped)
+    fields["figures"] = {"split": "val", "frames": val_frames, "data_root": "course MiniCity (seed 0)",
+                         "mean_iou": ev["dcnn"]["mean_iou"], "crf_mean_iou": ev["crf"]["mean_iou"],
+                         "trimap_width": ev["dcnn"]["trimap"]["width"],
+                         "trimap_acc": ev["dcnn"]["trimap"]["pixel_acc"],
+                         "crf_trimap_acc": ev["crf"]["trimap"]["pixel_acc"], "gain": ev["gain"]}
+    _write_entry(name, fields)
+    checkpoints.REGISTRY.update(checkpoints.registry())
+    log(f"{name}: mean IoU {ev['dcnn']['mean_iou']:.4f} -> {ev['crf']['mean_iou']:.4f} with the CRF; "
+        f"trimap gain (<= 4 px) {ev['gain']['trimap_small']:+.4f}")
+    return fields
+
+
+def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path | None = None,
+               log=print) -> dict[str, dict[str, Any]]:
+    """Ship the course FCN stages of a ``python -m course_utils.train fcn --recipe course`` folder."""
+    import torch
+
+    from course_utils import checkpoints
+    from course_utils.checkpoints import WEIGHTS_DIR, build_net, save_checkpoint_file
+    from course_utils.evaluate.checkpoints import evaluate_fcn_checkpoint
+
+    run_dir = Path(run_dir)
+    root = Path(data_root) if data_root is not None else course_voc_root()
+    out = {}
+    for variant in COURSE_FCN["epochs"]:
+        state = torch.load(run_dir / f"fcn-{variant}.pt", map_location="cpu", weights_only=False)
+        name = f"fcn-{variant}"
+        arch = fcn_architecture(variant)
+        net = build_net(arch)
+        net.load_state_dict(state["net"])
+        curves = {k: [float(x) for x in state[k]] for k in ("train_loss", "val_loss", "val_mean_iu")}
+        sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves=curves)
+        init = {"16s": "fcn-32s", "8s": "fcn-16s"}.get(variant)
+        fields = {"family": "fcn", "file": f"{name}.pt", "sha256": sha,
+                  "command": "python -m course_utils.train fcn --recipe course", "seed": COURSE_FCN["seed"],
+                  "data": {"generator": "synthetic VOC", **{k: list(v) if isinstance(v, tuple) else v
+                                                            for k, v in COURSE_VOC.items()}},
+                  "architecture": arch, "train_seconds": round(float(state["seconds"]), 1), "device": device_note,
+                  "figures": {}, "tolerance": 0.005,
+                  "crf": {}}
+        if init:
+            fields["data"]["initialised_from"] = init
+        _write_entry(name, fields)
+        checkpoints.REGISTRY.update(checkpoints.registry())
+        scores = evaluate_fcn_checkpoint(name, root)
+        fields["figures"] = {"split": "val", **scores, "epochs": int(state["epochs"])}
+        _write_entry(name, fields)
+        checkpoints.REGISTRY.update(checkpoints.registry())
+        log(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "images"))
+        out[name] = fields
+    return out
+
+
+def record_main(argv: list[str] | None = None) -> int:
+    """``python -m course_utils.train record {deeplab,fcn} --run DIR --device-note TEXT``."""
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m course_utils.train record",
+                                description="Ship a course training run as a checkpoint: float16 file, figures, "
+                                            "registry entry (course_utils/weights/registry.json).")
+    p.add_argument("family", choices=("deeplab", "fcn"))
+    p.add_argument("--run", required=True, help="the training command's output folder")
+    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
+    p.add_argument("--val-frames", type=int, default=100, help="DeepLab: validation frames scored")
+    args = p.parse_args(argv)
+    try:
+        if args.family == "deeplab":
+            record_deeplab(args.run, device_note=args.device_note, val_frames=args.val_frames)
+        else:
+            record_fcn(args.run, device_note=args.device_note)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0

@@ -1,0 +1,195 @@
+"""The course checkpoints: networks trained once by the course's own commands, shipped with the package.
+
+Quick mode cannot train a network that really segments in the minutes a notebook
+has, so lessons 4 and 7 load these instead (and keep a short training cell as a
+demonstration). Every entry of :data:`REGISTRY` (``weights/registry.json`` beside
+this file) records:
+
+``file`` / ``sha256``   the float16 state dict in ``weights/`` and its SHA-256;
+``command`` / ``seed``  the command that trained it (see :mod:`course_utils.train.course`);
+``data``                the data it was trained on (generator, version, seed, counts, size);
+``architecture``        the builder and its arguments (:func:`build_net` rebuilds the network);
+``train_seconds``, ``device``  how long the training took, and where;
+``figures``             the validation figures measured on the shipped (float16) weights, and
+                        the frames they were measured on; ``tolerance`` is how far a re-measure
+                        may differ (``tests/test_checkpoints.py`` checks it);
+``crf`` (DeepLab)       the CRF's temperature and kernel parameters found by the held-out search.
+
+Python::
+
+    net = load_checkpoint("deeplab-vgg_aspp")        # verified, float32, eval mode, on the CPU
+    curves = checkpoint_curves("fcn-32s")            # {"train_loss": [...], "val_loss": [...], ...}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
+from course_utils.nets.fcn import fcn_vgg16
+
+__all__ = [
+    "WEIGHTS_DIR",
+    "CheckpointEntry",
+    "REGISTRY",
+    "registry",
+    "build_net",
+    "load_checkpoint",
+    "checkpoint_curves",
+    "sha256_file",
+    "save_checkpoint_file",
+]
+
+#: The folder holding the shipped weights and ``registry.json``.
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+_REGISTRY_FILE = WEIGHTS_DIR / "registry.json"
+
+# builder name -> function (only these may be named by an entry)
+_BUILDERS = {
+    "deeplab_vgg16_largefov": deeplab_vgg16_largefov,
+    "deeplab_vgg16_aspp": deeplab_vgg16_aspp,
+    "deeplab_resnet101_aspp": deeplab_resnet101_aspp,
+    "fcn_vgg16": fcn_vgg16,
+}
+# state-dict keys not stored in the file: the fixed bilinear last deconvolution of an FCN
+# (not learnt; the builder initialises it), so the file holds only what training changed
+_FIXED_KEYS = {"fcn_vgg16": ("upscore.weight", "upscore16.weight", "upscore8.weight")}
+
+
+@dataclass(frozen=True)
+class CheckpointEntry:
+    """One shipped network (see the module docstring for the fields)."""
+
+    name: str
+    family: str
+    file: str
+    sha256: str
+    command: str
+    seed: int
+    data: dict
+    architecture: dict
+    train_seconds: float
+    device: str
+    figures: dict
+    tolerance: float
+    crf: dict = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return WEIGHTS_DIR / self.file
+
+
+def registry() -> dict[str, CheckpointEntry]:
+    """Every entry of ``weights/registry.json``, by name."""
+    if not _REGISTRY_FILE.is_file():
+        return {}
+    raw = json.loads(_REGISTRY_FILE.read_text())
+    return {name: CheckpointEntry(name=name, **fields) for name, fields in raw.items()}
+
+
+REGISTRY: dict[str, CheckpointEntry] = registry()
+
+
+def _entry(name: str) -> CheckpointEntry:
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ValueError(f"checkpoint={name!r} is unknown; expected one of {sorted(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def build_net(architecture: dict) -> nn.Module:
+    """The untrained network an entry's ``architecture`` describes (``{"builder": ..., "kwargs": {...}}``)."""
+    builder = architecture.get("builder")
+    if builder not in _BUILDERS:
+        raise ValueError(f"architecture builder={builder!r} is unknown; expected one of {sorted(_BUILDERS)}")
+    kwargs = dict(architecture.get("kwargs", {}))
+    for key in ("rates",):
+        if key in kwargs:
+            kwargs[key] = tuple(kwargs[key])
+    args = architecture.get("args", [])
+    return _BUILDERS[builder](*args, **kwargs)
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_checkpoint_file(net: nn.Module, architecture: dict, path: str | Path, *, curves: dict | None = None) -> str:
+    """Write ``net``'s weights as a compact float16 file (the fixed layers left out); return its SHA-256.
+
+    The file holds ``{"architecture", "net" (float16 state dict), "curves"}`` and is written
+    atomically (a temporary file, then renamed).
+    """
+    path = Path(path)
+    fixed = _FIXED_KEYS.get(architecture.get("builder"), ())
+    state = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
+             for k, v in net.state_dict().items() if k not in fixed}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"architecture": architecture, "net": state, "curves": curves or {}}, tmp)
+    tmp.replace(path)
+    return sha256_file(path)
+
+
+def _read(entry: CheckpointEntry) -> dict:
+    path = entry.path
+    rebuild = f"rebuild it with: {entry.command}"
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint file {path} is missing; {rebuild}")
+    digest = sha256_file(path)
+    if digest != entry.sha256:
+        raise ValueError(f"checkpoint file {path} has SHA-256 {digest[:12]}..., the registry expects "
+                         f"{entry.sha256[:12]}...: the file is damaged or from another run; {rebuild}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # a file that passed the hash but does not unpickle: say which one
+        raise ValueError(f"checkpoint file {path} cannot be read ({err}); {rebuild}") from None
+
+
+def load_checkpoint(name: str, *, device: torch.device | str | None = None) -> nn.Module:
+    """The shipped network ``name``: SHA-256 verified, float32, in eval mode.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, a file whose SHA-256 differs from the registry's, or weights that do
+        not fit the registry's architecture (the message names the file and the command that
+        rebuilds it).
+    FileNotFoundError
+        The file is missing.
+    """
+    entry = _entry(name)
+    state = _read(entry)
+    if state.get("architecture") != entry.architecture:
+        raise ValueError(f"checkpoint file {entry.path} holds architecture {state.get('architecture')}, the "
+                         f"registry says {entry.architecture}; rebuild it with: {entry.command}")
+    net = build_net(entry.architecture)
+    fixed = set(_FIXED_KEYS.get(entry.architecture["builder"], ()))
+    expected = {k: v for k, v in net.state_dict().items() if k not in fixed}
+    weights = state["net"]
+    wrong = sorted(set(expected) ^ set(weights)) + sorted(
+        k for k in set(expected) & set(weights) if tuple(expected[k].shape) != tuple(weights[k].shape))
+    if wrong:
+        raise ValueError(f"checkpoint file {entry.path} does not fit {type(net).__name__} "
+                         f"({len(wrong)} keys differ, e.g. {wrong[:3]}); rebuild it with: {entry.command}")
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in weights.items()}, strict=False)
+    net.eval()
+    if device is not None:
+        net = net.to(device)
+    return net
+
+
+def checkpoint_curves(name: str) -> dict[str, Any]:
+    """The training curves stored with ``name`` (e.g. ``train_loss``, ``val_loss``, ``val_mean_iu`` per epoch)."""
+    return dict(_read(_entry(name)).get("curves", {}))

@@ -1,0 +1,49 @@
+"""Generate the synthetic PASCAL VOC 2012 layout (the offline stand-in for PASCAL VOC).
+
+    python -m data_scripts.make_voc_synthetic [--root DIR] [--seed S] [--train N] [--val N] [--size H W] [--workers N]
+
+The defaults are those of the data the course's FCN checkpoints were trained on
+(``course_utils.train.course.COURSE_VOC``), so another ``--seed`` gives new images of the
+same kind to check the checkpoints on (``python -m course_utils.evaluate fcn --checkpoint
+fcn-8s --data-root DIR``). Existing files are kept; a folder made with other arguments, or
+holding a real VOC, is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from course_utils.data.voc import write_synthetic_voc
+from course_utils.paths import data_root
+from course_utils.train.course import COURSE_VOC
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data_scripts.make_voc_synthetic",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=None,
+                        help="folder that gets VOCdevkit/VOC2012 (default: <data root>/voc_synthetic/seed<S>)")
+    parser.add_argument("--seed", type=int, default=COURSE_VOC["seed"])
+    parser.add_argument("--train", type=int, default=COURSE_VOC["n_train"], help="training images")
+    parser.add_argument("--val", type=int, default=COURSE_VOC["n_val"], help="validation images")
+    parser.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=COURSE_VOC["size"])
+    parser.add_argument("--workers", type=int, default=1, help="processes drawing in parallel")
+    args = parser.parse_args(argv)
+    root = args.root or data_root() / "voc_synthetic" / f"seed{args.seed}"
+    start = time.perf_counter()
+    try:
+        write_synthetic_voc(root, n_train=args.train, n_val=args.val, size=tuple(args.size), seed=args.seed,
+                            workers=args.workers)
+    except (ValueError, FileExistsError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"synthetic VOC ready in {root} ({time.perf_counter() - start:.1f} s); "
+          f"export VOC_ROOT={root} to use it as PASCAL VOC")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

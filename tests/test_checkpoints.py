@@ -1,0 +1,119 @@
+"""The shipped course checkpoints: present, verified, refused when wrong, and still as good as recorded."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from course_utils import checkpoints
+from course_utils.checkpoints import REGISTRY, WEIGHTS_DIR, load_checkpoint, sha256_file
+
+DEEPLAB = sorted(k for k, e in REGISTRY.items() if e.family == "deeplab")
+FCN = sorted(k for k, e in REGISTRY.items() if e.family == "fcn")
+
+
+def test_registry_lists_the_course_networks():
+    assert DEEPLAB == ["deeplab-aspp", "deeplab-largefov", "deeplab-vgg_aspp"]
+    assert FCN == ["fcn-16s", "fcn-32s", "fcn-32s-fixed", "fcn-8s"]
+    total = sum(e.path.stat().st_size for e in REGISTRY.values())
+    assert total <= 30e6, f"the shipped weights take {total / 1e6:.1f} MB (budget 30 MB)"
+    for entry in REGISTRY.values():
+        assert entry.command.startswith("python -m course_utils.train ")
+        assert entry.sha256 == sha256_file(entry.path)
+        assert entry.figures and entry.train_seconds > 0 and entry.device
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_checkpoint_loads_float32_in_eval_mode(name):
+    net = load_checkpoint(name)
+    assert not net.training
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    stored = torch.load(REGISTRY[name].path, map_location="cpu", weights_only=True)["net"]
+    assert all(v.dtype == torch.float16 for v in stored.values() if v.is_floating_point())
+
+
+def _fake(tmp_path, monkeypatch, name, **changes):
+    """Register a copy of entry ``name`` whose file lies in tmp_path, with ``changes``."""
+    entry = REGISTRY[name]
+    copy = tmp_path / entry.file
+    copy.write_bytes(entry.path.read_bytes())
+    monkeypatch.setattr(checkpoints, "WEIGHTS_DIR", tmp_path)
+    fake = dataclasses.replace(entry, **changes)
+    monkeypatch.setitem(REGISTRY, name, fake)
+    return copy, fake
+
+
+def test_missing_file_is_refused_with_the_rebuild_command(tmp_path, monkeypatch):
+    copy, fake = _fake(tmp_path, monkeypatch, "fcn-8s")
+    copy.unlink()
+    with pytest.raises(FileNotFoundError, match="missing.*python -m course_utils.train fcn"):
+        load_checkpoint("fcn-8s")
+
+
+def test_damaged_file_is_refused(tmp_path, monkeypatch):
+    copy, _ = _fake(tmp_path, monkeypatch, "fcn-8s")
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="SHA-256.*rebuild it with"):
+        load_checkpoint("fcn-8s")
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path, monkeypatch):
+    # the file of FCN-8s registered as an FCN-16s: the architecture recorded in the file disagrees
+    entry16 = REGISTRY["fcn-16s"]
+    copy, _ = _fake(tmp_path, monkeypatch, "fcn-8s", architecture=entry16.architecture)
+    with pytest.raises(ValueError, match="architecture.*rebuild it with"):
+        load_checkpoint("fcn-8s")
+    # and weights that do not fit the network the (matching) architecture builds
+    state = torch.load(copy, map_location="cpu", weights_only=True)
+    state["net"].pop(next(iter(state["net"])))
+    torch.save(state, copy)
+    monkeypatch.setitem(REGISTRY, "fcn-8s", dataclasses.replace(REGISTRY["fcn-8s"], architecture=state["architecture"],
+                                                               sha256=sha256_file(copy)))
+    with pytest.raises(ValueError, match="does not fit"):
+        load_checkpoint("fcn-8s")
+
+
+def test_unknown_name_is_refused():
+    with pytest.raises(ValueError, match="checkpoint='fcn-9s' is unknown"):
+        load_checkpoint("fcn-9s")
+
+
+@pytest.fixture(scope="module")
+def minicity_val():
+    from course_utils.train.course import course_minicity_val_root
+
+    return course_minicity_val_root(100)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", DEEPLAB)
+def test_deeplab_checkpoint_keeps_its_recorded_mean_iou(name, minicity_val):
+    from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint
+
+    entry = REGISTRY[name]
+    frames = entry.figures["frames"]
+    got = evaluate_deeplab_checkpoint(name, minicity_val, frames=frames)["dcnn"]["mean_iou"]
+    assert got == pytest.approx(entry.figures["mean_iou"], abs=entry.tolerance), (
+        f"{name}: mean IoU {got:.4f} on {frames} validation frames, recorded {entry.figures['mean_iou']:.4f}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FCN)
+def test_fcn_checkpoint_keeps_its_recorded_scores(name):
+    from course_utils.evaluate.checkpoints import evaluate_fcn_checkpoint
+    from course_utils.train.course import course_voc_root
+
+    entry = REGISTRY[name]
+    got = evaluate_fcn_checkpoint(name, course_voc_root())
+    for key in ("pixel_acc", "mean_iu"):
+        assert got[key] == pytest.approx(entry.figures[key], abs=entry.tolerance), (name, key, got[key])
+
+
+def test_registry_file_is_sorted_json():
+    raw = json.loads((WEIGHTS_DIR / "registry.json").read_text())
+    assert list(raw) == sorted(raw)
