@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,12 +201,16 @@ def checkpoint_curves(name: str) -> dict[str, Any]:
 def write_entry(name: str, fields: dict[str, Any]) -> CheckpointEntry:
     """Add or replace entry ``name`` in ``weights/registry.json`` (written atomically, keys sorted) and
     in :data:`REGISTRY`; return the entry."""
+    import fcntl  # POSIX only, like the commands that record checkpoints
+
     entry = CheckpointEntry(name=name, **fields)  # refuses unknown or missing fields
-    entries = json.loads(_REGISTRY_FILE.read_text()) if _REGISTRY_FILE.is_file() else {}
-    entries[name] = fields
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = _REGISTRY_FILE.with_name("registry.json.tmp")
-    tmp.write_text(json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
-    tmp.replace(_REGISTRY_FILE)
+    with open(WEIGHTS_DIR / ".registry.lock", "w") as lock:  # several record commands may run at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries = json.loads(_REGISTRY_FILE.read_text()) if _REGISTRY_FILE.is_file() else {}
+        entries[name] = fields
+        tmp = _REGISTRY_FILE.with_name(f"registry.json.tmp{os.getpid()}")
+        tmp.write_text(json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
+        tmp.replace(_REGISTRY_FILE)
     REGISTRY[name] = entry
     return entry
