@@ -21,6 +21,7 @@ __all__ = [
     "DEVICE_ENV",
     "FULL_ENV",
     "get_device",
+    "DeviceError",
     "is_full_mode",
     "seed_everything",
     "package_versions",
@@ -52,7 +53,11 @@ def is_full_mode() -> bool:
     )
 
 
-def get_device(prefer: str | None = None):
+class DeviceError(RuntimeError):
+    """A device that was asked for (``cuda``, ``cuda:N``, ``mps``) is not available on this machine."""
+
+
+def get_device(prefer: str | None = None, *, name: str = "prefer"):
     """Pick the torch device: ``prefer``, else ``$SEGCOURSE_DEVICE``, else cuda, mps, cpu.
 
     Parameters
@@ -60,6 +65,8 @@ def get_device(prefer: str | None = None):
     prefer : str, optional
         A device string such as ``"cpu"`` or ``"cuda:0"``; it overrides the
         environment variable.
+    name : str
+        How error messages call ``prefer`` (e.g. ``"device"`` or ``"--device"``).
 
     Returns
     -------
@@ -69,7 +76,7 @@ def get_device(prefer: str | None = None):
     ------
     ValueError
         If the requested device is not a valid device string.
-    RuntimeError
+    DeviceError (a RuntimeError)
         If the requested device is valid but not available on this machine.
     """
     import torch
@@ -82,7 +89,11 @@ def get_device(prefer: str | None = None):
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    source = "prefer" if prefer is not None else f"environment variable {DEVICE_ENV}"
+    if isinstance(requested, torch.device):
+        requested = str(requested)
+    if not isinstance(requested, str):
+        raise TypeError(f"{name} must be a device string such as 'cpu' or 'cuda:0', got {type(requested).__name__}")
+    source = name if prefer is not None else f"environment variable {DEVICE_ENV}"
     try:
         device = torch.device(requested)
     except (RuntimeError, TypeError) as err:
@@ -91,15 +102,16 @@ def get_device(prefer: str | None = None):
         ) from err
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise RuntimeError(f"{source}={requested!r} but CUDA is not available here")
+            raise DeviceError(f"{source}={requested!r} but CUDA is not available on this machine "
+                              "(torch.cuda.is_available() is False): use 'cpu'")
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise RuntimeError(
+            raise DeviceError(
                 f"{source}={requested!r} but only {torch.cuda.device_count()} CUDA device(s) exist"
             )
     elif device.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise RuntimeError(f"{source}={requested!r} but MPS is not available here")
+            raise DeviceError(f"{source}={requested!r} but MPS is not available on this machine: use 'cpu'")
     elif device.type != "cpu":
         raise ValueError(f"{source}={requested!r}: expected 'cpu', 'cuda', 'cuda:N' or 'mps'")
     return device

@@ -41,6 +41,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from course_utils.cli import command, write_text_atomic
+
 __all__ = [
     "MODELS",
     "deeplab_settings",
@@ -212,9 +214,16 @@ def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Pa
     if is_main:
         record = out_dir / "settings.json"
         wanted = _json_ready(settings)
-        if record.exists():
-            old = json.loads(record.read_text())
-            if old != wanted:
+        if out_dir.exists() and not out_dir.is_dir():
+            error = f"out_dir={out_dir} is a file, not a folder: choose another out_dir (--out)"
+        elif record.exists():
+            try:
+                old = json.loads(record.read_text())
+            except (ValueError, UnicodeDecodeError) as err:
+                old = None
+                error = (f"{record} is not valid JSON ({err}); it may be truncated: delete that folder or "
+                         "choose another out_dir (--out)")
+            if error is None and old != wanted:
                 diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
                 error = (f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
                          "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
@@ -278,8 +287,11 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
     net = build_deeplab(settings).to(info.device, memory_format=torch.channels_last)
     say = log if info.is_main else None
 
+    # Claim the run folder first, on cache hits too: a folder recording other settings is refused
+    # before anything (checkpoint, final weights, results) can be written into it.
+    checkpoint = _claim_out_dir(out, settings, info.is_main)
+
     def train() -> list[float]:
-        checkpoint = _claim_out_dir(out, settings, info.is_main)
         dataset = _train_dataset(root, settings)
         loader = make_loader(dataset, global_batch=settings["batch_size"], info=info, seed=settings["seed"],
                              workers=settings["workers"])
@@ -371,12 +383,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
-    """``python -m course_utils.train deeplab ...``; returns the exit status."""
+    """``python -m course_utils.train deeplab ...``; returns the exit status (2 on bad input or files)."""
+    import os
+
+    from course_utils.cli import check_output_folder
+    from course_utils.env import get_device
     from course_utils.train import _save_atomic
     from course_utils.train.distributed import barrier, cleanup_distributed, init_distributed, replica_max_difference
 
     args = _parser().parse_args(argv)
+    if args.device is not None and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        get_device(args.device, name="--device")  # DeviceError: "--device='cuda' but CUDA is not available ..."
+    if args.out:
+        check_output_folder(args.out, "--out")
     if args.threads is not None and args.threads < 1:
         print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
         return 2
@@ -409,11 +430,8 @@ def main(argv: list[str] | None = None) -> int:
                               category_iou=scores["category_iou"], predictions=scores["predictions"])
                 print(f"{MODELS[args.model]}: mean IoU {scores['mean_iou']:.4f} over {scores['frames']} frames "
                       f"(predictions in {scores['predictions']})")
-            (out / "result.json").write_text(json.dumps(result, indent=1, default=float))
+            write_text_atomic(out / "result.json", json.dumps(result, indent=1, default=float))
         barrier()
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     finally:
         cleanup_distributed()
     return 0
