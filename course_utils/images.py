@@ -33,6 +33,7 @@ __all__ = [
     "resize_image",
     "resize_labels",
     "resize_longest_side",
+    "read_image_file",
 ]
 
 
@@ -231,3 +232,41 @@ def _check_size(size) -> tuple[int, int]:
             or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size)):
         raise ValueError(f"size must be a pair of positive ints (H, W), got {size!r}")
     return int(size[0]), int(size[1])
+
+
+def read_image_file(path, *, mode: str | None = None, what: str = "image") -> np.ndarray:
+    """Read an image file (PNG, JPEG, ...) into an array, fully decoded.
+
+    Parameters
+    ----------
+    path : path
+    mode : str, optional
+        A PIL mode to convert to (``"RGB"``, ``"L"``); None keeps the file's (a palette
+        PNG gives its indices).
+    what : str
+        What the file is, for error messages (``"prediction"``, ``"label image"``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        Naming ``path``, if it is a folder or an empty, truncated or corrupt image.
+    """
+    from pathlib import Path
+
+    from PIL import Image
+
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a folder, expected an image file")
+    if not path.exists():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    try:
+        with Image.open(path) as im:
+            im.load()  # decode now: a truncated file fails here, with its name
+            return np.asarray(im.convert(mode) if mode is not None and im.mode != mode else im)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        size = path.stat().st_size
+        state = "is empty" if size == 0 else f"cannot be decoded ({' '.join(str(err).split()) or type(err).__name__})"
+        raise ValueError(f"{what} {path} {state}: it may be truncated or corrupt; write or download it again") from err

@@ -193,18 +193,16 @@ def list_frames(root: str | Path, split: str) -> list[Frame]:
 
 def read_image(path: str | Path) -> np.ndarray:
     """An RGB image as ``(H, W, 3)`` uint8."""
-    from PIL import Image
+    from course_utils.images import read_image_file
 
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+    return read_image_file(path, mode="RGB")
 
 
 def read_label_ids(path: str | Path) -> np.ndarray:
     """A ``*_gtFine_labelIds.png`` as ``(H, W)`` uint8 label ids."""
-    from PIL import Image
+    from course_utils.images import read_image_file
 
-    with Image.open(path) as im:
-        arr = np.asarray(im)
+    arr = read_image_file(path, what="label image")
     if arr.ndim != 2:
         raise ValueError(f"{path} is not a single-channel label image (shape {arr.shape})")
     return arr

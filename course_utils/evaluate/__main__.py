@@ -1,8 +1,8 @@
 """Evaluate predictions in a benchmark's official format.
 
-    python -m course_utils.evaluate cityscapes --pred DIR --gt DIR [--json]
+    python -m course_utils.evaluate cityscapes --pred DIR --gt DIR [--pred-ids {label,train}] [--json]
 
-``--pred``: label-id PNGs named ``{city}_{seq}_{frame}*.png``; ``--gt``: a
+``--pred``: label-id PNGs named ``{city}_{seq}_{frame}*.png`` (``--pred-ids train``: train ids 0-18, 255); ``--gt``: a
 folder of ``*_gtFine_labelIds.png`` (e.g. ``<root>/gtFine/val``). Prints a table,
 or with ``--json`` ``{"mean_iou": ..., "class_iou": {...}, "category_iou": {...}}``
 (IoUs in [0, 1]; null where a class is absent from both). Exit status 2 on bad input.
@@ -15,6 +15,7 @@ import json
 import math
 import sys
 
+from course_utils.cli import command
 from course_utils.evaluate.cityscapes import evaluate_cityscapes
 
 
@@ -44,19 +45,18 @@ def _table(scores: dict) -> str:
     return "\n".join(lines)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.evaluate", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="benchmark", required=True)
     cs = sub.add_parser("cityscapes", help="Cityscapes pixel-level semantic labelling (class/category IoU)")
     cs.add_argument("--pred", required=True, help="folder of label-id PNG predictions")
     cs.add_argument("--gt", required=True, help="folder of *_gtFine_labelIds.png (e.g. <root>/gtFine/val)")
+    cs.add_argument("--pred-ids", choices=("label", "train"), default="label",
+                    help="what the PNGs hold: label ids 0-33 (official, default) or train ids 0-18 (a network's argmax)")
     cs.add_argument("--json", action="store_true", help="print the scores as JSON")
     args = parser.parse_args(argv)
-    try:
-        scores = evaluate_cityscapes(args.pred, args.gt)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    scores = evaluate_cityscapes(args.pred, args.gt, pred_ids=args.pred_ids)
     print(json.dumps(_json_result(scores), indent=1) if args.json else _table(scores))
     return 0
 
