@@ -57,6 +57,10 @@ def confusion_matrix(labels_true, labels_pred, num_classes: int, ignore_index: i
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    from course_utils.limits import check_bytes
+
+    check_bytes(16.0 * float(num_classes) ** 2, name="num_classes", value=num_classes,
+                what=f"a {num_classes}x{num_classes} int64 confusion matrix")
     t = _to_numpy(labels_true, "labels_true")
     p = _to_numpy(labels_pred, "labels_pred")
     if t.shape != p.shape:

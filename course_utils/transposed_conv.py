@@ -33,6 +33,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from course_utils.limits import check_bytes
+
 __all__ = [
     "conv_output_size",
     "conv_transpose_output_size",
@@ -172,6 +174,8 @@ def conv_matrix(weight: torch.Tensor, input_size: tuple[int, int], stride=1, pad
     (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
     c_out, c_in, kh, kw = weight.shape
     ho, wo = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
+    check_bytes(float(c_out * ho * wo) * float(c_in * h * w) * weight.element_size(), name="input_size",
+                value=input_size, what=f"the dense ({c_out * ho * wo}, {c_in * h * w}) convolution matrix")
     matrix = torch.zeros(c_out, ho, wo, c_in, h, w, dtype=weight.dtype, device=weight.device)
     for a in range(kh):
         rows = np.arange(ho) * sh - ph + a
@@ -291,6 +295,8 @@ def insert_zeros(x: torch.Tensor, stride) -> torch.Tensor:
     x = _check_input(x, "x")
     sh, sw = _pair(stride, "stride", 1)
     n, c, h, w = x.shape
+    check_bytes(float(n * c) * ((h - 1) * sh + 1) * ((w - 1) * sw + 1) * x.element_size(), name="stride", value=stride,
+                what="the zero-inserted input")
     out = x.new_zeros(n, c, (h - 1) * sh + 1, (w - 1) * sw + 1)
     out[:, :, ::sh, ::sw] = x
     return out

@@ -85,6 +85,12 @@ def max_unpool(values: np.ndarray, positions: np.ndarray, output_size: tuple[int
     if len(output_size) != 2:
         raise ValueError(f"output_size must be (H, W), got {output_size!r}")
     h, w = int(output_size[0]), int(output_size[1])
+    if h < 1 or w < 1:
+        raise ValueError(f"output_size must be positive (H, W), got {output_size!r}")
+    from course_utils.limits import check_bytes
+
+    check_bytes(float(np.prod(values.shape[:-2], dtype=np.float64)) * h * w * values.dtype.itemsize,
+                name="output_size", value=output_size, what="the unpooled planes")
     if positions.size and (positions.min() < 0 or positions.max() >= h * w):
         raise ValueError(f"positions must lie in [0, {h * w}) for output_size={output_size}")
     lead = values.shape[:-2]

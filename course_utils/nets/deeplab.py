@@ -75,6 +75,10 @@ def _check_positive_int(value, name: str) -> int:
 def _check_width(width) -> float:
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not math.isfinite(width) or width <= 0:
         raise ValueError(f"width must be a positive number (1.0 = the paper's channel counts), got {width!r}")
+    from course_utils.limits import check_bytes
+
+    # parameters grow as width**2: at most ~60 M float32 parameters at width 1 (ResNet-152 + ASPP)
+    check_bytes(4.0 * 60e6 * float(width) ** 2, name="width", value=width, what="the network's parameters")
     return float(width)
 
 

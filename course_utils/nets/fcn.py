@@ -199,6 +199,10 @@ def _scaled(channels: int, width: float) -> int:
 def _check_width(width) -> float:
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 4:
         raise ValueError(f"width must be a fraction of the original channel counts in (0, 4], got {width!r}")
+    from course_utils.limits import check_bytes
+
+    # parameters grow as width**2: VGG16's 134 M float32 parameters (fc6/fc7 included) at width 1
+    check_bytes(4.0 * 134e6 * float(width) ** 2, name="width", value=width, what="the network's parameters")
     return float(width)
 
 

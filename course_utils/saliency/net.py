@@ -36,6 +36,10 @@ def _scaled_cfg(cfg: str, width: int) -> list:
         raise ValueError(f"cfg must be one of torchvision's VGG configurations {sorted(cfgs)}, got {cfg!r}")
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
         raise ValueError(f"width must be a positive int (channels of the first stage; VGG has 64), got {width!r}")
+    from course_utils.limits import check_bytes
+
+    # VGG's 15 M convolution parameters at width 64 grow as (width / 64)**2 (float32)
+    check_bytes(4.0 * 15e6 * (width / 64) ** 2, name="width", value=width, what="the network's parameters")
     return [v if v == "M" else max(1, v * width // 64) for v in cfgs[cfg]]
 
 
