@@ -71,3 +71,162 @@ def test_budget_follows_the_environment(monkeypatch):
     monkeypatch.setenv("SEGCOURSE_MAX_BYTES", "lots")
     with pytest.raises(ValueError, match="SEGCOURSE_MAX_BYTES"):
         memory_budget()
+
+
+# --------------------------------------------------------------------------- no silent nonsense
+
+
+@pytest.mark.parametrize("value", [0.0, 0.1, 0.3, 0.7, 1.0, 1 / 3])
+def test_nss_and_cc_refuse_constant_maps(value):
+    from course_utils.saliency.metrics import cc, nss
+
+    sal = np.full((37, 41), value)
+    fix = np.zeros((37, 41), bool)
+    fix[3, 4] = fix[20, 30] = True
+    with pytest.raises(ValueError, match="constant"):
+        nss(sal, fix)
+    with pytest.raises(ValueError, match="constant"):
+        cc(sal, np.random.default_rng(0).random((37, 41)))
+    with pytest.raises(ValueError, match="constant"):
+        cc(np.random.default_rng(0).random((37, 41)), np.full((37, 41), value + 0.2))
+
+
+def _crf_inputs(h=12, w=16):
+    image = np.zeros((h, w, 3), np.uint8)
+    image[:, w // 2:] = 200
+    probs = torch.full((2, h, w), 0.5)
+    probs[0, :, : w // 2] = 0.7
+    probs[1, :, : w // 2] = 0.3
+    return image, probs
+
+
+def test_crf_refuses_overflowing_weights_and_nan_unaries():
+    from course_utils.crf import CRFParams, DenseCRF, dense_crf, unary_from_probs
+
+    image, probs = _crf_inputs()
+    for w in (1e308, float(np.finfo(np.float32).max)):
+        with pytest.raises(ValueError, match="w1.*too large"):
+            dense_crf(image, probs, params=CRFParams(w1=w))
+    unary = unary_from_probs(probs)
+    unary[0, 3, 4] = float("nan")
+    with pytest.raises(ValueError, match="unary contains NaN"):
+        DenseCRF(image).inference(unary)
+    unary[0, 3, 4] = float("inf")
+    with pytest.raises(ValueError, match="unary contains NaN or infinite"):
+        DenseCRF(image).inference(unary)
+    big = dense_crf(image, probs, params=CRFParams(w1=1e29, w2=1e29))  # the largest allowed: finite
+    assert bool(torch.isfinite(big.probs).all())
+
+
+def test_crf_refuses_negative_iterations():
+    from course_utils.crf import DenseCRF, dense_crf, unary_from_probs
+
+    image, probs = _crf_inputs()
+    with pytest.raises(ValueError, match="iterations"):
+        DenseCRF(image).inference(unary_from_probs(probs), iterations=-3)
+    with pytest.raises(ValueError, match="iterations"):
+        dense_crf(image, probs, iterations=-1)
+
+
+def test_crf_positive_unaries_do_not_overflow_the_fast_softmax():
+    from course_utils.crf import DenseCRF
+
+    image, _ = _crf_inputs()
+    unary = torch.zeros(2, 12, 16)
+    unary[0] = -200.0  # negative energies: probabilities far above the clip
+    result = DenseCRF(image).inference(unary, iterations=2)
+    assert bool(torch.isfinite(result.probs).all()) and bool((result.labels == 0).all())
+
+
+def test_segmentation_transform_float_image_not_divided_again():
+    from course_utils.data.voc import SegmentationTransform
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    labels = rng.integers(0, 21, (20, 30)).astype(np.uint8)
+    as_uint8, y8 = SegmentationTransform(None)(image, labels)
+    as_float, yf = SegmentationTransform(None)(image.astype(np.float32) / 255, labels)
+    assert torch.allclose(as_uint8, as_float, atol=1e-5) and torch.equal(y8, yf)
+    with pytest.raises(ValueError, match=r"image is float.*\[0, 1\]"):
+        SegmentationTransform(None)(image.astype(np.float32), labels)  # 0-255 floats
+
+
+def test_segmentation_transform_refuses_size_mismatch_and_non_voc_labels():
+    from course_utils.data.voc import SegmentationTransform
+
+    image = np.zeros((20, 30, 3), np.uint8)
+    with pytest.raises(ValueError, match="same size"):
+        SegmentationTransform(32)(image, np.zeros((10, 30), np.uint8))
+    labels = np.zeros((20, 30), np.uint8)
+    labels[2, 3] = 50
+    with pytest.raises(ValueError, match="value 50"):
+        SegmentationTransform(32)(image, labels)
+
+
+def test_voc_dataset_refuses_label_value_50(tmp_path):
+    from PIL import Image
+
+    from course_utils.data.voc import VOCSegmentationDataset, write_synthetic_voc
+
+    root = write_synthetic_voc(tmp_path / "voc", n_train=2, n_val=1, size=(32, 40), seed=1)
+    ds = VOCSegmentationDataset(root, "train")
+    image, labels = ds[0]
+    assert labels.max() <= 20 or labels.max() == 255
+    with Image.open(ds.label_path(0)) as im:
+        palette = im.getpalette()
+    bad = labels.copy()
+    bad[0, 0] = 50
+    png = Image.fromarray(bad, mode="P")
+    png.putpalette(palette)
+    png.save(ds.label_path(0))
+    with pytest.raises(ValueError, match=r"values \[50\].*not VOC classes"):
+        ds[0]
+    ds.label_path(1).write_bytes(ds.label_path(1).read_bytes()[:50])  # truncated
+    with pytest.raises(ValueError, match=ds.label_path(1).name):
+        ds[1]
+
+
+def test_strokes_outside_the_image_are_refused():
+    from course_utils.graphcut.strokes import stroke_mask
+
+    with pytest.raises(ValueError, match=r"inside the 40x30 .*\(45, 10\)"):
+        stroke_mask((30, 40), [(10, 10), (45, 10)])
+    with pytest.raises(ValueError, match="inside"):
+        stroke_mask((30, 40), [(-5, -5)])
+    with pytest.raises(ValueError, match="finite"):
+        stroke_mask((30, 40), [(float("nan"), 3)])
+    assert stroke_mask((30, 40), [(0, 0), (39, 29)]).any()
+
+
+def test_grabcut_correct_refuses_another_image():
+    from course_utils.graphcut.grabcut import grabcut, grabcut_correct
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
+    a[6:18, 6:18] = (220, 40, 40)
+    b = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
+    first = grabcut(a, (4, 4, 16, 16), iterations=1, n_components=2)
+    fg = np.zeros((24, 24), bool)
+    fg[12, 12] = True
+    with pytest.raises(ValueError, match="not the image previous was computed on"):
+        grabcut_correct(b, first, fg_strokes=fg)
+    again = grabcut_correct(a.astype(np.float64) / 255, first, fg_strokes=fg)  # the same picture as float
+    assert again.mask[12, 12]
+
+
+def test_bilinear_deconv_weight_refuses_integer_dtypes():
+    from course_utils.bilinear import bilinear_deconv_weight
+
+    for dtype in (torch.int64, torch.uint8, torch.bool):
+        with pytest.raises(TypeError, match="dtype"):
+            bilinear_deconv_weight(3, 4, dtype=dtype)
+    assert bilinear_deconv_weight(3, 4, dtype=torch.float64).dtype == torch.float64
+
+
+def test_library_device_argument_without_cuda():
+    from course_utils.env import DeviceError, get_device
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(DeviceError, match=r"device='cuda' but CUDA is not available"):
+        get_device("cuda", name="device")

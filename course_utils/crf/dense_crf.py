@@ -43,9 +43,14 @@ import numpy as np
 import torch
 
 from course_utils.crf.permutohedral import LatticeFilter, PermutohedralLattice
+from course_utils.env import get_device
 from course_utils.images import check_image
 
 __all__ = ["CRFParams", "CRFResult", "DenseCRF", "dense_crf", "unary_from_probs", "check_probs"]
+
+
+#: The largest kernel weight: messages ``w * K~ Q`` (float32, at most 3.4e38) stay finite with room to spare.
+_MAX_WEIGHT = 1e30
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,9 @@ class CRFParams:
                 raise ValueError(f"{name} is a kernel width and must be > 0, got {value}")
             if name.startswith("w") and value < 0:
                 raise ValueError(f"{name} is a kernel weight and must be >= 0 (0 switches it off), got {value}")
+            if name.startswith("w") and value > _MAX_WEIGHT:
+                raise ValueError(f"{name}={value} is too large: the CRF's messages (float32) would overflow; "
+                                 f"kernel weights must be at most {_MAX_WEIGHT:g} (DeepLab uses 3-5)")
 
     def to_pydensecrf(self) -> dict[str, dict[str, float]]:
         """The same parameters as ``pydensecrf`` keyword arguments.
@@ -223,7 +231,7 @@ class DenseCRF:
         if not isinstance(params, CRFParams):
             raise TypeError(f"params must be a CRFParams, got {type(params).__name__}")
         self.params = params
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.device = get_device(device, name="device") if device is not None else torch.device("cpu")
         rgb = _image_tensor(image, "image", self.device)
         self.height, self.width = int(rgb.shape[0]), int(rgb.shape[1])
         n = self.height * self.width
@@ -305,10 +313,26 @@ class DenseCRF:
 
     def inference(self, unary: torch.Tensor, iterations: int = 5, *, history: bool = False,
                   history_classes: Sequence[int] | None = None, objective: bool = False) -> CRFResult:
-        """Mean field on this image from unary energies ``unary`` (C, H, W); see :func:`dense_crf`."""
+        """Mean field on this image from unary energies ``unary`` (C, H, W); see :func:`dense_crf`.
+
+        Raises
+        ------
+        ValueError
+            If ``unary`` has the wrong shape or NaN/infinite values, or ``iterations`` is not an int >= 0.
+        """
+        if not isinstance(unary, torch.Tensor) or unary.ndim != 3:
+            raise ValueError(f"unary must be a tensor of shape (C, {self.height}, {self.width}), "
+                             f"got {tuple(unary.shape) if isinstance(unary, torch.Tensor) else type(unary).__name__}")
         c = int(unary.shape[0])
         if tuple(unary.shape[1:]) != (self.height, self.width):
             raise ValueError(f"unary must have shape (C, {self.height}, {self.width}), got {tuple(unary.shape)}")
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
+            raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
+        if c < 1:
+            raise ValueError(f"unary must have at least one class, got shape {tuple(unary.shape)}")
+        if not bool(torch.isfinite(unary).all()):
+            raise ValueError("unary contains NaN or infinite values: energies must be finite "
+                             "(use unary_from_probs, which clips probabilities before the log)")
         neg_u = (-unary.to(device=self.device, dtype=torch.float32)).permute(1, 2, 0).reshape(-1, c).contiguous()
         keep = list(range(c)) if history_classes is None else [int(k) for k in history_classes]
         scores = neg_u
@@ -322,7 +346,8 @@ class DenseCRF:
 
         record(scores, q)
         # Without overflow risk the softmax needs no max subtraction: scores <= message bound.
-        fast = self._message_bound + math.log(c) < 80.0 and float(neg_u.min()) > -80.0
+        fast = (self._message_bound + max(float(neg_u.max()), 0.0) + math.log(c) < 80.0
+                and float(neg_u.min()) > -80.0)
         buf = q  # Q, then the scores computed from it, then (in place) the new Q
         del scores
         for _ in range(iterations):
@@ -341,6 +366,9 @@ class DenseCRF:
                 del scores
         q = buf
         self._release()
+        if not bool(torch.isfinite(q).all()):  # defensive: never hand back NaN marginals whose argmax is 0
+            raise ValueError(f"the mean field produced non-finite probabilities with params={self.params}: "
+                             "the kernel weights or unaries are too extreme for float32")
         if objective:
             obj.append(self.objective(-neg_u, q))
         probs = q.t().reshape(c, self.height, self.width).contiguous()
@@ -426,7 +454,7 @@ def dense_crf(image, probs=None, *, logits=None, params: CRFParams | None = None
     if (probs is None) == (logits is None):
         raise ValueError("give exactly one of probs=... (probabilities) or logits=... (unnormalised scores)")
     name = "probs" if probs is not None else "logits"
-    x = _as_tensor(probs if probs is not None else logits, name, torch.device(device) if device is not None else None)
+    x = _as_tensor(probs if probs is not None else logits, name, get_device(device, name="device") if device is not None else None)
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
     if x.ndim not in (3, 4):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from course_utils.crf.dense_crf import CRFParams, CRFResult, DenseCRF, _image_tensor, check_probs, unary_from_probs
+from course_utils.env import get_device
 
 __all__ = ["gaussian_kernel_matrix", "exact_filter", "ExactDenseCRF", "exact_dense_crf"]
 
@@ -62,7 +63,7 @@ class ExactDenseCRF(DenseCRF):
         if not isinstance(params, CRFParams):
             raise TypeError(f"params must be a CRFParams, got {type(params).__name__}")
         self.params = params
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.device = get_device(device, name="device") if device is not None else torch.device("cpu")
         rgb = _image_tensor(image, "image", self.device)
         self.height, self.width = int(rgb.shape[0]), int(rgb.shape[1])
         n = self.height * self.width

@@ -51,6 +51,7 @@ __all__ = [
 SYNTHETIC_CLASSES: tuple[int, ...] = (1, 2, 5, 7, 15, 20)  # aeroplane, bicycle, bottle, car, person, tvmonitor
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+VOC_NUM_CLASSES = 21  # background + 20 objects; 255 = void
 _MARKER = "SEGCOURSE_SYNTHETIC.txt"
 _SPLITS = ("train", "val", "trainval")
 
@@ -129,14 +130,22 @@ class VOCSegmentationDataset:
 
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range for {len(self)} images")
-        with Image.open(self.image_path(index)) as im:
-            image = np.asarray(im.convert("RGB"))
-        with Image.open(self.label_path(index)) as im:
-            if im.mode not in ("P", "L"):
-                raise ValueError(f"{self.label_path(index)} is a {im.mode} image; VOC labels are palette (P) PNGs")
-            labels = np.asarray(im)
+        from course_utils.images import read_image_file
+
+        image = read_image_file(self.image_path(index), mode="RGB")
+        label_path = self.label_path(index)
+        labels = read_image_file(label_path, what="label image")
+        if labels.ndim != 2:
+            with Image.open(label_path) as im:
+                mode = im.mode
+            raise ValueError(f"{label_path} is a {mode} image; VOC labels are palette (P) PNGs")
         if labels.shape != image.shape[:2]:
             raise ValueError(f"{self.ids[index]}: labels {labels.shape} and image {image.shape[:2]} differ in size")
+        bad = (labels >= VOC_NUM_CLASSES) & (labels != IGNORE_INDEX)
+        if bad.any():
+            values = np.unique(labels[bad])[:8].tolist()
+            raise ValueError(f"{label_path} holds values {values}, which are not VOC classes 0-{VOC_NUM_CLASSES - 1} "
+                             f"or {IGNORE_INDEX} (void): is it a colour PNG saved without its palette?")
         if self.transforms is not None:
             return self.transforms(image, labels)
         return image, labels
@@ -174,10 +183,23 @@ class SegmentationTransform:
         self.generator = generator
 
     def __call__(self, image: np.ndarray, labels: np.ndarray):
+        """Transform one pair.
+
+        ``image``: (H, W, 3) uint8, or float in [0, 1] (not divided by 255 again); ``labels``: (H, W)
+        ints 0-20 or 255, the image's size. Raises ValueError/TypeError naming the argument otherwise.
+        """
         import torch
 
+        from course_utils.images import check_image, check_labels, to_float
+
+        check_image(image, "image")
+        check_labels(labels, "labels", num_classes=VOC_NUM_CLASSES, ignore_index=IGNORE_INDEX)
+        if labels.shape != image.shape[:2]:
+            raise ValueError(f"image is {image.shape[0]}x{image.shape[1]} but labels is {labels.shape[0]}x"
+                             f"{labels.shape[1]} (H x W): they must have the same size (resize labels with "
+                             "nearest neighbour, course_utils.images.resize_labels)")
         rng = self.generator if self.generator is not None else np.random
-        x = (image.astype(np.float32) / 255.0 - self.mean) / self.std
+        x = (to_float(image) - self.mean) / self.std
         y = labels.astype(np.int64)
         if self.size is not None:
             s = self.size

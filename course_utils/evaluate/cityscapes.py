@@ -335,7 +335,7 @@ def predict_cityscapes(net, dataset, out_dir: str | Path, *, device=None, progre
     from course_utils.env import get_device
     from course_utils.transforms import to_tensors
 
-    device = get_device() if device is None else torch.device(device)
+    device = get_device() if device is None else get_device(device, name="device")
     out_dir = Path(out_dir)
     was_training = net.training
     net.eval()

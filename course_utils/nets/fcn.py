@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from course_utils.bilinear import BilinearDeconv
+from course_utils.env import get_device
 from course_utils.nets.convolutionalize import convolutionalize_classifier
 
 __all__ = [
@@ -694,7 +695,7 @@ def predict_labels(net: nn.Module, images: torch.Tensor, *, batch_size: int = 8,
     -------
     Tensor (N, H, W) int64, on the CPU
     """
-    device = torch.device(device) if device is not None else next(net.parameters()).device
+    device = get_device(device, name="device") if device is not None else next(net.parameters()).device
     was_training = net.training
     net.eval()
     try:

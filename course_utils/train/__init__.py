@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_utils.env import get_device
+
 __all__ = ["poly_lr", "architecture_signature", "fit", "train_cached", "checkpoint_dir"]
 
 
@@ -174,7 +176,7 @@ def fit(
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    device = torch.device(device)
+    device = get_device(device, name="device")
     use_amp = amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history: list[float] = []
