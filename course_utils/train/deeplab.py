@@ -375,7 +375,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
     p.add_argument("--device", default=None, help="when running alone: cpu, cuda, cuda:N")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads per process (default: torch's; 1 is fastest on a busy machine)")
+                   help="CPU threads per process (default: $SEGCOURSE_THREADS, else the cores not busy with "
+                        "other processes, at most 8; 1 is fastest on a busy machine)")
     p.add_argument("--no-cache", dest="cache", action="store_false", help="train even if a cached run exists")
     p.add_argument("--no-eval", dest="evaluate", action="store_false", help="skip predictions and evaluation")
     p.add_argument("--save-all-ranks", action="store_true",
@@ -389,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     from course_utils.cli import check_output_folder
-    from course_utils.env import get_device
+    from course_utils.env import cpu_threads, get_device
     from course_utils.train import _save_atomic
     from course_utils.train.distributed import barrier, cleanup_distributed, init_distributed, replica_max_difference
 
@@ -401,7 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None and args.threads < 1:
         print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
         return 2
-    torch.set_num_threads(args.threads or max(1, min(torch.get_num_threads(), 8)))
+    # default: the cores no other process is busy on (course_utils.env.cpu_threads): two threads on a core
+    # shared with another process make every step several times slower than one thread
+    torch.set_num_threads(args.threads or cpu_threads(limit=8))
     overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "width", "depth", "input_scale",
                                                "dropout", "batch_norm", "train_images", "seed", "workers", "amp")}
     overrides["crop"] = tuple(args.crop) if args.crop else None
