@@ -197,6 +197,7 @@ def resize_image(image: np.ndarray, size: tuple[int, int], name: str = "image") 
 
     check_image(image, name)
     h, w = _check_size(size)
+    _check_resize_bytes(h, w, 3 * image.dtype.itemsize, size)
     shrink = h * w < image.shape[0] * image.shape[1]
     interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     return cv2.resize(image, (w, h), interpolation=interp)
@@ -209,7 +210,10 @@ def resize_labels(labels: np.ndarray, size: tuple[int, int], name: str = "labels
     if isinstance(labels, np.ndarray) and labels.dtype == bool:
         return resize_labels(labels.astype(np.uint8), size, name).astype(bool)
     check_labels(labels, name)
+    if labels.size == 0:
+        raise ValueError(f"{name} is empty: shape {labels.shape}")
     h, w = _check_size(size)
+    _check_resize_bytes(h, w, labels.dtype.itemsize, size)
     if labels.dtype in (np.uint8, np.uint16, np.int16):
         return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
     rows = np.minimum((np.arange(h) + 0.5) * labels.shape[0] / h, labels.shape[0] - 1).astype(int)
@@ -225,6 +229,14 @@ def resize_longest_side(image: np.ndarray, side: int, name: str = "image") -> np
     h, w = image.shape[:2]
     scale = side / max(h, w)
     return resize_image(image, (max(1, round(h * scale)), max(1, round(w * scale))), name)
+
+
+def _check_resize_bytes(h: int, w: int, pixel_bytes: int, size) -> None:
+    from course_utils.limits import check_bytes
+
+    if max(h, w) >= 2**31:
+        raise ValueError(f"size={size!r} is larger than any image (sides must be below 2**31)")
+    check_bytes(float(h) * w * pixel_bytes, name="size", value=size, what=f"a {h}x{w} image")
 
 
 def _check_size(size) -> tuple[int, int]:

@@ -93,7 +93,11 @@ def segmentation_scores(cm: np.ndarray) -> dict[str, object]:
         raise ValueError(f"cm must be a square (C, C) confusion matrix, got shape {cm.shape}")
     if cm.size and cm.min() < 0:
         raise ValueError("cm has negative counts")
+    if not np.issubdtype(cm.dtype, np.number) or np.iscomplexobj(cm):
+        raise TypeError(f"cm must hold real pixel counts, got dtype {cm.dtype}")
     cm = cm.astype(np.float64)
+    if not np.all(np.isfinite(cm)) or not np.isfinite(2 * cm.sum()):
+        raise ValueError("cm must hold finite pixel counts (NaN, infinite or overflowing values found)")
     total = cm.sum()
     if total == 0:
         raise ValueError("cm is empty: no labelled pixel was counted")

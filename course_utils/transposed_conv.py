@@ -141,6 +141,8 @@ def _check_weight(weight, name: str = "weight") -> torch.Tensor:
         weight = weight[None, None]
     if weight.ndim != 4:
         raise ValueError(f"{name} must have shape (k_h, k_w) or (C_out, C_in, k_h, k_w), got {tuple(weight.shape)}")
+    if weight.numel() == 0:
+        raise ValueError(f"{name} is empty: shape {tuple(weight.shape)}")
     return weight
 
 
@@ -194,6 +196,8 @@ def _check_input(x, name: str) -> torch.Tensor:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim != 4:
         raise ValueError(f"{name} must have shape (N, C, H, W), got {tuple(x.shape)}")
+    if x.shape[2] == 0 or x.shape[3] == 0:
+        raise ValueError(f"{name} has an empty spatial size: shape {tuple(x.shape)}")
     return x
 
 
@@ -295,7 +299,7 @@ def insert_zeros(x: torch.Tensor, stride) -> torch.Tensor:
     x = _check_input(x, "x")
     sh, sw = _pair(stride, "stride", 1)
     n, c, h, w = x.shape
-    check_bytes(float(n * c) * ((h - 1) * sh + 1) * ((w - 1) * sw + 1) * x.element_size(), name="stride", value=stride,
+    check_bytes(float(max(n * c, 1)) * ((h - 1) * sh + 1) * ((w - 1) * sw + 1) * x.element_size(), name="stride", value=stride,
                 what="the zero-inserted input")
     out = x.new_zeros(n, c, (h - 1) * sh + 1, (w - 1) * sw + 1)
     out[:, :, ::sh, ::sw] = x
