@@ -52,6 +52,8 @@ __all__ = ["CRFParams", "CRFResult", "DenseCRF", "dense_crf", "unary_from_probs"
 
 #: The largest kernel weight: messages ``w * K~ Q`` (float32, at most 3.4e38) stay finite with room to spare.
 _MAX_WEIGHT = 1e30
+#: The largest feature (position / sigma, colour / sigma): lattice coordinates stay exact integers in float32.
+_MAX_FEATURE = 1e6
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,16 @@ class DenseCRF:
         rgb = _image_tensor(image, "image", self.device)
         self.height, self.width = int(rgb.shape[0]), int(rgb.shape[1])
         n = self.height * self.width
+        # lattice coordinates are features rounded to int64 through float32: keep them well inside
+        extent = {"sigma_alpha": max(self.height, self.width) if params.w1 > 0 else 0,
+                  "sigma_beta": 255.0 if params.w1 > 0 else 0,
+                  "sigma_gamma": max(self.height, self.width) if params.w2 > 0 else 0}
+        for name, span in extent.items():
+            sigma = float(getattr(params, name))
+            if span / sigma > _MAX_FEATURE:
+                raise ValueError(f"params.{name}={sigma:g} is too small: features up to {span:g} / {name} exceed "
+                                 f"{_MAX_FEATURE:g} (kernel widths are in pixels or 0-255 colour units; "
+                                 "to switch a kernel off, set its weight to 0)")
         ys = torch.arange(self.height, dtype=torch.float32, device=self.device)
         xs = torch.arange(self.width, dtype=torch.float32, device=self.device)
         pos = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(n, 2)  # (x, y) per pixel
@@ -515,7 +527,8 @@ def dense_crf(image, probs=None, *, logits=None, params: CRFParams | None = None
     else:
         if not bool(torch.isfinite(xb).all()):
             raise ValueError("logits contains NaN or infinite values")
-        p = torch.softmax(xb.to(torch.float32), dim=1)
+        # the softmax in the logits' precision (at least float32): float64 logits beyond float32's range stay finite
+        p = torch.softmax(xb if xb.dtype == torch.float64 else xb.to(torch.float32), dim=1).to(torch.float32)
     params = CRFParams() if params is None else params
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
         raise ValueError(f"threads must be a positive int or None, got {threads!r}")

@@ -528,6 +528,11 @@ def grabcut(image: np.ndarray, rect=None, *, trimap: np.ndarray | None = None, i
     iterations = _check_int(iterations, "iterations", 1)
     n_components = _check_int(n_components, "n_components", 1)
     em_steps = _check_int(em_steps, "em_steps", 1)
+    n_fg = int(((trimap == GC_FGD) | (trimap == GC_PR_FGD)).sum())
+    n_bg = trimap.size - n_fg
+    if min(n_fg, n_bg) < max(2, n_components):
+        raise ValueError(f"the rect/trimap leaves {n_fg} possible-foreground and {n_bg} background pixels; each "
+                         f"colour model needs at least max(2, n_components={n_components}) of them")
     if max_fit_pixels is not None:
         max_fit_pixels = _check_int(max_fit_pixels, "max_fit_pixels", 1)
     smoothness = smoothness_weights(image, lam=gamma, connectivity=connectivity)

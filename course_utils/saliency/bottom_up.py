@@ -167,7 +167,8 @@ def spectral_residual(image: np.ndarray, *, size: tuple[int, int] = (64, 64), av
     if (not isinstance(size, (tuple, list)) or len(size) != 2
             or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 4 for s in size)):
         raise ValueError(f"size must be a pair of ints >= 4 (h, w), got {size!r}")
-    if not np.isfinite(sigma) or sigma <= 0:
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(sigma) or sigma <= 0:
         raise ValueError(f"sigma must be a positive number, got {sigma!r}")
     _check_odd(blur_size, "blur_size")
     h, w = int(size[0]), int(size[1])
