@@ -96,7 +96,9 @@ def segmentation_scores(cm: np.ndarray) -> dict[str, object]:
     if not np.issubdtype(cm.dtype, np.number) or np.iscomplexobj(cm):
         raise TypeError(f"cm must hold real pixel counts, got dtype {cm.dtype}")
     cm = cm.astype(np.float64)
-    if not np.all(np.isfinite(cm)) or not np.isfinite(2 * cm.sum()):
+    with np.errstate(over="ignore"):
+        too_big = not np.isfinite(2 * cm.sum(dtype=np.float64))
+    if not np.all(np.isfinite(cm)) or too_big:
         raise ValueError("cm must hold finite pixel counts (NaN, infinite or overflowing values found)")
     total = cm.sum()
     if total == 0:

@@ -180,8 +180,11 @@ def label_confusion(pred: np.ndarray, gt: np.ndarray, pred_name: str = "predicti
     ValueError
         On different sizes, a multi-channel prediction, or values that are not label ids 0-33.
     """
+    pred, gt = np.asarray(pred), np.asarray(gt)
     if pred.ndim != 2:
         raise ValueError(f"{pred_name} has shape {pred.shape}: expected a single-channel (H, W) PNG of label ids")
+    if gt.ndim != 2:
+        raise ValueError(f"{gt_name} has shape {gt.shape}: expected a single-channel (H, W) PNG of label ids")
     if pred.shape != gt.shape:
         raise ValueError(f"{pred_name} is {pred.shape[1]}x{pred.shape[0]} (WxH) but {gt_name} is "
                          f"{gt.shape[1]}x{gt.shape[0]}: predictions must have the ground truth's size")
