@@ -16,11 +16,12 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["EXIT_USAGE", "command", "error_line", "write_text_atomic", "write_bytes_atomic", "temporary_path",
-           "check_output_folder"]
+           "atomic_file", "check_output_folder", "read_json"]
 
 #: The exit status of a command refused on bad input (argparse's own usage errors exit 2 as well).
 EXIT_USAGE = 2
@@ -65,9 +66,25 @@ def command(main: Callable[..., int]) -> Callable[..., int]:
 
 
 def temporary_path(path: str | os.PathLike) -> Path:
-    """A sibling of ``path`` to write first and then rename over it (same folder, so the rename is atomic)."""
+    """A hidden sibling of ``path`` with its extension (image writers pick the format from it), to write
+    first and then rename over ``path`` (same folder, so the rename is atomic)."""
     path = Path(path)
-    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+    return path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+    """``with atomic_file(p) as tmp: write(tmp)``: ``p`` appears whole when the block ends, or not at all."""
+    path = Path(path)
+    tmp = temporary_path(path)
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise OSError(f"could not write {path}")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
@@ -99,3 +116,15 @@ def check_output_folder(path: str | os.PathLike, name: str = "out") -> Path:
                 raise ValueError(f"{name}={path} lies under {parent}, which is a file, not a folder")
             break
     return path
+
+
+def read_json(path: str | os.PathLike, what: str = "file"):
+    """The JSON in ``path``; a damaged (empty, truncated, not UTF-8) file raises ValueError naming it."""
+    import json
+
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"{what} {path} is not valid JSON ({' '.join(str(err).split())}); it may be truncated: "
+                         "delete it (or its folder) and run again") from err

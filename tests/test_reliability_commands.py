@@ -135,3 +135,40 @@ def test_error_line_names_the_file():
         "/x/y.png: No such file or directory"
     assert error_line(IsADirectoryError(21, "Is a directory", "/x")) == "/x: is a folder, expected a file"
     assert error_line(ValueError("a\nb")) == "a b"
+
+
+def test_atomic_file_leaves_nothing_on_failure(tmp_path):
+    from course_utils.cli import atomic_file
+
+    target = tmp_path / "a.png"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_file(target) as tmp:
+            tmp.write_bytes(b"half an image")
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_saliency_writer_leaves_no_half_image(tmp_path, monkeypatch):
+    import cv2
+
+    import course_utils.data.saliency_synth as ss
+
+    real = cv2.imwrite
+    calls = []
+
+    def dies_in_the_middle(path, image, *args):
+        calls.append(path)
+        if len(calls) == 3:
+            with open(path, "wb") as f:
+                f.write(b"\xff\xd8 half")  # half a JPEG, then the power goes
+            raise KeyboardInterrupt
+        return real(path, image, *args)
+
+    monkeypatch.setattr(cv2, "imwrite", dies_in_the_middle)
+    with pytest.raises(KeyboardInterrupt):
+        ss.write_dataset(tmp_path / "sal", n_train=3, n_test=1, size=32, seed=0)
+    monkeypatch.setattr(cv2, "imwrite", real)
+    for path in (tmp_path / "sal").rglob("*"):
+        assert ".tmp" not in path.name
+        if path.suffix in (".jpg", ".png"):
+            assert cv2.imread(str(path)) is not None, path

@@ -506,6 +506,8 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     """
     from PIL import Image
 
+    from course_utils.cli import write_text_atomic
+
     for value, name in ((n_train, "n_train"), (n_val, "n_val"), (seed, "seed")):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be a non-negative int, got {value!r}")
@@ -523,7 +525,7 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
                               f"use another root")
     for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
         (voc / sub).mkdir(parents=True, exist_ok=True)
-    marker.write_text(description)
+    write_text_atomic(marker, description)
     ids = [f"2012_{i:06d}" for i in range(1, n_train + n_val + 1)]
     for i, name in enumerate(ids):
         jpg, png = voc / "JPEGImages" / f"{name}.jpg", voc / "SegmentationClass" / f"{name}.png"
@@ -540,7 +542,7 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
         path = voc / "ImageSets" / "Segmentation" / f"{split}.txt"
         text = "".join(f"{i}\n" for i in lists[split])
         if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+            write_text_atomic(path, text)
     return root
 
 
