@@ -230,3 +230,58 @@ def test_library_device_argument_without_cuda():
         pytest.skip("CUDA is available here")
     with pytest.raises(DeviceError, match=r"device='cuda' but CUDA is not available"):
         get_device("cuda", name="device")
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def test_cpu_threads_follows_the_environment_and_the_idle_cores(monkeypatch):
+    import course_utils.env as env
+
+    monkeypatch.setenv("SEGCOURSE_THREADS", "3")
+    assert env.cpu_threads() == 3 and env.cpu_threads(limit=2) == 2
+    monkeypatch.setenv("SEGCOURSE_THREADS", "zero")
+    with pytest.raises(ValueError, match="SEGCOURSE_THREADS"):
+        env.cpu_threads()
+    monkeypatch.delenv("SEGCOURSE_THREADS")
+    monkeypatch.setattr(env, "_cores", lambda: 2)
+    monkeypatch.setattr(env, "_other_runnable", lambda: 1)  # another process is busy on one of two cores
+    assert env.cpu_threads() == 1
+    monkeypatch.setattr(env, "_other_runnable", lambda: 0)
+    assert env.cpu_threads() == 2
+    monkeypatch.setattr(env, "_other_runnable", lambda: 7)
+    assert env.cpu_threads() == 1
+
+
+def test_busy_own_threads_are_not_counted_as_other_processes():
+    import threading
+
+    import course_utils.env as env
+
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            pass
+
+    before = env._other_runnable()
+    workers = [threading.Thread(target=spin, daemon=True) for _ in range(3)]
+    for t in workers:
+        t.start()
+    try:
+        assert env._other_runnable() <= before + 2  # our 3 spinning threads are not "other processes"
+    finally:
+        stop.set()
+        for t in workers:
+            t.join()
+
+
+def test_dense_crf_restores_the_thread_count():
+    from course_utils.crf import dense_crf
+
+    image, probs = _crf_inputs()
+    torch.set_num_threads(2)
+    dense_crf(image, probs, threads=1)
+    assert torch.get_num_threads() == 2
+    with pytest.raises(ValueError, match="threads"):
+        dense_crf(image, probs, threads=0)
