@@ -3,7 +3,7 @@
 Every ``python -m ...`` entry point of the course wraps its ``main`` in
 :func:`command`: a bad file (missing, empty, truncated, corrupt image, JSON or
 checkpoint), a folder where a file is expected (or the reverse), an unavailable
-device or an invalid value becomes ``error: <one line naming the file or flag>``
+device, an invalid value or a training that diverged (``FloatingPointError``) becomes ``error: <one line naming the file or flag>``
 and exit status 2, as each command's ``--help`` promises. Programming errors
 (``TypeError``, ``KeyError``, ...) keep their traceback.
 
@@ -48,7 +48,7 @@ def _handled() -> tuple[type[BaseException], ...]:
 
     from course_utils.env import DeviceError
 
-    return (OSError, ValueError, EOFError, pickle.UnpicklingError, DeviceError)
+    return (OSError, ValueError, EOFError, pickle.UnpicklingError, DeviceError, FloatingPointError)
 
 
 def command(main: Callable[..., int]) -> Callable[..., int]:
