@@ -7,7 +7,7 @@ device, an invalid value or a training that diverged (``FloatingPointError``) be
 and exit status 2, as each command's ``--help`` promises. Programming errors
 (``TypeError``, ``KeyError``, ...) keep their traceback.
 
-Writers use :func:`write_text_atomic` / :func:`replace_atomic`: a file appears
+Writers use :func:`write_text_atomic` / :func:`atomic_file`: a file appears
 whole or not at all, so an interrupted command never leaves half a file behind.
 """
 
