@@ -193,7 +193,8 @@ def label_confusion(pred: np.ndarray, gt: np.ndarray, pred_name: str = "predicti
             raise ValueError(f"{name} has dtype {arr.dtype}: expected integer label ids")
         if arr.size and (arr.min() < 0 or arr.max() >= NUM_LABEL_IDS):
             bad = np.unique(arr[(arr < 0) | (arr >= NUM_LABEL_IDS)])[:8]
-            hint = "" if name == gt_name else " (predictions hold label ids, not train ids 0-18 with 255)"
+            hint = "" if name == gt_name else (" (predictions hold label ids, not train ids 0-18 with 255: write them "
+                                               "with write_prediction, or evaluate train ids with --pred-ids train)")
             raise ValueError(f"{name} holds values {bad.tolist()} that are not Cityscapes label ids 0-33{hint}")
     idx = gt.astype(np.int64).ravel() * NUM_LABEL_IDS + pred.astype(np.int64).ravel()
     return np.bincount(idx, minlength=NUM_LABEL_IDS ** 2).reshape(NUM_LABEL_IDS, NUM_LABEL_IDS)
