@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from course_utils.cli import command, write_text_atomic
+from course_utils.exercises.notebook import write_student_notebooks
 from course_utils.paths import repo_root
 
 __all__ = [
@@ -431,7 +432,6 @@ def build_handout(out: Path, notebooks: Sequence[Path] | None = None, root: Path
     Path
         ``out``. The archive unpacks to ``segcourse-student/``, where ``make lab`` works.
     """
-    from course_utils.exercises.notebook import write_student_notebooks
 
     out = Path(out)
     if out.suffix != ".zip":

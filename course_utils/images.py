@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from course_utils._shared import check_bytes
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -232,8 +234,6 @@ def resize_longest_side(image: np.ndarray, side: int, name: str = "image") -> np
 
 
 def _check_resize_bytes(h: int, w: int, pixel_bytes: int, size) -> None:
-    from course_utils.limits import check_bytes
-
     if max(h, w) >= 2**31:
         raise ValueError(f"size={size!r} is larger than any image (sides must be below 2**31)")
     check_bytes(float(h) * w * pixel_bytes, name="size", value=size, what=f"a {h}x{w} image")

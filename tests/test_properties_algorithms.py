@@ -148,7 +148,7 @@ def test_stroke_mask(shape, points, width, relative):
 @given(any_array(min_dims=1, max_dims=3, max_side=6), any_array(min_dims=1, max_dims=3, max_side=6),
        st.integers(-1, 25))
 def test_trimap_scores(labels_true, labels_pred, num_classes):
-    from course_utils.metrics_boundary import boundary_mask, trimap_scores
+    from course_utils.evaluate.boundary import boundary_mask, trimap_scores
 
     ok, out = attempt(trimap_scores, labels_true, labels_pred, num_classes, widths=(1, 2),
                       names=["labels_true", "labels_pred", "num_classes", "widths"])

@@ -48,7 +48,7 @@ def test_resize_labels(labels, size):
 
 @given(any_array(max_dims=3), any_array(max_dims=3), INTS)
 def test_confusion_matrix(labels_true, labels_pred, num_classes):
-    from course_utils.metrics import confusion_matrix, segmentation_scores
+    from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 
     ok, cm = attempt(confusion_matrix, labels_true, labels_pred, num_classes,
                      names=["labels_true", "labels_pred", "num_classes"])
@@ -61,7 +61,7 @@ def test_confusion_matrix(labels_true, labels_pred, num_classes):
 
 @given(any_array(min_dims=2, max_dims=2, max_side=5))
 def test_segmentation_scores_any_matrix(cm):
-    from course_utils.metrics import segmentation_scores
+    from course_utils.evaluate.segmentation import segmentation_scores
 
     ok, scores = attempt(segmentation_scores, cm, names=["cm"])
     if ok:
@@ -72,8 +72,8 @@ def test_segmentation_scores_any_matrix(cm):
 
 @given(INTS, INTS, INTS, INTS, INTS)
 def test_conv_arithmetic(n, kernel, stride, padding, dilation):
-    from course_utils.receptive_field import conv_output_size as rf_size
-    from course_utils.transposed_conv import conv_output_size, conv_transpose_output_size
+    from course_utils.ops.receptive_field import conv_output_size as rf_size
+    from course_utils.ops.transposed_conv import conv_output_size, conv_transpose_output_size
 
     names = ["n", "size", "kernel", "stride", "padding", "dilation", "output_padding"]
     for fn in (conv_output_size, rf_size):
@@ -88,7 +88,7 @@ def test_conv_arithmetic(n, kernel, stride, padding, dilation):
 @given(any_array(min_dims=1, max_dims=4, max_side=4, dtypes=[np.float32, np.float64, np.int64]),
        st.tuples(INTS, INTS), INTS, INTS)
 def test_conv_matrix_and_friends(weight, input_size, stride, padding):
-    from course_utils.transposed_conv import conv_matrix, insert_zeros
+    from course_utils.ops.transposed_conv import conv_matrix, insert_zeros
 
     w = torch.from_numpy(weight)
     names = ["weight", "input_size", "stride", "padding"]
@@ -105,7 +105,7 @@ def test_conv_matrix_and_friends(weight, input_size, stride, padding):
 
 @given(INTS, INTS, st.booleans(), st.sampled_from([torch.float32, torch.float64, torch.int64, torch.bool, "float"]))
 def test_bilinear(channels, size, depthwise, dtype):
-    from course_utils.bilinear import bilinear_deconv_weight, bilinear_kernel, bilinear_kernel_size
+    from course_utils.ops.bilinear import bilinear_deconv_weight, bilinear_kernel, bilinear_kernel_size
 
     ok, k = attempt(bilinear_kernel, size, names=["size"])
     if ok:
@@ -121,7 +121,7 @@ def test_bilinear(channels, size, depthwise, dtype):
 
 @given(any_array(min_dims=2, max_dims=4, max_side=6), INTS, st.one_of(st.none(), INTS))
 def test_pool_unpool_round_trip(x, kernel, stride):
-    from course_utils.unpooling import max_pool_with_positions, max_unpool
+    from course_utils.ops.unpooling import max_pool_with_positions, max_unpool
 
     ok, out = attempt(max_pool_with_positions, x, kernel, stride, names=["x", "kernel", "stride"])
     if ok:
@@ -132,7 +132,7 @@ def test_pool_unpool_round_trip(x, kernel, stride):
 
 @given(any_array(min_dims=2, max_dims=4, max_side=4, dtypes=[np.float32, np.float64]), INTS)
 def test_dilate_kernel(weight, rate):
-    from course_utils.dilation import dilate_kernel
+    from course_utils.ops.dilated_conv import dilate_kernel
 
     w = torch.from_numpy(weight)
     ok, out = attempt(dilate_kernel, w, rate, names=["weight", "rate"])
@@ -142,7 +142,7 @@ def test_dilate_kernel(weight, rate):
 
 @given(st.lists(st.tuples(INTS, INTS, INTS), max_size=4))
 def test_receptive_field(layers):
-    from course_utils.receptive_field import Layer, output_stride, receptive_field_size
+    from course_utils.ops.receptive_field import Layer, output_stride, receptive_field_size
 
     try:
         built = [Layer(k, s, d) for k, s, d in layers]

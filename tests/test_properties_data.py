@@ -30,7 +30,7 @@ def image_and_labels(draw):
 
 @given(image_and_labels(), SIZES, st.tuples(st.floats(-1, 3), st.floats(-1, 3)))
 def test_joint_transforms(pair, size, scale_range):
-    from course_utils.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale, to_tensors
+    from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale, to_tensors
 
     image, labels = pair
     ok, crop = attempt(RandomCrop, size, names=["size"])

@@ -31,7 +31,7 @@ def test_histogram_contrast_levels_bounded_by_bytes():
 
 
 def test_confusion_matrix_num_classes_bounded_by_bytes():
-    from course_utils.metrics import confusion_matrix
+    from course_utils.evaluate.segmentation import confusion_matrix
 
     y = np.zeros((4, 4), np.int64)
     with pytest.raises(ValueError, match=r"num_classes=1000000 would allocate about .*TiB"):
@@ -40,7 +40,7 @@ def test_confusion_matrix_num_classes_bounded_by_bytes():
 
 
 def test_conv_matrix_size_bounded_by_bytes():
-    from course_utils.transposed_conv import conv_matrix
+    from course_utils.ops.transposed_conv import conv_matrix
 
     with pytest.raises(ValueError, match=r"input_size=\(1000, 1000\) would allocate about .*TiB"):
         _fast(conv_matrix, torch.ones(3, 3), (1000, 1000))
@@ -51,7 +51,7 @@ def test_conv_matrix_size_bounded_by_bytes():
 def test_network_widths_bounded_by_bytes(build):
     from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_largefov
     from course_utils.nets.fcn import fcn_vgg16
-    from course_utils.saliency.net import saliency_vgg
+    from course_utils.nets.saliency import saliency_vgg
 
     fn = {"largefov": lambda: deeplab_vgg16_largefov(21, width=100.0),
           "aspp": lambda: deeplab_resnet101_aspp(19, width=1e4),
@@ -62,7 +62,7 @@ def test_network_widths_bounded_by_bytes(build):
 
 
 def test_budget_follows_the_environment(monkeypatch):
-    from course_utils.limits import check_bytes, memory_budget
+    from course_utils._shared import check_bytes, memory_budget
 
     monkeypatch.setenv("SEGCOURSE_MAX_BYTES", "1e6")
     assert memory_budget() == 10**6
@@ -215,7 +215,7 @@ def test_grabcut_correct_refuses_another_image():
 
 
 def test_bilinear_deconv_weight_refuses_integer_dtypes():
-    from course_utils.bilinear import bilinear_deconv_weight
+    from course_utils.ops.bilinear import bilinear_deconv_weight
 
     for dtype in (torch.int64, torch.uint8, torch.bool):
         with pytest.raises(TypeError, match="dtype"):

@@ -28,12 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.palettes import IGNORE_INDEX, voc_palette
+from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD
+from course_utils.cli import write_text_atomic
+from course_utils.config import SETTINGS
+from course_utils.env import is_full_mode
+from course_utils.images import check_image, check_labels, read_image_file, to_float
+from course_utils.palettes import voc_palette
+from course_utils.paths import data_root
 
 __all__ = [
     "SYNTHETIC_CLASSES",
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
     "find_voc_root",
     "VOCSegmentationDataset",
     "SegmentationTransform",
@@ -49,8 +53,6 @@ __all__ = [
 ]
 
 SYNTHETIC_CLASSES: tuple[int, ...] = (1, 2, 5, 7, 15, 20)  # aeroplane, bicycle, bottle, car, person, tvmonitor
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 VOC_NUM_CLASSES = 21  # background + 20 objects; 255 = void
 _MARKER = "SEGCOURSE_SYNTHETIC.txt"
 _SPLITS = ("train", "val", "trainval")
@@ -130,8 +132,6 @@ class VOCSegmentationDataset:
 
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range for {len(self)} images")
-        from course_utils.images import read_image_file
-
         image = read_image_file(self.image_path(index), mode="RGB")
         label_path = self.label_path(index)
         labels = read_image_file(label_path, what="label image")
@@ -190,8 +190,6 @@ class SegmentationTransform:
         """
         import torch
 
-        from course_utils.images import check_image, check_labels, to_float
-
         check_image(image, "image")
         check_labels(labels, "labels", num_classes=VOC_NUM_CLASSES, ignore_index=IGNORE_INDEX)
         if labels.shape != image.shape[:2]:
@@ -246,7 +244,7 @@ def voc_loaders(root: str | os.PathLike, *, batch_size: int, image_size: int | N
     """
     import torch
 
-    from course_utils.nets.fcn import tensor_loader
+    from course_utils.data.loaders import tensor_loader  # imports torch: only when loaders are built
 
     if in_memory:
         images, labels = load_arrays(VOCSegmentationDataset(root, train_set))
@@ -506,8 +504,6 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     """
     from PIL import Image
 
-    from course_utils.cli import write_text_atomic
-
     for value, name in ((n_train, "n_train"), (n_val, "n_val"), (seed, "seed")):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be a non-negative int, got {value!r}")
@@ -547,8 +543,6 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
 
 
 def _synthetic_settings(full: bool) -> dict:
-    from course_utils.config import SETTINGS
-
     pick = 1 if full else 0
     section = SETTINGS["fcn"]
     side = section["data_size"][pick]
@@ -577,8 +571,6 @@ def prepare_offline(root: Path, full: bool) -> Path:
 
 def ensure_synthetic_voc(full: bool | None = None) -> Path:
     """The synthetic VOC under the data root for the current mode, generated on the fly if missing."""
-    from course_utils.env import is_full_mode
-    from course_utils.paths import data_root
 
     full = is_full_mode() if full is None else full
     return prepare_offline(data_root(), full)

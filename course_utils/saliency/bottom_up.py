@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course_utils._shared import check_bytes
 from course_utils.images import check_image, to_float
-from course_utils.limits import check_bytes
 
 __all__ = [
     "METHODS",

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.limits import check_bytes
+from course_utils._shared import check_bytes
 
 __all__ = [
     "bilinear_kernel",

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from course_utils.limits import check_bytes
+from course_utils._shared import check_bytes
 
 __all__ = [
     "dilate_kernel",

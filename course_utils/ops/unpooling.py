@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils._shared import check_bytes
+
 __all__ = ["max_pool_with_positions", "max_unpool"]
 
 
@@ -93,8 +95,6 @@ def max_unpool(values: np.ndarray, positions: np.ndarray, output_size: tuple[int
     h, w = int(output_size[0]), int(output_size[1])
     if h < 1 or w < 1:
         raise ValueError(f"output_size must be positive (H, W), got {output_size!r}")
-    from course_utils.limits import check_bytes
-
     check_bytes(float(np.prod(values.shape[:-2], dtype=np.float64)) * h * w * values.dtype.itemsize,
                 name="output_size", value=output_size, what="the unpooled planes")
     if positions.size and (positions.min() < 0 or positions.max() >= h * w):
