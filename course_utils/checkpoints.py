@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from course_utils.cli import atomic_file, write_text_atomic
 from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
 from course_utils.nets.fcn import fcn_vgg16
 
@@ -139,9 +139,8 @@ def save_checkpoint_file(net: nn.Module, architecture: dict, path: str | Path, *
     state = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
              for k, v in net.state_dict().items() if k not in fixed}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"architecture": architecture, "net": state, "curves": curves or {}}, tmp)
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        torch.save({"architecture": architecture, "net": state, "curves": curves or {}}, tmp)
     return sha256_file(path)
 
 
@@ -209,8 +208,6 @@ def write_entry(name: str, fields: dict[str, Any]) -> CheckpointEntry:
         fcntl.flock(lock, fcntl.LOCK_EX)
         entries = json.loads(_REGISTRY_FILE.read_text()) if _REGISTRY_FILE.is_file() else {}
         entries[name] = fields
-        tmp = _REGISTRY_FILE.with_name(f"registry.json.tmp{os.getpid()}")
-        tmp.write_text(json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
-        tmp.replace(_REGISTRY_FILE)
+        write_text_atomic(_REGISTRY_FILE, json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
     REGISTRY[name] = entry
     return entry
