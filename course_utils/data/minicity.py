@@ -42,6 +42,10 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.config import SETTINGS
+from course_utils.env import is_full_mode
+from course_utils.paths import data_root
+
 __all__ = [
     "QUICK_SIZE",
     "FULL_SIZE",
@@ -1113,7 +1117,6 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
 
 def default_params(full: bool) -> dict:
     """``size``, ``train_images``, ``val_images`` of quick or full mode (the ``"cityscapes"`` settings)."""
-    from course_utils.config import SETTINGS
 
     pick = 1 if full else 0
     section = SETTINGS["cityscapes"]
@@ -1131,8 +1134,6 @@ def minicity_root(full: bool | None = None, *, root: str | Path | None = None, p
     root : path, optional
         The data folder (default :func:`course_utils.paths.data_root`).
     """
-    from course_utils.env import is_full_mode
-    from course_utils.paths import data_root
 
     full = is_full_mode() if full is None else full
     return prepare_offline(Path(root) if root is not None else data_root(), full, progress=progress)

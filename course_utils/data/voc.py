@@ -28,12 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.palettes import IGNORE_INDEX, voc_palette
+from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD
+from course_utils.config import SETTINGS
+from course_utils.env import is_full_mode
+from course_utils.palettes import voc_palette
+from course_utils.paths import data_root
 
 __all__ = [
     "SYNTHETIC_CLASSES",
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
     "find_voc_root",
     "VOCSegmentationDataset",
     "SegmentationTransform",
@@ -49,8 +51,6 @@ __all__ = [
 ]
 
 SYNTHETIC_CLASSES: tuple[int, ...] = (1, 2, 5, 7, 15, 20)  # aeroplane, bicycle, bottle, car, person, tvmonitor
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 _MARKER = "SEGCOURSE_SYNTHETIC.txt"
 _SPLITS = ("train", "val", "trainval")
 
@@ -224,7 +224,7 @@ def voc_loaders(root: str | os.PathLike, *, batch_size: int, image_size: int | N
     """
     import torch
 
-    from course_utils.nets.fcn import tensor_loader
+    from course_utils.data.loaders import tensor_loader  # imports torch: only when loaders are built
 
     if in_memory:
         images, labels = load_arrays(VOCSegmentationDataset(root, train_set))
@@ -523,8 +523,6 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
 
 
 def _synthetic_settings(full: bool) -> dict:
-    from course_utils.config import SETTINGS
-
     pick = 1 if full else 0
     section = SETTINGS["fcn"]
     side = section["data_size"][pick]
@@ -553,8 +551,6 @@ def prepare_offline(root: Path, full: bool) -> Path:
 
 def ensure_synthetic_voc(full: bool | None = None) -> Path:
     """The synthetic VOC under the data root for the current mode, generated on the fly if missing."""
-    from course_utils.env import is_full_mode
-    from course_utils.paths import data_root
 
     full = is_full_mode() if full is None else full
     return prepare_offline(data_root(), full)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils._shared import as_generator, check_int
 from course_utils.graphcut.graph_cut import Smoothness, _dst, _src, _check_unary
 
 __all__ = ["grid_capacity_matrix", "random_capacity_matrix", "pymaxflow_max_flow", "cut_capacity"]
@@ -36,7 +37,7 @@ def _check_capacity(capacity: np.ndarray, source: int, sink: int) -> np.ndarray:
         raise ValueError("capacity must be finite and non-negative")
     n = capacity.shape[0]
     for name, node in (("source", source), ("sink", sink)):
-        if isinstance(node, bool) or not isinstance(node, (int, np.integer)) or not 0 <= node < n:
+        if isinstance(node, bool) or not isinstance(node, (int, np.integer)) or not 0 <= node < n:  # a range, not a minimum
             raise ValueError(f"{name} must be a node index in 0..{n - 1}, got {node!r}")
     if source == sink:
         raise ValueError(f"source and sink must differ, both are {source}")
@@ -100,11 +101,10 @@ def random_capacity_matrix(n_nodes: int, *, density: float = 0.4, rng=0) -> np.n
     -------
     ndarray, shape (n_nodes, n_nodes), float64
     """
-    if isinstance(n_nodes, bool) or not isinstance(n_nodes, (int, np.integer)) or n_nodes < 2:
-        raise ValueError(f"n_nodes must be an int >= 2, got {n_nodes!r}")
+    n_nodes = check_int(n_nodes, "n_nodes", 2)
     if not 0 < density <= 1:
         raise ValueError(f"density must lie in (0, 1], got {density!r}")
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = as_generator(rng)
     present = rng.random((n_nodes, n_nodes)) < density
     np.fill_diagonal(present, False)
     return np.where(present, rng.uniform(0.5, 10.0, (n_nodes, n_nodes)), 0.0)

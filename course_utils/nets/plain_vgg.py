@@ -24,10 +24,10 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-__all__ = ["VGG16_STAGES", "plain_vgg16", "hole_algorithm"]
+from course_utils._shared import check_int, check_width
+from course_utils.nets.deeplab import VGG16_STAGES, scaled_channels
 
-#: VGG16's five stages: (number of 3x3 convolutions, output channels at width 1).
-VGG16_STAGES: tuple[tuple[int, int], ...] = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
+__all__ = ["plain_vgg16", "hole_algorithm"]
 
 
 def plain_vgg16(num_classes: int = 21, *, width: float = 1.0, fc_channels: int = 1024, padding: int = 1,
@@ -53,22 +53,21 @@ def plain_vgg16(num_classes: int = 21, *, width: float = 1.0, fc_channels: int =
         Named children; input ``(N, 3, H, W)`` float, output ``(N, num_classes, h, w)`` scores,
         ``h = H / 32`` for ``padding=1`` and ``H`` a multiple of 32.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0:
-        raise ValueError(f"width must be a positive number, got {width!r}")
+    num_classes = check_int(num_classes, "num_classes", 1)
+    width = check_width(width)
+    fc_channels = check_int(fc_channels, "fc_channels", 1)
     if padding not in (0, 1):
         raise ValueError(f"padding must be 1 (VGG) or 0 (no border), got {padding!r}")
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     channels = 3
     for stage, (convs, out) in enumerate(VGG16_STAGES, 1):
-        out = max(1, int(round(out * width)))
+        out = scaled_channels(out, width)
         for k in range(1, convs + 1):
             layers[f"conv{stage}_{k}"] = nn.Conv2d(channels, out, 3, padding=padding)
             layers[f"relu{stage}_{k}"] = nn.ReLU(inplace=True)
             channels = out
         layers[f"pool{stage}"] = nn.MaxPool2d(2, stride=2)
-    fc = max(1, int(round(fc_channels * width)))
+    fc = scaled_channels(fc_channels, width)
     layers["fc6"] = nn.Conv2d(channels, fc, 3, padding=padding)
     layers["relu6"] = nn.ReLU(inplace=True)
     layers["fc7"] = nn.Conv2d(fc, fc, 1)

@@ -30,18 +30,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.images import check_mask
+from course_utils._shared import as_generator
+from course_utils.images import check_image, check_mask, to_float
 
 __all__ = ["observer_prior", "contrast_map", "centre_bias", "attention_prior", "simulate_eye_tracking", "fixation_map",
            "fixation_density"]
-
-
-def _rng(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or a non-negative int seed, got {rng!r}")
 
 
 def _check_shape(shape) -> tuple[int, int]:
@@ -102,8 +95,6 @@ def contrast_map(image: np.ndarray, *, scales: tuple[float, ...] = (0.04, 0.08, 
     """
     from scipy import ndimage
     from skimage.color import rgb2lab
-
-    from course_utils.images import check_image, to_float
 
     check_image(image)
     lab = rgb2lab(to_float(image))
@@ -226,7 +217,7 @@ def simulate_eye_tracking(prior: np.ndarray, *, observers: int = 8, fixations_pe
     ndarray, shape (observers * fixations_per_observer, 2), int64
         ``(row, col)`` of every fixation, observer by observer.
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     prior = np.asarray(prior, dtype=np.float64)
     if prior.ndim != 2 or prior.size == 0 or not np.all(np.isfinite(prior)) or prior.min() < 0 or prior.sum() <= 0:
         raise ValueError("prior must be a non-empty 2-D array of finite non-negative values, not all zero")

@@ -20,6 +20,7 @@ Python::
 
     net, history = train_deeplab("aspp")             # cached: a second call loads the weights
     scores = evaluate_deeplab(net, "aspp")           # {"mean_iou", "class_iou", "category_iou", ...}
+    crf = evaluate_crf(net, dataset, params=...)     # the same frames without and with the dense CRF
 
 Command line (one process, or one per GPU under torchrun)::
 
@@ -35,11 +36,27 @@ import json
 import math
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
+
+from course_utils.config import setting
+from course_utils.crf.deeplab import crf_labels
+from course_utils.crf.dense_crf import CRFParams
+from course_utils.data.cityscapes import CityscapesSegmentation, cityscapes_root, list_frames
+from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale
+from course_utils.evaluate.cityscapes import evaluate_cityscapes
+from course_utils.evaluate.crf import CRFEvaluation, frame_scores
+from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
+from course_utils.paths import data_root
+from course_utils.train import fit, poly_lr, save_atomic, train_cached
+from course_utils.train.distributed import (barrier, cleanup_distributed, init_distributed, is_distributed,
+                                            make_loader, replica_max_difference, wrap_ddp)
+from course_utils.train.predict import coarse_logits, predict_cityscapes
 
 __all__ = [
     "MODELS",
@@ -47,6 +64,7 @@ __all__ = [
     "build_deeplab",
     "train_deeplab",
     "evaluate_deeplab",
+    "evaluate_crf",
     "main",
 ]
 
@@ -76,8 +94,6 @@ _INT_KEYS = {"epochs", "batch_size", "depth", "seed", "rate", "workers"}
 
 
 def _mode_defaults(model: str) -> dict[str, Any]:
-    from course_utils.config import setting
-
     defaults = dict(_FIXED)
     defaults.update({
         "epochs": setting("cityscapes", "epochs"),
@@ -141,7 +157,6 @@ def deeplab_settings(model: str = "largefov", **overrides: Any) -> dict[str, Any
 
 def build_deeplab(settings: dict[str, Any], num_classes: int = 19) -> nn.Module:
     """The network a settings dict describes (see :func:`deeplab_settings`)."""
-    from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
 
     model = settings["model"]
     if model == "largefov":
@@ -158,9 +173,6 @@ def build_deeplab(settings: dict[str, Any], num_classes: int = 19) -> nn.Module:
 
 def _train_dataset(root: Path, settings: dict[str, Any]):
     from torch.utils.data import Subset
-
-    from course_utils.data.cityscapes import CityscapesSegmentation
-    from course_utils.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale
 
     steps = [RandomScale(settings["scale_range"]), RandomCrop(settings["crop"])]
     if settings["flip"]:
@@ -179,7 +191,6 @@ def _train_dataset(root: Path, settings: dict[str, Any]):
 
 def _fingerprint(root: Path, split: str = "train") -> str:
     """A hash of the split's file names and sizes: the cache notices regenerated or other data."""
-    from course_utils.data.cityscapes import list_frames
 
     h = hashlib.sha1()
     for f in list_frames(root, split):
@@ -188,8 +199,6 @@ def _fingerprint(root: Path, split: str = "train") -> str:
 
 
 def _default_out_dir(model: str) -> Path:
-    from course_utils.paths import data_root
-
     return data_root() / "runs" / f"deeplab-{model}"
 
 
@@ -206,7 +215,6 @@ def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Pa
 
     Rank 0 checks and writes; under DDP every process gets its verdict (so all raise together).
     """
-    from course_utils.train.distributed import is_distributed
 
     error = None
     if is_main:
@@ -264,9 +272,6 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
     history : list of float
         Mean training loss per epoch.
     """
-    from course_utils.data.cityscapes import cityscapes_root
-    from course_utils.train import fit, poly_lr, train_cached
-    from course_utils.train.distributed import init_distributed, make_loader, wrap_ddp
 
     settings = deeplab_settings(model, **overrides)
     info = init_distributed(device)
@@ -323,8 +328,6 @@ def evaluate_deeplab(net: nn.Module, model: str = "largefov", data_root: str | P
         ``mean_iou``, ``class_iou``, ``category_iou``, ... (see
         :func:`course_utils.evaluate.cityscapes.evaluate_cityscapes`) and ``predictions`` (the folder).
     """
-    from course_utils.data.cityscapes import CityscapesSegmentation, cityscapes_root
-    from course_utils.evaluate.cityscapes import evaluate_cityscapes, predict_cityscapes
 
     root = cityscapes_root(data_root)
     scale = deeplab_settings(model)["input_scale"] if input_scale is None else input_scale
@@ -336,6 +339,67 @@ def evaluate_deeplab(net: nn.Module, model: str = "largefov", data_root: str | P
     scores = evaluate_cityscapes(pred_dir, root / "gtFine" / split)
     scores["predictions"] = str(pred_dir)
     return scores
+
+
+def evaluate_crf(net: torch.nn.Module, dataset, *, params: CRFParams, temperature: float = 1.0, iterations: int = 5,
+                 input_scale: float = 1.0, frames: int | Sequence[int] | None = None,
+                 widths: Sequence[float] = (0, 1, 2, 4, 8, 16), history_class: int | None = None,
+                 device: torch.device | str | None = None) -> CRFEvaluation:
+    """Score ``net`` alone and ``net`` + dense CRF on the same frames of ``dataset``.
+
+    Parameters
+    ----------
+    net : nn.Module
+        A trained DeepLab network (eval mode).
+    dataset : CityscapesSegmentation
+        Frames are read with ``dataset.load`` (at the dataset's ``scale``); the CRF and the
+        scores use that size.
+    params : CRFParams
+        CRF parameters for frames of this size (see :func:`course_utils.crf.deeplab.scaled_crf_params`).
+    temperature : float
+        Logits are divided by it before the softmax (see :func:`course_utils.crf.deeplab.fit_temperature`).
+    input_scale : float
+        The network sees each frame resized by this factor.
+    frames : int or sequence of int, optional
+        The first ``frames`` frames, or these indices (default: all).
+    widths : trimap band widths, pixels.
+    history_class : int, optional
+        Record this class's scores and probabilities over the iterations (and the
+        mean-field objective) for the first frame.
+
+    Returns
+    -------
+    CRFEvaluation
+    """
+    if frames is None:
+        indices = list(range(len(dataset)))
+    elif isinstance(frames, (int, np.integer)) and not isinstance(frames, bool):
+        if not 0 < frames <= len(dataset):
+            raise ValueError(f"frames must be in 1..{len(dataset)}, got {frames}")
+        indices = list(range(int(frames)))
+    else:
+        indices = [int(i) for i in frames]
+        if not indices or any(not 0 <= i < len(dataset) for i in indices):
+            raise ValueError(f"frames must be indices in 0..{len(dataset) - 1}, got {list(frames)}")
+    truth, plain, refined, names = [], [], [], []
+    first: dict = {}
+    for n, i in enumerate(indices):
+        image, labels = dataset.load(i)
+        logits = coarse_logits(net, image, input_scale=input_scale, device=device)
+        extra = {}
+        if n == 0 and history_class is not None:
+            extra = {"history": True, "history_classes": [int(history_class)], "objective": True}
+        pred_crf, result = crf_labels(image, logits, params, temperature=temperature, iterations=iterations, **extra)
+        pred = logits.argmax(0).numpy().astype(np.uint8)
+        truth.append(labels)
+        plain.append(pred)
+        refined.append(pred_crf)
+        names.append(dataset.frames[i].stem)
+        if n == 0:
+            first = {"image": image, "labels": labels, "dcnn": pred, "crf": pred_crf, "logits": logits,
+                     "result": result}
+    return CRFEvaluation(dcnn=frame_scores(truth, plain, widths), crf=frame_scores(truth, refined, widths),
+                         params=params, temperature=float(temperature), frames=names, first=first)
 
 
 # --------------------------------------------------------------------------- command line
@@ -373,8 +437,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train deeplab ...``; returns the exit status."""
-    from course_utils.train import _save_atomic
-    from course_utils.train.distributed import barrier, cleanup_distributed, init_distributed, replica_max_difference
 
     args = _parser().parse_args(argv)
     if args.threads is not None and args.threads < 1:
@@ -396,11 +458,11 @@ def main(argv: list[str] | None = None) -> int:
                                      **{k: settings[k] for k in overrides})
         diff = replica_max_difference(net)
         if args.save_all_ranks:
-            _save_atomic({"net": net.state_dict(), "history": history}, out / f"final_rank{info.rank}.pt")
+            save_atomic({"net": net.state_dict(), "history": history}, out / f"final_rank{info.rank}.pt")
         result: dict[str, Any] = {"model": args.model, "history": history, "world_size": info.world_size,
                                   "replica_max_difference": diff}
         if info.is_main:
-            _save_atomic({"net": net.state_dict(), "history": history, "settings": _json_ready(settings)},
+            save_atomic({"net": net.state_dict(), "history": history, "settings": _json_ready(settings)},
                          out / "final.pt")
             if args.evaluate:
                 scores = evaluate_deeplab(net, args.model, args.data_root, out, input_scale=settings["input_scale"],
