@@ -1,4 +1,4 @@
-"""Lesson 07 library parts: class statistics, dataset pictures, the lecture's dataset facts."""
+"""Lesson 08 library parts: class statistics, dataset pictures, the lecture's dataset facts."""
 
 from __future__ import annotations
 

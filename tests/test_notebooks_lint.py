@@ -10,7 +10,7 @@ from course_utils.exercises.notebook import find_exercise_cells
 from tests.notebook_utils import NOTEBOOKS, read
 
 LESSONS = ["00_getting_started", "01_saliency", "02_graph_cuts", "03_grabcut", "04_fcn_deconvolution",
-           "05_dilated_convolution", "06_deeplab_crf_cityscapes", "07_datasets"]
+           "05_dilated_convolution", "06_deeplab_crf_cityscapes", "08_datasets"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -53,3 +53,30 @@ def test_notebook_has_solutions_not_stubs(path):
 def test_notebook_shows_the_lecture_terms_in_chinese(path):
     text = "".join(c.source for c in read(path).cells if c.cell_type == "markdown")
     assert CJK.search(text), f"{path.name} shows no Chinese term beside the English ones"
+
+
+# The lecture's terms each lesson must show beside the English ones (issue 15), and lesson 0's glossary.
+LESSON_TERMS = {
+    "00_getting_started": ["图像分割", "卷积化", "反卷积", "跳层结构", "转置卷积", "反池化", "上采样", "双线性插值",
+                           "小数步长", "全连接条件随机场", "平均场", "孔算法", "稀疏特征提取", "稠密特征提取",
+                           "数据驱动", "任务驱动", "眼动", "迭代", "能量", "Cityscapes 数据集"],
+    "01_saliency": ["显著性检测", "显著性物体分割", "注视点预测", "自底而上", "自上而下", "数据驱动", "任务驱动", "眼动"],
+    "02_graph_cuts": ["物体分割", "前景", "背景", "交互", "能量", "最小割", "最大流"],
+    "03_grabcut": ["高斯混合模型", "迭代", "能量", "交互"],
+    "05_dilated_convolution": ["膨胀卷积", "空洞卷积", "孔算法", "稀疏特征提取", "稠密特征提取", "上采样", "双线性插值",
+                               "小数步长", "感受野", "空洞空间金字塔池化"],
+    "08_datasets": ["语义分割数据集", "像素级标注", "多边形", "Cityscapes 数据集"],
+}
+
+
+@pytest.mark.parametrize("stem", sorted(LESSON_TERMS))
+def test_lesson_terms_short_lesson_and_stated_goals(stem):
+    path = next((p for p in NOTEBOOKS if p.stem == stem), None)
+    assert path is not None, f"{stem}.ipynb is missing"
+    nb = read(path)
+    text = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    missing = [term for term in LESSON_TERMS[stem] if term not in text]
+    assert not missing, f"{path.name} does not show the lecture terms {missing}"
+    assert "城市景观数据集" not in text, f"{path.name}: say 'Cityscapes 数据集', the dataset's usual name"
+    assert len(nb.cells) <= 45, f"{path.name} has {len(nb.cells)} cells: split it (about 45 at most)"
+    assert "will be able to" in nb.cells[0].source, f"{path.name} should open with what the student will be able to do"

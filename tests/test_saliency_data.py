@@ -177,3 +177,33 @@ def test_fixation_metrics_rank_the_prior_above_chance():
     assert nss(good, fmap) > 1.0 > abs(nss(noise, fmap))
     assert auc_judd(good, fmap) > 0.8 and abs(auc_judd(noise, fmap) - 0.5) < 0.15
     assert cc(good, density) > 0.5 and abs(cc(noise, density)) < 0.15
+
+
+def test_observer_prior_comes_from_the_image_not_the_mask():
+    """Synthetic fixations must not follow the object mask by construction (issue 15)."""
+    import inspect
+
+    from course_utils.data.saliency_synth import make_salient_image
+
+    assert "mask" not in inspect.signature(FX.observer_prior).parameters
+    sample = make_salient_image(64, np.random.default_rng([0, 1, 2]))
+    prior = FX.observer_prior(sample.image)
+    assert prior.shape == (64, 64) and np.isclose(prior.sum(), 1.0) and (prior > 0).all()
+    # the uniform share keeps every pixel possible; the centre bias and the contrast add to it
+    assert prior.min() >= 0.15 / prior.size * 0.99
+    points = FX.simulate_eye_tracking(prior, observers=20, fixations_per_observer=10, rng=0)
+    on_object = sample.mask[points[:, 0], points[:, 1]].mean()
+    assert on_object < 0.9  # some fixations land off the object
+    flat = FX.observer_prior(np.full((32, 48, 3), 128, np.uint8))  # no contrast: centre bias + uniform only
+    centre = FX.centre_bias((32, 48))
+    assert np.unravel_index(flat.argmax(), flat.shape) == np.unravel_index(centre.argmax(), centre.shape)
+    with pytest.raises(ValueError, match="weights"):
+        FX.observer_prior(sample.image, centre_weight=-1)
+
+
+def test_contrast_map_finds_the_odd_patch():
+    image = np.zeros((48, 48, 3), np.uint8)
+    image[:] = (40, 90, 200)
+    image[20:28, 30:38] = (250, 220, 0)
+    c = FX.contrast_map(image)
+    assert c.max() == 1.0 and c[24, 34] > 0.5 and c[5, 5] < 0.2

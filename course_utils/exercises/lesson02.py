@@ -1,12 +1,17 @@
-"""Checks for lesson 02 (interactive graph cuts): the smoothness weights and the data terms."""
+"""Checks for lesson 02 (interactive graph cuts): max-flow by hand, the smoothness weights and the data terms."""
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
-from course_utils.exercises.compare import call_answer, expect_array
+from course_utils.exercises.compare import call_answer, expect_array, expect_close
 from course_utils.exercises.core import Incorrect, exercise
-from course_utils.graphcut.graph_cut import beta_from_image, colour_cells, histogram_data_terms, smoothness_weights
+from course_utils.graphcut.flow_network import (cut_capacity, grid_capacity_matrix, pymaxflow_max_flow,
+                                                random_capacity_matrix)
+from course_utils.graphcut.graph_cut import (add_hard_constraints, beta_from_image, colour_cells, histogram_data_terms,
+                                             lecture_example_3x3, smoothness_weights)
 
 
 def _image_case(seed: int) -> np.ndarray:
@@ -117,3 +122,130 @@ def check_data_terms(seed_costs) -> None:
                                 "(add 1 to every count)")
             expect_array(got, expected[..., label], f"the {name} costs", atol=1e-9, check_dtype=False,
                          index_names="pixel")
+
+
+# ---------------------------------------------------------------- 02.max_flow
+def _lecture_network():
+    """The lecture's 3x3 graph (lambda = 2, 8 neighbours, seeds fixed) as a capacity matrix, F = 9, B = 10."""
+    ex = lecture_example_3x3()
+    smoothness = smoothness_weights(ex.image, lam=2.0, connectivity=8)
+    unary = add_hard_constraints(ex.unary, smoothness, ex.fg_seeds, ex.bg_seeds)
+    return grid_capacity_matrix(unary, smoothness), 9, 10, ex.expected
+
+
+def _random_networks():
+    """Small random directed networks (node 0 = source, last node = sink), fixed seeds."""
+    return [(random_capacity_matrix(n, density=d, rng=seed), 0, n - 1)
+            for seed, (n, d) in enumerate([(4, 0.6), (5, 0.5), (6, 0.5), (7, 0.4), (8, 0.45), (9, 0.35),
+                                           (10, 0.3), (8, 0.6)])]
+
+
+def _bfs_parents(residual, source):
+    n = len(residual)
+    parent = np.full(n, -1)
+    parent[source] = source
+    queue = deque([source])
+    while queue:
+        u = queue.popleft()
+        for v in np.flatnonzero(residual[u] > 1e-12):
+            if parent[v] < 0:
+                parent[v] = u
+                queue.append(v)
+    return parent
+
+
+def _path_to(parent, source, sink):
+    path, v = [], sink
+    while v != source:
+        path.append((parent[v], v))
+        v = parent[v]
+    return path
+
+
+def _augment(capacity, source, sink, *, reverse=True, paths=None, bottleneck=min):
+    residual = np.array(capacity, dtype=float)
+    flow, done = 0.0, 0
+    while paths is None or done < paths:
+        parent = _bfs_parents(residual, source)
+        if parent[sink] < 0:
+            break
+        path = _path_to(parent, source, sink)
+        push = bottleneck(residual[u, v] for u, v in path)
+        for u, v in path:
+            residual[u, v] -= push
+            if reverse:
+                residual[v, u] += push
+        flow += push
+        done += 1
+    return flow, residual
+
+
+# Typical wrong answers for 02.max_flow, kept beside the check.
+def _wrong_one_path_only(capacity, source, sink):
+    flow, residual = _augment(capacity, source, sink, paths=1)
+    return flow, _bfs_parents(residual, source) >= 0
+
+
+def _wrong_no_reverse_edges(capacity, source, sink):
+    flow, residual = _augment(capacity, source, sink, reverse=False)
+    return flow, _bfs_parents(residual, source) >= 0
+
+
+def _wrong_cut_in_the_original_graph(capacity, source, sink):
+    flow, _ = _augment(capacity, source, sink)
+    return flow, _bfs_parents(np.array(capacity, dtype=float), source) >= 0
+
+
+def _wrong_pushes_the_widest_edge(capacity, source, sink):
+    flow, residual = _augment(capacity, source, sink, paths=1000, bottleneck=max)
+    return flow, _bfs_parents(np.clip(residual, 0, None), source) >= 0
+
+
+def _wrong_changes_the_input(capacity, source, sink):
+    flow, residual = _augment(capacity, source, sink)
+    capacity[...] = residual  # works on the caller's matrix instead of a copy
+    return flow, _bfs_parents(residual, source) >= 0
+
+
+def _check_network(max_flow, capacity, source, sink, name):
+    given = capacity.copy()
+    got = call_answer(max_flow, given, source, sink)
+    if not np.array_equal(given, capacity):
+        raise Incorrect(f"on {name} your function changed the capacity matrix it was given: work on a copy "
+                        "(residual = capacity.copy())")
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise Incorrect("max_flow should return a tuple (flow, source_side)")
+    flow, side = got
+    expected_flow, _ = pymaxflow_max_flow(capacity, source, sink)
+    expect_close(flow, expected_flow, f"the flow on {name}", rel_tol=1e-9, abs_tol=1e-9)
+    side = np.asarray(side)
+    if side.dtype != bool or side.shape != (len(capacity),):
+        raise Incorrect(f"source_side on {name} should be a bool array of shape ({len(capacity)},), "
+                        f"got {side.dtype} {side.shape}")
+    if not side[source] or side[sink]:
+        raise Incorrect(f"on {name} the source must be on the source side and the sink must not")
+    cost = cut_capacity(capacity, side)
+    if not np.isclose(cost, expected_flow, rtol=1e-9, atol=1e-9):
+        raise Incorrect(f"on {name} your cut costs {cost:.6g} but the maximum flow is {expected_flow:.6g}: "
+                        "the source side is what the source still reaches in the residual graph")
+    return side
+
+
+@exercise(
+    "02.max_flow",
+    hint="keep a residual copy of the capacities; repeat: breadth-first search from the source over edges with "
+         "residual > 0 (remember each node's parent); stop when the sink is not reached; otherwise walk back "
+         "from the sink, push the smallest residual on that path, subtract it along the path and add it on the "
+         "reverse edges. The nodes the last search reached are the source side.",
+    wrong_answers=[_wrong_one_path_only, _wrong_no_reverse_edges, _wrong_cut_in_the_original_graph,
+                   _wrong_pushes_the_widest_edge, _wrong_changes_the_input],
+    success="max-flow = min-cut: the flow you pushed equals the cost of the cut it leaves, as PyMaxflow finds.",
+)
+def check_max_flow(max_flow) -> None:
+    capacity, source, sink, expected = _lecture_network()
+    side = _check_network(max_flow, capacity, source, sink, "the lecture's 3x3 graph")
+    _, reference = pymaxflow_max_flow(capacity, source, sink)
+    expect_array(side[:9].reshape(3, 3), reference[:9].reshape(3, 3),
+                 "the pixels on the source (F) side of the lecture's graph", index_names="pixel")
+    for k, (capacity, source, sink) in enumerate(_random_networks()):
+        _check_network(max_flow, capacity, source, sink, f"random network {k} ({len(capacity)} nodes)")

@@ -1,13 +1,17 @@
-"""Checks for lesson 05 (dilated convolution, receptive fields, ASPP)."""
+"""Checks for lesson 05 (dilation surgery, dilated convolution, receptive fields, ASPP)."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from course_utils.exercises.compare import call_answer, expect_array, expect_close
 from course_utils.exercises.core import Incorrect, exercise
+from course_utils.nets.plain_vgg import plain_vgg16
 from course_utils.ops.receptive_field import Layer, deeplab_vgg16_layers, receptive_field_size, vgg16_layers
 
 # ---------------------------------------------------------------- 05.dilate_kernel
@@ -180,3 +184,116 @@ def check_aspp_fusion(aspp_fuse) -> None:
                           tuple(rates))
         expected = _aspp_reference(features, weights, biases, rates)
         expect_array(got, expected, f"aspp_fuse(rates={rates})", atol=1e-8, index_names="(n, class, y, x)")
+
+
+# ---------------------------------------------------------------- 05.dilation_surgery
+def _surgery_nets():
+    """A narrow plain VGG16 (VGG's padding) and one without padding, float64, fixed random weights."""
+    g = torch.Generator().manual_seed(5)
+    padded = plain_vgg16(4, width=1 / 16, fc_channels=512, generator=g).double().eval()
+    border_free = plain_vgg16(4, width=1 / 16, fc_channels=512, padding=0, generator=g).double().eval()
+    return padded, border_free
+
+
+def _surgery(net, *, rates=(2, 4), pool_dilation=True, scale_padding=True, pools=("pool4", "pool5"), in_place=False):
+    net = net if in_place else copy.deepcopy(net)
+    rate, after = 1, 0
+    for name, layer in net.named_children():
+        if name in pools:
+            layer.stride = 1
+            if pool_dilation:
+                layer.dilation = rate
+            rate = rates[after]
+            after += 1
+        elif isinstance(layer, nn.Conv2d) and rate > 1:
+            layer.dilation = (rate, rate)
+            if scale_padding:
+                layer.padding = (rate * layer.padding[0], rate * layer.padding[1])
+    return net
+
+
+# Typical wrong answers for 05.dilation_surgery, kept beside the check.
+def _wrong_strides_only(net):
+    return _surgery(net, rates=(1, 1))
+
+
+def _wrong_rate_2_after_both_pools(net):
+    return _surgery(net, rates=(2, 2))
+
+
+def _wrong_padding_not_scaled(net):
+    return _surgery(net, scale_padding=False)
+
+
+def _wrong_pool5_window_not_spread(net):
+    return _surgery(net, pool_dilation=False)
+
+
+def _wrong_new_random_weights(net):
+    net = _surgery(net)
+    for layer in net.modules():
+        if isinstance(layer, nn.Conv2d):
+            layer.reset_parameters()
+    return net
+
+
+def _wrong_changes_the_original(net):
+    return _surgery(net, in_place=True)  # no copy: the original network is gone
+
+
+def _scores(net, x):
+    with torch.no_grad():
+        return net(x)
+
+
+@exercise(
+    "05.dilation_surgery",
+    hint="start with new = copy.deepcopy(net) and walk new.named_children() keeping a rate (1 before pool4): "
+         "at pool4 and pool5 set stride = 1 and dilation = the current rate, then double the rate; every "
+         "Conv2d met while the rate is > 1 gets dilation = (rate, rate) and its padding multiplied by the rate.",
+    wrong_answers=[_wrong_strides_only, _wrong_rate_2_after_both_pools, _wrong_padding_not_scaled,
+                   _wrong_pool5_window_not_spread, _wrong_new_random_weights, _wrong_changes_the_original],
+    success="the same weights now give the scores every 8 pixels instead of every 32: DeepLab's hole algorithm.",
+)
+def check_dilation_surgery(dilation_surgery) -> None:
+    padded, border_free = _surgery_nets()
+    given = copy.deepcopy(padded)
+    dense = call_answer(dilation_surgery, given)
+    if not isinstance(dense, nn.Module):
+        raise Incorrect(f"dilation_surgery should return the new network (an nn.Module), got "
+                        f"{'None: did you forget to return it?' if dense is None else type(dense).__name__}")
+    if given.pool4.stride != 2 or given.pool5.stride != 2 or given.conv5_1.dilation != (1, 1):
+        raise Incorrect("dilation_surgery changed the network it was given: change a copy (copy.deepcopy(net)) so "
+                        "the original stays available to compare with")
+    # same weights
+    before, after = padded.state_dict(), dense.state_dict()
+    if list(before) != list(after):
+        raise Incorrect(f"the new network should have the same layers and parameters, got {list(after)[:4]} ...")
+    for key in before:
+        if before[key].shape != after[key].shape or not torch.equal(before[key], after[key]):
+            raise Incorrect(f"the weights changed: {key} differs; the surgery changes strides, rates and paddings, "
+                            "never a weight")
+    # output stride 8
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 3, 96, 128, generator=g, dtype=torch.float64)
+    x_bigger = torch.randn(1, 3, 96 + 16, 128 + 8, generator=g, dtype=torch.float64)
+    coarse, fine = _scores(padded, x), _scores(dense, x)
+    grow = (_scores(dense, x_bigger).shape[-2] - fine.shape[-2], _scores(dense, x_bigger).shape[-1] - fine.shape[-1])
+    if grow != (2, 1):
+        raise Incorrect(f"16 more input rows and 8 more columns should give 2 more output rows and 1 more column "
+                        f"(output stride 8), got {grow[0]} and {grow[1]}")
+    # every 4th score is the original network's score at the same place
+    every_4th = fine[..., ::4, ::4]
+    expect_array(every_4th, coarse, "the new network's scores at every 4th position (rows and columns "
+                 "0, 4, 8, ...), against the original network's", atol=1e-9, rtol=1e-9)
+    # and every other score is the original network evaluated at a shifted input (no padding: exact everywhere)
+    x = torch.randn(1, 3, 300, 316, generator=g, dtype=torch.float64)
+    fine = _scores(call_answer(dilation_surgery, copy.deepcopy(border_free)), x)
+    for a in range(4):
+        for b in range(4):
+            shifted = _scores(border_free, x[..., 8 * a:, 8 * b:])
+            h, w = shifted.shape[-2:]
+            got = fine[..., a::4, b::4][..., :h, :w]
+            expect_array(got, shifted, f"(network without padding) the new scores at rows {a}, {a} + 4, ... and "
+                         f"columns {b}, {b} + 4, ..., against the original network on the input shifted by "
+                         f"{8 * a} rows and {8 * b} columns", atol=1e-9, rtol=1e-9)

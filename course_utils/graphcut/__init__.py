@@ -7,6 +7,9 @@ grabcut
     GrabCut (Rother et al. 2004) with GMM colour models, and OpenCV's for comparison.
 strokes
     User strokes and simulated clicks as seed masks.
+flow_network
+    Graphs as capacity matrices (the s-t graph of a grid, random networks) and PyMaxflow's
+    max-flow on them: the reference for lesson 2's hand-written Edmonds-Karp.
 
 Everything is exported here: ``from course_utils.graphcut import grabcut`` gives the function
 (the module stays importable as ``course_utils.graphcut.grabcut`` in ``from ... import`` lines).
@@ -52,6 +55,12 @@ from course_utils.graphcut.grabcut import (
     rect_from_fractions,
     rect_trimap,
 )
+from course_utils.graphcut.flow_network import (
+    cut_capacity,
+    grid_capacity_matrix,
+    pymaxflow_max_flow,
+    random_capacity_matrix,
+)
 from course_utils.graphcut.strokes import (
     simulated_click,
     stroke_mask,
@@ -64,6 +73,7 @@ __all__ = [
     "check_rect",
     "colour_cells",
     "colour_features",
+    "cut_capacity",
     "energy_terms",
     "fit_colour_model",
     "GC_BGD",
@@ -78,16 +88,19 @@ __all__ = [
     "GrabCutResult",
     "graph_cut",
     "GraphCutResult",
+    "grid_capacity_matrix",
     "GridGraph",
     "histogram_data_terms",
     "image_as_colours",
     "labeling_energy",
     "lecture_example_3x3",
     "mask_iou",
-    "NEIGHBOUR_OFFSETS",
     "neighbour_offsets",
+    "NEIGHBOUR_OFFSETS",
     "opencv_grabcut",
     "PHOTO_RECTS",
+    "pymaxflow_max_flow",
+    "random_capacity_matrix",
     "rect_from_fractions",
     "rect_trimap",
     "segment_with_seeds",

@@ -10,6 +10,9 @@ saliency
     A small saliency network modified from VGG (lesson 1).
 convolutionalize
     Fully connected layers rewritten as convolutions (卷积化).
+plain_vgg
+    A plain VGG16 scoring network with named layers and DeepLab's hole algorithm (孔算法) on it
+    (lesson 5's dilation surgery).
 """
 
 from course_utils.nets.fcn import (
@@ -47,6 +50,10 @@ from course_utils.nets.saliency import (
     SaliencyNet,
     VGGEncoder,
 )
+from course_utils.nets.plain_vgg import (
+    hole_algorithm,
+    plain_vgg16,
+)
 from course_utils.nets.convolutionalize import (
     convolutionalize_classifier,
     convolutionalize_linear,
@@ -75,8 +82,10 @@ __all__ = [
     "freeze_backbone",
     "fully_convolutional",
     "FuseBlock",
+    "hole_algorithm",
     "LargeFOVHead",
     "load_matching_weights",
+    "plain_vgg16",
     "saliency_vgg",
     "SaliencyDecoder",
     "SaliencyNet",

@@ -7,7 +7,8 @@ metrics
     (NSS, AUC-Judd, CC). They stay here rather than in :mod:`course_utils.evaluate`: they score
     saliency maps, not label maps, and only lesson 1 uses them.
 fixations
-    Synthetic eye-tracking: fixation points, fixation maps, density maps.
+    Synthetic eye-tracking (眼动): an observer model computed from the image (centre bias,
+    bottom-up contrast, noise), fixation points, fixation maps, density maps.
 
 numpy only. The saliency network is :mod:`course_utils.nets.saliency`, its training
 :mod:`course_utils.train.saliency`, its inference :func:`course_utils.train.predict.predict_saliency`.
@@ -42,6 +43,9 @@ from course_utils.saliency.metrics import (
 )
 from course_utils.saliency.fixations import (
     attention_prior,
+    centre_bias,
+    contrast_map,
+    observer_prior,
     fixation_density,
     fixation_map,
     simulate_eye_tracking,
@@ -53,7 +57,9 @@ __all__ = [
     "auc_judd",
     "BETA2",
     "cc",
+    "centre_bias",
     "check_saliency",
+    "contrast_map",
     "e_measure",
     "e_measure_curve",
     "evaluate_sod",
@@ -68,6 +74,7 @@ __all__ = [
     "mae",
     "METHODS",
     "nss",
+    "observer_prior",
     "precision_recall",
     "quantize_colors",
     "region_contrast",

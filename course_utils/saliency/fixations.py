@@ -12,8 +12,18 @@ representations are used by the metrics:
   (:func:`fixation_density`).
 
 No eye-tracking data can be downloaded here, so :func:`simulate_eye_tracking`
-generates fixations from an attention prior: a smoothed salient-object mask
-plus the centre bias that every real data set shows (:func:`attention_prior`).
+generates fixations from a model of where observers look.  The course's model
+is :func:`observer_prior`: computed from the *image* alone, never from the
+object mask, it mixes the centre bias that every real data set shows, a
+bottom-up (data-driven, 数据驱动) centre-surround contrast map in CIE Lab at
+three scales (sharpened, so that a few salient points draw most fixations) and
+a uniform share of fixations anywhere (noise, exploration).  Fixations then land
+on the object only where the object is what stands out, and some land on
+distractors, texture and the middle of the frame, as in real recordings.
+
+:func:`attention_prior` (a smoothed object mask plus the centre bias) is kept
+for comparison: fixations drawn from it follow the mask by construction, which
+turns fixation prediction into object segmentation in disguise.
 """
 
 from __future__ import annotations
@@ -21,9 +31,10 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils._shared import as_generator
-from course_utils.images import check_mask
+from course_utils.images import check_image, check_mask, to_float
 
-__all__ = ["attention_prior", "simulate_eye_tracking", "fixation_map", "fixation_density"]
+__all__ = ["observer_prior", "contrast_map", "centre_bias", "attention_prior", "simulate_eye_tracking", "fixation_map",
+           "fixation_density"]
 
 
 def _check_shape(shape) -> tuple[int, int]:
@@ -40,6 +51,101 @@ def _check_points(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if len(points) and ((points.min(axis=0) < 0).any() or (points.max(axis=0) >= np.array(shape)).any()):
         raise ValueError(f"points has a (row, col) outside the image of shape {shape}")
     return points
+
+
+def centre_bias(shape: tuple[int, int], *, center_sigma: float = 0.3) -> np.ndarray:
+    """A central Gaussian over an ``(H, W)`` grid, summing to 1 (the centre bias of free viewing).
+
+    Parameters
+    ----------
+    shape : (int, int)
+    center_sigma : float
+        Standard deviation as a fraction of each side.
+    """
+    h, w = _check_shape(shape)
+    if not center_sigma > 0:
+        raise ValueError(f"center_sigma must be positive, got {center_sigma!r}")
+    rows = (np.arange(h) - (h - 1) / 2) / (center_sigma * h)
+    cols = (np.arange(w) - (w - 1) / 2) / (center_sigma * w)
+    centre = np.exp(-0.5 * (rows[:, None] ** 2 + cols[None, :] ** 2))
+    return centre / centre.sum()
+
+
+def contrast_map(image: np.ndarray, *, scales: tuple[float, ...] = (0.04, 0.08, 0.16),
+                 centre_scale: float = 0.012) -> np.ndarray:
+    """Bottom-up centre-surround contrast: where colour or lightness differs from its surroundings.
+
+    For each CIE Lab channel and each surround scale ``s`` (a fraction of the
+    longer side), ``|G_c * I - G_s * I|`` with Gaussians of ``centre_scale`` and
+    ``s``; the channels are summed (Euclidean) and the scales averaged, in the
+    spirit of Itti, Koch & Niebur (PAMI 1998).  Computed from the pixels only.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        RGB, uint8 or float in [0, 1].
+    scales : tuple of float
+        Surround standard deviations, fractions of the longer side.
+    centre_scale : float
+        Centre standard deviation, fraction of the longer side.
+
+    Returns
+    -------
+    ndarray, shape (H, W), float64 in [0, 1] (max 1 unless the image is flat)
+    """
+    from scipy import ndimage
+    from skimage.color import rgb2lab
+
+    check_image(image)
+    lab = rgb2lab(to_float(image))
+    side = max(lab.shape[:2])
+    centre = np.stack([ndimage.gaussian_filter(lab[..., c], centre_scale * side) for c in range(3)], axis=-1)
+    total = np.zeros(lab.shape[:2])
+    for s in scales:
+        surround = np.stack([ndimage.gaussian_filter(lab[..., c], s * side, mode="reflect") for c in range(3)], -1)
+        total += np.sqrt(((centre - surround) ** 2).sum(axis=-1))
+    top = total.max()
+    return total / top if top > 0 else total
+
+
+def observer_prior(image: np.ndarray, *, centre_weight: float = 0.3, contrast_weight: float = 0.55,
+                   uniform_weight: float = 0.15, sharpness: float = 3.0, center_sigma: float = 0.3) -> np.ndarray:
+    """Where free-viewing observers look in ``image``: centre bias + bottom-up contrast + noise.
+
+    ``P = centre_weight * centre + contrast_weight * C**sharpness / sum + uniform_weight / (H W)``
+    with ``C`` the :func:`contrast_map` (raising it to ``sharpness`` concentrates
+    the contrast share on a few salient points) and ``centre`` the
+    :func:`centre_bias`.  It never looks at an object mask: fixations drawn from
+    it land on the object only as far as the object stands out.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+    centre_weight, contrast_weight, uniform_weight : float
+        Non-negative shares of the fixations (normalised to sum to 1).
+    sharpness : float
+        Exponent applied to the contrast map (>= 1: peakier).
+    center_sigma : float
+        See :func:`centre_bias`.
+
+    Returns
+    -------
+    ndarray, shape (H, W), float64, summing to 1
+    """
+    weights = np.array([centre_weight, contrast_weight, uniform_weight], dtype=np.float64)
+    if not np.all(np.isfinite(weights)) or (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError(f"the weights must be non-negative and not all zero, got {tuple(weights)}")
+    if not sharpness > 0:
+        raise ValueError(f"sharpness must be positive, got {sharpness!r}")
+    weights = weights / weights.sum()
+    contrast = contrast_map(image) ** sharpness
+    shape = contrast.shape
+    prior = weights[0] * centre_bias(shape, center_sigma=center_sigma) + weights[2] / contrast.size
+    if contrast.sum() > 0:
+        prior = prior + weights[1] * contrast / contrast.sum()
+    else:
+        prior = prior + weights[1] / contrast.size
+    return prior / prior.sum()
 
 
 def attention_prior(mask: np.ndarray, *, object_weight: float = 0.8, center_sigma: float = 0.3,
