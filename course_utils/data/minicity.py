@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.cli import check_output_folder, write_text_atomic
+from course_utils.cli import atomic_file, check_output_folder, write_text_atomic
 from course_utils.config import SETTINGS
 from course_utils.env import is_full_mode
 from course_utils.paths import data_root
@@ -1053,10 +1053,9 @@ def _write_png(path: Path, array: np.ndarray) -> None:
     if array.ndim == 3:
         code = cv2.COLOR_RGB2BGR if array.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
         array = cv2.cvtColor(array, code)
-    tmp = path.with_name(path.name + ".tmp.png")
-    if not cv2.imwrite(str(tmp), array, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
-        raise OSError(f"could not write {path}")
-    tmp.replace(path)
+    with atomic_file(path) as tmp:  # a per-process temporary name: two writers of the same folder never collide
+        if not cv2.imwrite(str(tmp), array, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
+            raise OSError(f"could not write {path}")
 
 
 def _write_frame(job: tuple) -> None:
