@@ -103,8 +103,10 @@ def test_class_stats(labels, num_classes, ignore_index):
         assert_finite(w) and (w >= 0).all()
 
 
-@given(any_array(min_dims=1, max_dims=3, max_side=8), st.tuples(st.integers(-1, 9), st.integers(-1, 9)),
-       st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)))
+@given(st.one_of(any_array(min_dims=1, max_dims=3, max_side=8),
+                 hnp.arrays(np.float64, st.tuples(st.integers(0, 6), st.just(2)), elements=st.floats(0, 8))),
+       st.tuples(st.integers(-1, 9), st.integers(-1, 9)),
+       st.one_of(st.none(), st.floats(0.1, 5), st.floats(allow_nan=True, allow_infinity=True)))
 def test_fixations(points, shape, sigma):
     from course_utils.saliency.fixations import fixation_density, fixation_map
 
