@@ -29,7 +29,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from course_utils.cli import check_output_folder, command, error_line, write_text_atomic
+from course_utils.cli import command, error_line, write_text_atomic
 from course_utils.exercises.notebook import write_student_notebooks
 from course_utils.paths import repo_root
 
