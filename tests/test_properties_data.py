@@ -130,3 +130,18 @@ def test_attention_prior_and_eye_tracking(mask, object_weight, center_sigma):
         assert_finite(prior)
         ok, pts = attempt(simulate_eye_tracking, prior, observers=2, fixations_per_observer=2, names=["prior"])
         assert ok and len(pts) and (pts >= 0).all()
+
+
+def test_segmentation_transform_flips_a_one_pixel_crop():
+    """Found by the suite: a flipped 1x1 crop has a negative stride that torch.from_numpy refuses."""
+    from course_utils.data.voc import SegmentationTransform
+
+    class Flip:  # the generator's draws: crop offsets, then "flip"
+        def integers(self, low, high):
+            return low
+
+        def random(self):
+            return 0.0
+
+    x, y = SegmentationTransform(1, train=True, generator=Flip())(np.zeros((1, 2, 3), np.uint8), np.zeros((1, 2), np.uint8))
+    assert x.shape == (3, 1, 1) and y.shape == (1, 1)
