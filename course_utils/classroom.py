@@ -29,7 +29,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from course_utils.cli import command, write_text_atomic
+from course_utils.cli import command, error_line, write_text_atomic
 from course_utils.exercises.notebook import write_student_notebooks
 from course_utils.paths import repo_root
 
@@ -436,6 +436,11 @@ def build_handout(out: Path, notebooks: Sequence[Path] | None = None, root: Path
     out = Path(out)
     if out.suffix != ".zip":
         raise ValueError(f"out must be a .zip file path, got {out}")
+    for parent in (out.parent, *out.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"out={out} lies under {parent}, which is a file, not a folder")
+            break
     if out.exists() and not out.is_file():
         raise IsADirectoryError(f"out {out} exists and is not a file")
     root = Path(root) if root is not None else repo_root()
@@ -481,8 +486,8 @@ def main(argv: list[str] | None = None) -> int:
             written = build_slides(notebooks, args.out)
         else:
             written = build_html(notebooks, args.out)
-    except (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, KeyError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except KeyError as err:  # a widget or cell key a notebook lacks (file and value errors: @command)
+        print(f"error: {error_line(err)}", file=sys.stderr)
         return 2
     for path in written:
         print(f"wrote {path}")

@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from course_utils.cli import command
+from course_utils.cli import check_output_folder, command
 from course_utils.data.download import DownloadError
 from course_utils.data.sources import CITYSCAPES_ENV, CITYSCAPES_PACKAGES, create_cityscapes_train_ids, fetch_cityscapes
 from course_utils.paths import data_root
@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     root = args.root or Path(os.environ.get(CITYSCAPES_ENV) or data_root() / "cityscapes")
+    if args.root is not None:
+        check_output_folder(args.root, "--root")
     try:
         if args.train_ids_only:
             count = create_cityscapes_train_ids(root)

@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from course_utils.cli import command
+from course_utils.cli import check_output_folder, command
 from course_utils.data.download import DownloadError
 from course_utils.data.sources import COCO_STUFF_ENV, fetch_coco_stuff
 from course_utils.paths import data_root
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     root = args.root or Path(os.environ.get(COCO_STUFF_ENV) or data_root() / "coco_stuff")
+    if args.root is not None:
+        check_output_folder(args.root, "--root")
     splits = ("val", "train") if args.train else ("val",)
     try:
         fetch_coco_stuff(root, splits=splits, download_dir=args.download_dir, progress=not args.no_progress)

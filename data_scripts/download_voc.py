@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from course_utils.cli import command
+from course_utils.cli import check_output_folder, command
 from course_utils.data.download import DownloadError, check_url
 from course_utils.data.sources import VOC_ENV, fetch_voc
 from course_utils.paths import data_root
@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     root = args.root or Path(os.environ.get(VOC_ENV) or data_root() / "voc2012")
+    if args.root is not None:
+        check_output_folder(args.root, "--root")
     if args.mirror is not None:
         check_url(args.mirror, "--mirror")
     try:

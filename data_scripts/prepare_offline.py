@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from course_utils.cli import command
+from course_utils.cli import check_output_folder, command
 from course_utils.data.offline import offline_preparers, prepare_all
 from course_utils.env import is_full_mode
 from course_utils.paths import data_root
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help=f"datasets to prepare: {sorted(offline_preparers())}")
     args = parser.parse_args(argv)
     root = args.root or data_root()
+    if args.root is not None:
+        check_output_folder(args.root, "--root")
     full = args.full or is_full_mode()
     start = time.perf_counter()
     try:

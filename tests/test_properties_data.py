@@ -103,8 +103,10 @@ def test_class_stats(labels, num_classes, ignore_index):
         assert_finite(w) and (w >= 0).all()
 
 
-@given(any_array(min_dims=1, max_dims=3, max_side=8), st.tuples(st.integers(-1, 9), st.integers(-1, 9)),
-       st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)))
+@given(st.one_of(any_array(min_dims=1, max_dims=3, max_side=8),
+                 hnp.arrays(np.float64, st.tuples(st.integers(0, 6), st.just(2)), elements=st.floats(0, 8))),
+       st.tuples(st.integers(-1, 9), st.integers(-1, 9)),
+       st.one_of(st.none(), st.floats(0.1, 5), st.floats(allow_nan=True, allow_infinity=True)))
 def test_fixations(points, shape, sigma):
     from course_utils.saliency.fixations import fixation_density, fixation_map
 
@@ -128,3 +130,18 @@ def test_attention_prior_and_eye_tracking(mask, object_weight, center_sigma):
         assert_finite(prior)
         ok, pts = attempt(simulate_eye_tracking, prior, observers=2, fixations_per_observer=2, names=["prior"])
         assert ok and len(pts) and (pts >= 0).all()
+
+
+def test_segmentation_transform_flips_a_one_pixel_crop():
+    """Found by the suite: a flipped 1x1 crop has a negative stride that torch.from_numpy refuses."""
+    from course_utils.data.voc import SegmentationTransform
+
+    class Flip:  # the generator's draws: crop offsets, then "flip"
+        def integers(self, low, high):
+            return low
+
+        def random(self):
+            return 0.0
+
+    x, y = SegmentationTransform(1, train=True, generator=Flip())(np.zeros((1, 2, 3), np.uint8), np.zeros((1, 2), np.uint8))
+    assert x.shape == (3, 1, 1) and y.shape == (1, 1)

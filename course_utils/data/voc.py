@@ -215,7 +215,8 @@ class SegmentationTransform:
             x, y = x[r:r + s, c:c + s], y[r:r + s, c:c + s]
         if self.train and rng.random() < 0.5:
             x, y = x[:, ::-1], y[:, ::-1]
-        return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), torch.from_numpy(np.ascontiguousarray(y))
+        # copies: a flipped 1-pixel-wide view counts as contiguous for numpy but has a negative stride for torch
+        return torch.from_numpy(x.transpose(2, 0, 1).copy()), torch.from_numpy(y.copy())
 
 
 def images_to_tensor(images: np.ndarray, mean=IMAGENET_MEAN, std=IMAGENET_STD):

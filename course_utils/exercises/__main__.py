@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from course_utils.cli import command
+from course_utils.cli import check_output_folder, command, error_line
 from course_utils.exercises.notebook import write_student_notebooks
 from course_utils.paths import repo_root
 
@@ -24,10 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = args.notebooks or sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         parser.error("no notebooks found")
+    check_output_folder(args.out, "--out")
     try:
         written = write_student_notebooks(notebooks, args.out)
-    except (FileNotFoundError, FileExistsError, KeyError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except KeyError as err:  # an exercise id the notebook names but no lesson defines (file errors: @command)
+        print(f"error: {error_line(err)}", file=sys.stderr)
         return 2
     for path in written:
         print(f"wrote {path}")
