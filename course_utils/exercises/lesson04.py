@@ -1,4 +1,4 @@
-"""Checks for lesson 04 (FCN: transposed convolution and its round trip, bilinear kernels, the FCN-8s head, the four metrics)."""
+"""Checks for lesson 04 (FCN: transposed convolution, bilinear kernels, the FCN-8s head, the four metrics)."""
 
 from __future__ import annotations
 
