@@ -6,7 +6,8 @@ demonstration). Every entry of :data:`REGISTRY` (``weights/registry.json`` besid
 this file) records:
 
 ``file`` / ``sha256``   the float16 state dict in ``weights/`` and its SHA-256;
-``command`` / ``seed``  the command that trained it (see :mod:`course_utils.train.course`);
+``command`` / ``seed``  the command that trained it (``--recipe course`` of :mod:`course_utils.train.deeplab`
+                        and :mod:`course_utils.train.fcn`);
 ``data``                the data it was trained on (generator, version, seed, counts, size);
 ``architecture``        the builder and its arguments (:func:`build_net` rebuilds the network);
 ``train_seconds``, ``device``  how long the training took, and where;
@@ -32,6 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from course_utils.cli import atomic_file, write_text_atomic
 from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
 from course_utils.nets.fcn import fcn_vgg16
 
@@ -45,6 +47,7 @@ __all__ = [
     "checkpoint_curves",
     "sha256_file",
     "save_checkpoint_file",
+    "write_entry",
 ]
 
 #: The folder holding the shipped weights and ``registry.json``.
@@ -136,9 +139,8 @@ def save_checkpoint_file(net: nn.Module, architecture: dict, path: str | Path, *
     state = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
              for k, v in net.state_dict().items() if k not in fixed}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"architecture": architecture, "net": state, "curves": curves or {}}, tmp)
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        torch.save({"architecture": architecture, "net": state, "curves": curves or {}}, tmp)
     return sha256_file(path)
 
 
@@ -193,3 +195,19 @@ def load_checkpoint(name: str, *, device: torch.device | str | None = None) -> n
 def checkpoint_curves(name: str) -> dict[str, Any]:
     """The training curves stored with ``name`` (e.g. ``train_loss``, ``val_loss``, ``val_mean_iu`` per epoch)."""
     return dict(_read(_entry(name)).get("curves", {}))
+
+
+def write_entry(name: str, fields: dict[str, Any]) -> CheckpointEntry:
+    """Add or replace entry ``name`` in ``weights/registry.json`` (written atomically, keys sorted) and
+    in :data:`REGISTRY`; return the entry."""
+    import fcntl  # POSIX only, like the commands that record checkpoints
+
+    entry = CheckpointEntry(name=name, **fields)  # refuses unknown or missing fields
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    with open(WEIGHTS_DIR / ".registry.lock", "w") as lock:  # several record commands may run at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries = json.loads(_REGISTRY_FILE.read_text()) if _REGISTRY_FILE.is_file() else {}
+        entries[name] = fields
+        write_text_atomic(_REGISTRY_FILE, json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
+    REGISTRY[name] = entry
+    return entry

@@ -42,6 +42,11 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.cli import check_output_folder, write_text_atomic
+from course_utils.config import SETTINGS
+from course_utils.env import is_full_mode
+from course_utils.paths import data_root
+
 __all__ = [
     "QUICK_SIZE",
     "FULL_SIZE",
@@ -55,6 +60,11 @@ __all__ = [
     "minicity_root",
     "default_params",
     "prepare_offline",
+    "GENERATOR_VERSION",
+    "COURSE_MINICITY",
+    "course_minicity_root",
+    "course_minicity_val_root",
+    "heldout_frames",
 ]
 
 QUICK_SIZE: tuple[int, int] = (256, 512)
@@ -65,7 +75,12 @@ CITIES: dict[str, tuple[str, ...]] = {"train": ("aurora", "bayside", "cedarfield
 FRAME = 19
 
 _MANIFEST = "minicity.json"
+_CLAIM = ".minicity-claim.json"  # written first: which parameters this folder is being filled with
 _GENERATOR = "minicity-2"  # bumped whenever the drawing changes: older folders are refused, not mixed
+#: The generator's version (recorded with the datasets and the checkpoints trained on them).
+GENERATOR_VERSION = _GENERATOR
+#: The MiniCity the course's DeepLab checkpoints were trained on (:mod:`course_utils.checkpoints`).
+COURSE_MINICITY: dict = {"train_images": 1000, "val_images": 200, "size": (256, 512), "seed": 0}
 _SPLIT_INDEX = {"train": 0, "val": 1}
 
 
@@ -1058,7 +1073,7 @@ def _write_frame(job: tuple) -> None:
         "labelIds": lambda p: _write_png(p, scene.label_ids),
         "color": lambda p: _write_png(p, scene.color),
         "instanceIds": lambda p: _write_png(p, scene.instance_ids),
-        "polygons": lambda p: p.write_text(json.dumps(scene.polygons_json())),
+        "polygons": lambda p: write_text_atomic(p, json.dumps(scene.polygons_json())),
     }
     for key, p in paths.items():
         if not p.exists():
@@ -1103,18 +1118,30 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
     for split, n in counts.items():
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"{split}_images must be a non-negative int, got {n!r}")
-    params = {"format": "cityscapes", "generator": _GENERATOR, "size": list(size), "seed": seed,
-              "train_images": int(train_images), "val_images": int(val_images)}
-    manifest = root / _MANIFEST
-    if manifest.exists():
-        old = json.loads(manifest.read_text())
-        if old != params:
-            raise FileExistsError(
-                f"{root} already holds MiniCity generated with {old}; refusing to mix it with {params}: "
-                "choose another root or delete that folder")
-    root.mkdir(parents=True, exist_ok=True)
+    if train_images == 0 and val_images == 0:
+        raise ValueError("train_images and val_images are both 0: there is nothing to generate")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
+    params = {"format": "cityscapes", "generator": _GENERATOR, "size": list(size), "seed": seed,
+              "train_images": int(train_images), "val_images": int(val_images)}
+    check_output_folder(root, "root")
+    # The claim is written before any frame and the manifest after the last one: a folder that an
+    # interrupted run of other parameters left half-filled is refused, never completed with a mix.
+    for record in (root / _MANIFEST, root / _CLAIM):
+        if record.exists():
+            try:
+                old = json.loads(record.read_text())
+            except (ValueError, UnicodeDecodeError) as err:
+                raise ValueError(f"{record} is not valid JSON ({err}); it may be truncated: "
+                                 "delete that folder and generate again") from err
+            if old != params:
+                raise FileExistsError(
+                    f"{root} already holds MiniCity generated with {old}; refusing to mix it with {params}: "
+                    "choose another root or delete that folder")
+    manifest = root / _MANIFEST
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / _CLAIM).exists():
+        write_text_atomic(root / _CLAIM, json.dumps(params, indent=1))
     jobs = [(root, split, city, seq, i, seed, size) for split, n in counts.items() for city, seq, i in _frames(split, n)]
     bar = tqdm(total=len(jobs), desc="MiniCity", unit="img", disable=None if progress else True)
     if workers == 1:
@@ -1128,13 +1155,12 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
             for _ in pool.map(_write_frame, jobs, chunksize=8):
                 bar.update()
     bar.close()
-    manifest.write_text(json.dumps(params, indent=1))
+    write_text_atomic(manifest, json.dumps(params, indent=1))
     return root
 
 
 def default_params(full: bool) -> dict:
     """``size``, ``train_images``, ``val_images`` of quick or full mode (the ``"cityscapes"`` settings)."""
-    from course_utils.config import SETTINGS
 
     pick = 1 if full else 0
     section = SETTINGS["cityscapes"]
@@ -1152,8 +1178,6 @@ def minicity_root(full: bool | None = None, *, root: str | Path | None = None, p
     root : path, optional
         The data folder (default :func:`course_utils.paths.data_root`).
     """
-    from course_utils.env import is_full_mode
-    from course_utils.paths import data_root
 
     full = is_full_mode() if full is None else full
     return prepare_offline(Path(root) if root is not None else data_root(), full, progress=progress)
@@ -1167,9 +1191,45 @@ def prepare_offline(root: Path, full: bool, progress: bool = True) -> Path:
     folder = Path(root) / ("minicity_full" if full else "minicity")
     params = default_params(full)
     manifest = folder / _MANIFEST
-    if manifest.exists():
-        old = json.loads(manifest.read_text())
+    if manifest.is_file():
+        try:
+            old = json.loads(manifest.read_text())
+        except (ValueError, UnicodeDecodeError):
+            old = None  # write_minicity names the damaged file
         if old == {"format": "cityscapes", "generator": _GENERATOR, "size": list(params["size"]), "seed": 0,
                    "train_images": params["train_images"], "val_images": params["val_images"]}:
             return folder
     return write_minicity(folder, progress=progress, **params)  # refuses a folder of other parameters
+
+
+def course_minicity_root(root: str | Path | None = None, *, workers: int = 1, progress: bool = True) -> Path:
+    """The course's MiniCity (:data:`COURSE_MINICITY`), generated under ``root`` if incomplete.
+
+    Default ``root``: ``<data root>/minicity_course``.
+    """
+    folder = Path(root) if root is not None else data_root() / "minicity_course"
+    return write_minicity(folder, progress=progress, workers=workers, **COURSE_MINICITY)
+
+
+def course_minicity_val_root(frames: int = 100, root: str | Path | None = None, *, progress: bool = False) -> Path:
+    """The first ``frames`` validation frames of the course's MiniCity, without its training frames.
+
+    MiniCity draws frame ``i`` of a split from ``(seed, split, i)`` alone, so these are exactly the
+    validation frames the checkpoints' figures were measured on; generating them takes seconds.
+    Default ``root``: ``<data root>/minicity_course_val<frames>``.
+    """
+    folder = Path(root) if root is not None else data_root() / f"minicity_course_val{frames}"
+    return write_minicity(folder, train_images=0, val_images=frames, size=COURSE_MINICITY["size"],
+                          seed=COURSE_MINICITY["seed"], progress=progress)
+
+
+def heldout_frames(count: int, *, seed: int = 0, first: int = 1000,
+                   size: tuple[int, int] = QUICK_SIZE) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Training-split scenes ``first .. first + count - 1`` rendered in memory: ``(image, label ids)``.
+
+    The course checkpoints were trained on scenes ``0 .. 999`` of the training split, so these
+    scenes are held out: the CRF's temperature and parameters are chosen on them, never on the
+    validation frames that are reported. Labels are Cityscapes label ids (uint8).
+    """
+    return [(scene.image, scene.label_ids) for scene in
+            (render_scene(scene_rng(seed, "train", i), size) for i in range(first, first + int(count)))]

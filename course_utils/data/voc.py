@@ -28,12 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.palettes import IGNORE_INDEX, voc_palette
+from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD
+from course_utils.cli import write_text_atomic
+from course_utils.config import SETTINGS
+from course_utils.env import is_full_mode
+from course_utils.images import check_image, check_labels, read_image_file, to_float
+from course_utils.palettes import voc_palette
+from course_utils.paths import data_root
 
 __all__ = [
     "SYNTHETIC_CLASSES",
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
     "find_voc_root",
     "VOCSegmentationDataset",
     "SegmentationTransform",
@@ -42,6 +46,8 @@ __all__ = [
     "write_synthetic_voc",
     "synthetic_voc_root",
     "prepare_offline",
+    "COURSE_VOC",
+    "course_voc_root",
     "ensure_synthetic_voc",
     "load_arrays",
     "images_to_tensor",
@@ -49,8 +55,7 @@ __all__ = [
 ]
 
 SYNTHETIC_CLASSES: tuple[int, ...] = (1, 2, 5, 7, 15, 20)  # aeroplane, bicycle, bottle, car, person, tvmonitor
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+VOC_NUM_CLASSES = 21  # background + 20 objects; 255 = void
 _MARKER = "SEGCOURSE_SYNTHETIC.txt"
 _SPLITS = ("train", "val", "trainval")
 
@@ -129,14 +134,20 @@ class VOCSegmentationDataset:
 
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range for {len(self)} images")
-        with Image.open(self.image_path(index)) as im:
-            image = np.asarray(im.convert("RGB"))
-        with Image.open(self.label_path(index)) as im:
-            if im.mode not in ("P", "L"):
-                raise ValueError(f"{self.label_path(index)} is a {im.mode} image; VOC labels are palette (P) PNGs")
-            labels = np.asarray(im)
+        image = read_image_file(self.image_path(index), mode="RGB")
+        label_path = self.label_path(index)
+        labels = read_image_file(label_path, what="label image")
+        if labels.ndim != 2:
+            with Image.open(label_path) as im:
+                mode = im.mode
+            raise ValueError(f"{label_path} is a {mode} image; VOC labels are palette (P) PNGs")
         if labels.shape != image.shape[:2]:
             raise ValueError(f"{self.ids[index]}: labels {labels.shape} and image {image.shape[:2]} differ in size")
+        bad = (labels >= VOC_NUM_CLASSES) & (labels != IGNORE_INDEX)
+        if bad.any():
+            values = np.unique(labels[bad])[:8].tolist()
+            raise ValueError(f"{label_path} holds values {values}, which are not VOC classes 0-{VOC_NUM_CLASSES - 1} "
+                             f"or {IGNORE_INDEX} (void): is it a colour PNG saved without its palette?")
         if self.transforms is not None:
             return self.transforms(image, labels)
         return image, labels
@@ -174,10 +185,21 @@ class SegmentationTransform:
         self.generator = generator
 
     def __call__(self, image: np.ndarray, labels: np.ndarray):
+        """Transform one pair.
+
+        ``image``: (H, W, 3) uint8, or float in [0, 1] (not divided by 255 again); ``labels``: (H, W)
+        ints 0-20 or 255, the image's size. Raises ValueError/TypeError naming the argument otherwise.
+        """
         import torch
 
+        check_image(image, "image")
+        check_labels(labels, "labels", num_classes=VOC_NUM_CLASSES, ignore_index=IGNORE_INDEX)
+        if labels.shape != image.shape[:2]:
+            raise ValueError(f"image is {image.shape[0]}x{image.shape[1]} but labels is {labels.shape[0]}x"
+                             f"{labels.shape[1]} (H x W): they must have the same size (resize labels with "
+                             "nearest neighbour, course_utils.images.resize_labels)")
         rng = self.generator if self.generator is not None else np.random
-        x = (image.astype(np.float32) / 255.0 - self.mean) / self.std
+        x = (to_float(image) - self.mean) / self.std
         y = labels.astype(np.int64)
         if self.size is not None:
             s = self.size
@@ -224,7 +246,7 @@ def voc_loaders(root: str | os.PathLike, *, batch_size: int, image_size: int | N
     """
     import torch
 
-    from course_utils.nets.fcn import tensor_loader
+    from course_utils.data.loaders import tensor_loader  # imports torch: only when loaders are built
 
     if in_memory:
         images, labels = load_arrays(VOCSegmentationDataset(root, train_set))
@@ -521,7 +543,7 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
                               f"use another root")
     for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
         (voc / sub).mkdir(parents=True, exist_ok=True)
-    marker.write_text(description)
+    write_text_atomic(marker, description)
     ids = [f"2012_{i:06d}" for i in range(1, n_train + n_val + 1)]
     jobs = [(voc, name, i, seed, tuple(size), max_objects, jpeg_quality) for i, name in enumerate(ids)]
     if workers == 1:
@@ -537,13 +559,11 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
         path = voc / "ImageSets" / "Segmentation" / f"{split}.txt"
         text = "".join(f"{i}\n" for i in lists[split])
         if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+            write_text_atomic(path, text)
     return root
 
 
 def _synthetic_settings(full: bool) -> dict:
-    from course_utils.config import SETTINGS
-
     pick = 1 if full else 0
     section = SETTINGS["fcn"]
     side = section["data_size"][pick]
@@ -572,9 +592,22 @@ def prepare_offline(root: Path, full: bool) -> Path:
 
 def ensure_synthetic_voc(full: bool | None = None) -> Path:
     """The synthetic VOC under the data root for the current mode, generated on the fly if missing."""
-    from course_utils.env import is_full_mode
-    from course_utils.paths import data_root
 
     full = is_full_mode() if full is None else full
     return prepare_offline(data_root(), full)
 
+
+
+#: The synthetic VOC the course's FCN checkpoints were trained on (:mod:`course_utils.checkpoints`).
+COURSE_VOC: dict = {"n_train": 800, "n_val": 200, "size": (128, 128), "seed": 0}
+
+
+def course_voc_root(root: str | os.PathLike | None = None, *, workers: int = 1) -> Path:
+    """The course's synthetic VOC (:data:`COURSE_VOC`), generated under ``root`` if incomplete.
+
+    Default ``root``: ``<data root>/voc_synthetic/course-128px-800+200-seed0``.
+    """
+    c = COURSE_VOC
+    name = f"course-{c['size'][0]}px-{c['n_train']}+{c['n_val']}-seed{c['seed']}"
+    folder = Path(root) if root is not None else data_root() / "voc_synthetic" / name
+    return write_synthetic_voc(folder, workers=workers, **COURSE_VOC)

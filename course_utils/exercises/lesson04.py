@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.bilinear import bilinear_kernel
+from course_utils.evaluate.segmentation import segmentation_scores
 from course_utils.exercises.compare import call_answer, expect_array, expect_close
 from course_utils.exercises.core import Incorrect, exercise
-from course_utils.metrics import segmentation_scores
+from course_utils.ops.bilinear import bilinear_kernel
 
 
 # --------------------------------------------------------------------------------------------- 04.bilinear_kernel
@@ -221,7 +221,7 @@ def _wrong_transpose_stride_one(x, weight, stride, padding):
             "not its inverse).",
 )
 def check_conv_round_trip(answer) -> None:
-    from course_utils.transposed_conv import conv_matrix
+    from course_utils.ops.transposed_conv import conv_matrix
 
     for x, weight, s, p, what in _round_trip_cases():
         got = call_answer(answer, x.clone(), weight.clone(), s, p)

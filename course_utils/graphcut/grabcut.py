@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from course_utils._shared import as_generator, check_int
 from course_utils.graphcut.graph_cut import (
     GridGraph,
     Smoothness,
@@ -140,6 +141,15 @@ class GrabCutResult:
     seed: int = 0
     max_fit_pixels: int | None = None
     _graph: GridGraph | None = field(default=None, repr=False)
+    #: A digest of the image's pixels: :func:`grabcut_correct` refuses another image (whose smoothness differs).
+    image_digest: str | None = field(default=None, repr=False)
+
+
+def _image_digest(colours: np.ndarray) -> str:
+    import hashlib
+
+    arr = np.ascontiguousarray(np.round(colours, 3))  # the same picture as uint8 or float [0, 1] agrees
+    return hashlib.blake2b(arr.tobytes(), digest_size=12, person=str(arr.shape).encode()[:16]).hexdigest()
 
 
 def check_rect(rect, shape: tuple[int, int], name: str = "rect") -> tuple[int, int, int, int]:
@@ -223,11 +233,11 @@ def _check_trimap(trimap: np.ndarray, shape: tuple[int, int], name: str = "trima
 
 
 def _seed_int(rng) -> int:
+    """An int seed for scikit-learn's ``random_state`` from ``rng`` (accepted as :func:`as_generator` does)."""
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(2**31 - 1))
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return int(rng)
-    raise TypeError(f"rng must be an int seed or a numpy.random.Generator, got {type(rng).__name__}")
+    as_generator(rng)  # the one policy: raises TypeError unless rng is a non-negative int
+    return int(rng)
 
 
 def fit_colour_model(colours: np.ndarray, *, n_components: int = 5, previous=None, em_steps: int = 1,
@@ -467,12 +477,6 @@ def _check_labels_present(trimap: np.ndarray) -> None:
                          "learn the background colour model from")
 
 
-def _check_int(value, name: str, low: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
-
-
 def grabcut(image: np.ndarray, rect=None, *, trimap: np.ndarray | None = None, iterations: int = 5,
             n_components: int = 5, gamma: float = 50.0, connectivity: int = 8, fg_strokes=None, bg_strokes=None,
             em_steps: int = 1, max_fit_pixels: int | None = 20000, rng=0) -> GrabCutResult:
@@ -516,15 +520,20 @@ def grabcut(image: np.ndarray, rect=None, *, trimap: np.ndarray | None = None, i
     trimap = rect_trimap(shape, rect) if rect is not None else _check_trimap(trimap, shape)
     trimap = _apply_strokes(trimap, fg_strokes, bg_strokes)
     _check_labels_present(trimap)
-    iterations = _check_int(iterations, "iterations", 1)
-    n_components = _check_int(n_components, "n_components", 1)
-    em_steps = _check_int(em_steps, "em_steps", 1)
+    iterations = check_int(iterations, "iterations", 1)
+    n_components = check_int(n_components, "n_components", 1)
+    em_steps = check_int(em_steps, "em_steps", 1)
+    n_fg = int(((trimap == GC_FGD) | (trimap == GC_PR_FGD)).sum())
+    n_bg = trimap.size - n_fg
+    if min(n_fg, n_bg) < max(2, n_components):
+        raise ValueError(f"the rect/trimap leaves {n_fg} possible-foreground and {n_bg} background pixels; each "
+                         f"colour model needs at least max(2, n_components={n_components}) of them")
     if max_fit_pixels is not None:
-        max_fit_pixels = _check_int(max_fit_pixels, "max_fit_pixels", 1)
+        max_fit_pixels = check_int(max_fit_pixels, "max_fit_pixels", 1)
     smoothness = smoothness_weights(image, lam=gamma, connectivity=connectivity)
     alpha = (trimap == GC_FGD) | (trimap == GC_PR_FGD)
     state = GrabCutResult(alpha, trimap, [], [], None, None, smoothness, seed=_seed_int(rng),
-                          max_fit_pixels=max_fit_pixels)
+                          max_fit_pixels=max_fit_pixels, image_digest=_image_digest(colours))
     return _iterate(colours, state, iterations=iterations, n_components=n_components, em_steps=em_steps)
 
 
@@ -552,6 +561,10 @@ def grabcut_correct(image: np.ndarray, previous: GrabCutResult, *, fg_strokes=No
     if previous.mask.shape != colours.shape[:2]:
         raise ValueError(f"previous was computed on an image of shape {previous.mask.shape}, "
                          f"but image has shape {colours.shape[:2]}")
+    digest = _image_digest(colours)
+    if previous.image_digest is not None and previous.image_digest != digest:
+        raise ValueError("image is not the image previous was computed on (same size, other pixels): its colour "
+                         "models and smoothness belong to that image; run grabcut(image, ...) on this one")
     if fg_strokes is None and bg_strokes is None:
         raise ValueError("give fg_strokes and/or bg_strokes: a correction needs at least one stroke")
     trimap = _apply_strokes(previous.trimap, fg_strokes, bg_strokes)
@@ -560,9 +573,10 @@ def grabcut_correct(image: np.ndarray, previous: GrabCutResult, *, fg_strokes=No
     alpha[trimap == GC_FGD] = True
     alpha[trimap == GC_BGD] = False
     state = GrabCutResult(alpha, trimap, [], [], previous.fg_model, previous.bg_model, previous.smoothness,
-                          seed=previous.seed, max_fit_pixels=previous.max_fit_pixels, _graph=previous._graph)
-    return _iterate(colours, state, iterations=_check_int(iterations, "iterations", 1),
-                    n_components=previous.fg_model.n_components, em_steps=_check_int(em_steps, "em_steps", 1))
+                          seed=previous.seed, max_fit_pixels=previous.max_fit_pixels, _graph=previous._graph,
+                          image_digest=digest)
+    return _iterate(colours, state, iterations=check_int(iterations, "iterations", 1),
+                    n_components=previous.fg_model.n_components, em_steps=check_int(em_steps, "em_steps", 1))
 
 
 def _fit_subset(select: np.ndarray, priority: np.ndarray | None, max_pixels: int | None) -> np.ndarray:
@@ -636,4 +650,4 @@ def _iterate_single_thread(colours: np.ndarray, state: GrabCutResult, *, iterati
     soft = (trimap == GC_PR_BGD) | (trimap == GC_PR_FGD)
     out[soft] = np.where(alpha[soft], GC_PR_FGD, GC_PR_BGD)
     return GrabCutResult(alpha.copy(), out, energies, masks, fg_model, bg_model, smoothness, data_energies,
-                         smooth_energies, state.seed, state.max_fit_pixels, graph)
+                         smooth_energies, state.seed, state.max_fit_pixels, graph, state.image_digest)

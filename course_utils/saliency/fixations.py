@@ -20,17 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils._shared import as_generator
 from course_utils.images import check_mask
 
 __all__ = ["attention_prior", "simulate_eye_tracking", "fixation_map", "fixation_density"]
-
-
-def _rng(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or a non-negative int seed, got {rng!r}")
 
 
 def _check_shape(shape) -> tuple[int, int]:
@@ -78,12 +71,13 @@ def attention_prior(mask: np.ndarray, *, object_weight: float = 0.8, center_sigm
         raise ValueError(f"mask is empty: shape {mask.shape}")
     if not 0.0 <= object_weight <= 1.0:
         raise ValueError(f"object_weight must lie in [0, 1], got {object_weight!r}")
-    if not center_sigma > 0:
-        raise ValueError(f"center_sigma must be positive, got {center_sigma!r}")
+    if not (isinstance(center_sigma, (int, float, np.integer, np.floating)) and 1e-6 <= center_sigma < np.inf):
+        raise ValueError(f"center_sigma must be a finite fraction of the image side >= 1e-6, got {center_sigma!r}")
     h, w = mask.shape
     rows = (np.arange(h) - (h - 1) / 2) / (center_sigma * h)
     cols = (np.arange(w) - (w - 1) / 2) / (center_sigma * w)
-    centre = np.exp(-0.5 * (rows[:, None] ** 2 + cols[None, :] ** 2))
+    log_centre = -0.5 * (rows[:, None] ** 2 + cols[None, :] ** 2)
+    centre = np.exp(log_centre - log_centre.max())  # relative to the peak: a narrow centre never underflows to 0/0
     prior = (1.0 - object_weight) * centre / centre.sum()
     if mask.any() and object_weight > 0:
         sigma = 0.03 * max(h, w) if blur_sigma is None else blur_sigma
@@ -118,7 +112,7 @@ def simulate_eye_tracking(prior: np.ndarray, *, observers: int = 8, fixations_pe
     ndarray, shape (observers * fixations_per_observer, 2), int64
         ``(row, col)`` of every fixation, observer by observer.
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     prior = np.asarray(prior, dtype=np.float64)
     if prior.ndim != 2 or prior.size == 0 or not np.all(np.isfinite(prior)) or prior.min() < 0 or prior.sum() <= 0:
         raise ValueError("prior must be a non-empty 2-D array of finite non-negative values, not all zero")

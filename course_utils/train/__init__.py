@@ -10,6 +10,20 @@ rank 0 logs and writes checkpoints, every rank resumes from them.
 
 :func:`train_cached` wraps a training run so that a notebook re-run with the
 same settings loads the saved weights instead of training again.
+
+The recipes, one module per network family, build on this loop:
+
+fcn
+    The FCN paper's loss, SGD recipe and staged training (lesson 4).
+deeplab
+    DeepLab on Cityscapes / MiniCity, with its command line
+    ``python -m course_utils.train deeplab ...`` (lesson 6), and its evaluation with the CRF.
+saliency
+    The saliency net's training (lesson 1).
+predict
+    Running a trained network: labels, Cityscapes predictions, DeepLab's logits, saliency maps.
+distributed
+    ``torchrun`` / DistributedDataParallel helpers.
 """
 
 from __future__ import annotations
@@ -25,7 +39,10 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["poly_lr", "architecture_signature", "fit", "train_cached", "checkpoint_dir"]
+from course_utils.env import get_device
+from course_utils.paths import data_root
+
+__all__ = ["architecture_signature", "checkpoint_dir", "fit", "poly_lr", "save_atomic", "train_cached"]
 
 
 def _distributed() -> bool:
@@ -90,15 +107,30 @@ def _unwrap(net: nn.Module) -> nn.Module:
     return net.module if hasattr(net, "module") and isinstance(net.module, nn.Module) else net
 
 
-def _save_atomic(obj: dict, path: Path) -> None:
+def save_atomic(obj: dict, path: Path) -> None:
+    """``torch.save(obj, path)`` through a temporary file and a rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     torch.save(obj, tmp)
     tmp.replace(path)
 
 
+def _torch_load(path: Path, what: str) -> object:
+    """``torch.load(path)`` on the CPU; an unreadable (truncated, corrupt, empty) file raises ValueError naming it."""
+    import pickle
+    import zipfile
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, AttributeError,
+            ImportError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{what} {path} cannot be read ({reason}); it may be truncated or corrupt: "
+                         "delete it (training starts again)") from err
+
+
 def _load_checkpoint(path: Path, net: nn.Module) -> dict:
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = _torch_load(path, "checkpoint")
     if not isinstance(state, dict) or "arch" not in state:
         raise ValueError(f"checkpoint {path} is not a segcourse training checkpoint")
     if state["arch"] != architecture_signature(_unwrap(net)):
@@ -164,7 +196,7 @@ def fit(
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    device = torch.device(device)
+    device = get_device(device, name="device")
     use_amp = amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history: list[float] = []
@@ -224,7 +256,7 @@ def fit(
             on_epoch(epoch)
             net.train()
         if path is not None and is_main:
-            _save_atomic({
+            save_atomic({
                 "arch": architecture_signature(_unwrap(net)),
                 "arch_name": type(_unwrap(net)).__name__,
                 "net": _unwrap(net).state_dict(),
@@ -240,7 +272,6 @@ def fit(
 
 def checkpoint_dir() -> Path:
     """``<data root>/checkpoints``, where cached notebook trainings are kept."""
-    from course_utils.paths import data_root
 
     return data_root() / "checkpoints"
 
@@ -274,12 +305,14 @@ def train_cached(net: nn.Module, name: str, settings: dict, train: Callable[[], 
     folder = Path(cache_dir) if cache_dir is not None else checkpoint_dir()
     path = folder / f"{name}-{key}.pt"
     if _rank0_exists(path):
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = _torch_load(path, "cached training")
+        if not isinstance(state, dict) or "net" not in state or "history" not in state:
+            raise ValueError(f"cached training {path} is not a segcourse cache file: delete it (training starts again)")
         _unwrap(net).load_state_dict(state["net"])
         return list(state["history"]), True
     _barrier()  # every process has seen the cache miss before rank 0 may write the file
     history = train()
     if is_main:
-        _save_atomic({"net": _unwrap(net).state_dict(), "history": history, "settings": settings}, path)
+        save_atomic({"net": _unwrap(net).state_dict(), "history": history, "settings": settings}, path)
     _barrier()
     return history, False
