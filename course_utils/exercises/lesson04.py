@@ -1,4 +1,4 @@
-"""Checks for lesson 04 (FCN: transposed convolution, bilinear kernels, the four metrics)."""
+"""Checks for lesson 04 (FCN: transposed convolution, bilinear kernels, the FCN-8s head, the four metrics)."""
 
 from __future__ import annotations
 
@@ -162,3 +162,173 @@ def check_mean_iu(answer) -> None:
         if got is not None and not isinstance(got, (int, float, np.floating, np.integer)) and np.ndim(got) != 0:
             raise Incorrect(f"mean_iu should return one number, got an array of shape {np.shape(got)}")
         expect_close(got, want, f"mean_iu(cm) for {description}", rel_tol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------- 04.conv_round_trip
+def _round_trip_cases():
+    """(x, weight, stride, padding, what): shapes where the convolution's floor drops pixels, and where it does not."""
+    import torch
+
+    g = torch.Generator().manual_seed(41)
+    cases = []
+    for (h, w), c_in, c_out, k, s, p in [((5, 5), 1, 1, 3, 2, 1),   # the lecture's 5x5 -> 3x3 (nothing dropped)
+                                         ((6, 6), 1, 1, 3, 2, 1),   # one row and column dropped: output_padding 1
+                                         ((6, 7), 2, 3, 3, 2, 1),   # dropped in one direction only
+                                         ((8, 7), 1, 2, 4, 3, 1),   # stride 3: output_padding (0, 2)
+                                         ((4, 4), 1, 1, 3, 1, 1)]:  # stride 1: C is square, still not the inverse
+        x = torch.randn(1, c_in, h, w, generator=g, dtype=torch.float64)
+        weight = torch.randn(c_out, c_in, k, k, generator=g, dtype=torch.float64)
+        cases.append((x, weight, s, p, f"x {h}x{w} with {c_in} channel(s), kernel {k}x{k}, {c_out} output "
+                                       f"channel(s), stride {s}, padding {p}"))
+    return cases
+
+
+def _wrong_identity(x, weight, stride, padding):
+    return x.clone()  # "the transposed convolution undoes the convolution": it does not
+
+
+def _wrong_no_output_padding(x, weight, stride, padding):
+    import torch.nn.functional as F
+
+    y = F.conv2d(x, weight, stride=stride, padding=padding)
+    return F.conv_transpose2d(y, weight, stride=stride, padding=padding)
+
+
+def _wrong_flipped_kernel_round_trip(x, weight, stride, padding):
+    import torch.nn.functional as F
+
+    y = F.conv2d(x, weight, stride=stride, padding=padding)
+    lost = tuple((n + 2 * padding - weight.shape[-1]) % stride for n in x.shape[-2:])
+    return F.conv_transpose2d(y, weight.flip(-1, -2), stride=stride, padding=padding, output_padding=lost)
+
+
+def _wrong_transpose_stride_one(x, weight, stride, padding):
+    import torch.nn.functional as F
+
+    y = F.conv2d(x, weight, stride=stride, padding=padding)
+    up = F.interpolate(y, size=x.shape[-2:], mode="nearest")  # "undo the stride by repeating pixels"
+    return F.conv_transpose2d(up, weight, padding=padding)[..., :x.shape[-2], :x.shape[-1]]
+
+
+@exercise(
+    "04.conv_round_trip",
+    hint="two library calls: the convolution, then the transposed convolution with the same weight, stride and "
+         "padding. When the convolution's floor dropped rows or columns, the transposed convolution needs "
+         "`output_padding` (one value per direction) to come back to x's shape.",
+    wrong_answers=[_wrong_identity, _wrong_no_output_padding, _wrong_flipped_kernel_round_trip,
+                   _wrong_transpose_stride_one],
+    success="C^T C x: the transposed convolution restores the shape of x, not its values (C^T is C's adjoint, "
+            "not its inverse).",
+)
+def check_conv_round_trip(answer) -> None:
+    from course_utils.ops.transposed_conv import conv_matrix
+
+    for x, weight, s, p, what in _round_trip_cases():
+        got = call_answer(answer, x.clone(), weight.clone(), s, p)
+        C = conv_matrix(weight, tuple(x.shape[-2:]), stride=s, padding=p)
+        want = (C.T @ (C @ x.flatten())).reshape(x.shape)
+        expect_array(got, want, f"conv_round_trip for {what}", atol=1e-9, rtol=1e-9, check_dtype=False,
+                     index_names="(image, channel, row, column)")
+
+
+# --------------------------------------------------------------------------------------------- 04.fcn8s_head
+def _head_net(seed: int = 8):
+    """A narrow FCN-8s (VGG16, BatchNorm) in eval mode whose head layers all hold random, non-trivial weights.
+
+    The scoring layers start at zero and the 2x deconvolutions as bilinear kernels in the library; both are
+    perturbed here so that a head which skips a layer, or uses plain interpolation instead of a learnt
+    deconvolution, gives different scores.
+    """
+    import torch
+
+    from course_utils.nets.fcn import fcn_vgg16
+
+    torch.manual_seed(seed)
+    net = fcn_vgg16("8s", 5, width=1 / 16, batch_norm=True).eval()
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name in ("score_fr", "score_pool4", "score_pool3"):
+            layer = getattr(net, name)
+            layer.weight.copy_(torch.randn(layer.weight.shape, generator=g) * 0.2)
+            layer.bias.copy_(torch.randn(layer.bias.shape, generator=g) * 0.2)
+        for name in ("upscore2", "upscore_pool4"):
+            layer = getattr(net, name)
+            layer.weight.add_(torch.randn(layer.weight.shape, generator=g) * 0.05)
+    return net
+
+
+def _wrong_crop_top_left(net, pool3, pool4, fc7, image_size):
+    up2 = net.upscore2(net.score_fr(fc7))
+    h, w = up2.shape[-2:]
+    fuse4 = up2 + net.score_pool4(pool4)[..., :h, :w]
+    up4 = net.upscore_pool4(fuse4)
+    h, w = up4.shape[-2:]
+    fuse3 = up4 + net.score_pool3(pool3)[..., :h, :w]
+    H, W = image_size
+    return net.upscore8(fuse3)[..., :H, :W]
+
+
+def _centre(t, size):
+    h, w = size
+    top, left = (t.shape[-2] - h) // 2, (t.shape[-1] - w) // 2
+    return t[..., top:top + h, left:left + w]
+
+
+def _wrong_centre_crop(net, pool3, pool4, fc7, image_size):
+    up2 = net.upscore2(net.score_fr(fc7))
+    fuse4 = up2 + _centre(net.score_pool4(pool4), up2.shape[-2:])
+    up4 = net.upscore_pool4(fuse4)
+    fuse3 = up4 + _centre(net.score_pool3(pool3), up4.shape[-2:])
+    return _centre(net.upscore8(fuse3), tuple(image_size))
+
+
+def _crop_at(t, offset, size):
+    h, w = size
+    return t[..., offset:offset + h, offset:offset + w]
+
+
+def _wrong_interpolate_not_deconv(net, pool3, pool4, fc7, image_size):
+    import torch.nn.functional as F
+
+    def up(t):  # plain bilinear 2x, sized like the deconvolution's output
+        return F.interpolate(t, size=((t.shape[-2] - 1) * 2 + 4, (t.shape[-1] - 1) * 2 + 4), mode="bilinear",
+                             align_corners=False)
+
+    up2 = up(net.score_fr(fc7))
+    fuse4 = up2 + _crop_at(net.score_pool4(pool4), net.offsets["score_pool4"], up2.shape[-2:])
+    up4 = up(fuse4)
+    fuse3 = up4 + _crop_at(net.score_pool3(pool3), net.offsets["score_pool3"], up4.shape[-2:])
+    return _crop_at(net.upscore8(fuse3), net.offsets["final"], tuple(image_size))
+
+
+def _wrong_pool3_skipped(net, pool3, pool4, fc7, image_size):
+    up2 = net.upscore2(net.score_fr(fc7))
+    fuse4 = up2 + _crop_at(net.score_pool4(pool4), net.offsets["score_pool4"], up2.shape[-2:])
+    up4 = net.upscore_pool4(fuse4)  # ... and pool3's scores never added
+    return _crop_at(net.upscore8(up4), net.offsets["final"], tuple(image_size))
+
+
+@exercise(
+    "04.fcn8s_head",
+    hint="follow the lecture's FCN-8s steps with the net's own layers (score_fr, upscore2, score_pool4, "
+         "upscore_pool4, score_pool3, upscore8). Before each addition, cut the larger skip score map to the size "
+         "of the upsampled one, starting at that skip's crop offset (printed above); the last crop starts at the "
+         "'final' offset and has the image's size.",
+    wrong_answers=[_wrong_crop_top_left, _wrong_centre_crop, _wrong_interpolate_not_deconv, _wrong_pool3_skipped],
+    success="that is FCN-8s: stride-32 scores refined twice by the skips, stride 16 (pool4) then stride 8 (pool3), "
+            "then one fixed bilinear 8x upsampling.",
+)
+def check_fcn8s_head(answer) -> None:
+    import torch
+
+    net = _head_net()
+    g = torch.Generator().manual_seed(3)
+    for size in ((128, 128), (96, 80), (61, 75)):
+        x = torch.randn(1, 3, *size, generator=g)
+        with torch.no_grad():
+            feats = net.backbone(x)
+            want = net(x)
+            got = call_answer(answer, net, feats["skip8"].clone(), feats["skip16"].clone(), feats["out"].clone(),
+                              size)
+        expect_array(got, want, f"fcn8s_head(...) for a {size[0]}x{size[1]} image", atol=1e-5, rtol=1e-4,
+                     check_dtype=False, index_names="(image, class, row, column)")
