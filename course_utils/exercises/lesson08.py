@@ -1,4 +1,4 @@
-"""Checks for lesson 07 (segmentation datasets: label PNGs, class frequencies, COCO-stuff classes)."""
+"""Checks for lesson 08 (segmentation datasets: label PNGs, class frequencies, COCO-stuff classes)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from course_utils.exercises.compare import call_answer, expect_array
 from course_utils.exercises.core import Incorrect, exercise
 from course_utils.palettes import voc_palette
 
-# ---------------------------------------------------------------- 07.read_label_png
+# ---------------------------------------------------------------- 08.read_label_png
 
 
 def _write_cases(folder: Path) -> list[tuple[Path, np.ndarray]]:
@@ -52,7 +52,7 @@ def _wrong_opencv(path):
 
 
 @exercise(
-    "07.read_label_png",
+    "08.read_label_png",
     hint="a label PNG already stores one class index per pixel; its palette is only a lookup table used for "
          "display. Any conversion to grey or colour replaces the index by something computed from a colour.",
     wrong_answers=[_wrong_luminance, _wrong_rgb, _wrong_opencv],
@@ -68,7 +68,7 @@ def check_read_label_png(read_label_png) -> None:
             expect_array(got, expected, f"read_label_png({path.name})", index_names="pixel (row, col)")
 
 
-# ---------------------------------------------------------------- 07.class_frequencies
+# ---------------------------------------------------------------- 08.class_frequencies
 
 
 def _frequency_cases() -> list[tuple[list[np.ndarray], int]]:
@@ -111,7 +111,7 @@ def _wrong_unique(labels_list, num_classes):
 
 
 @exercise(
-    "07.class_frequencies",
+    "08.class_frequencies",
     hint="count each class over all pixels of all images together (np.bincount has a `minlength`), leave the "
          "ignore value 255 out of both the counts and the total, then divide.",
     wrong_answers=[_wrong_counts_ignored, _wrong_mean_of_images, _wrong_unique],
@@ -125,7 +125,7 @@ def check_class_frequencies(class_frequencies) -> None:
                      index_names="class")
 
 
-# ---------------------------------------------------------------- 07.coco_stuff_to_171
+# ---------------------------------------------------------------- 08.coco_stuff_to_171
 
 
 def _wrong_identity(ids):
@@ -144,7 +144,7 @@ def _wrong_unlabeled_wraps(ids):
 
 
 @exercise(
-    "07.coco_stuff_to_171",
+    "08.coco_stuff_to_171",
     hint="list the ids that are used (0-181 without the 11 unused ones) in order; a class is its position in "
          "that list. A 256-entry lookup table filled with 255 handles 'unlabeled' for free.",
     wrong_answers=[_wrong_identity, _wrong_first_gap_only, _wrong_unlabeled_wraps],
