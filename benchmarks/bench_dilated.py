@@ -65,7 +65,7 @@ def _case(tiny: bool, device: str, kernel: int = 7):
 
 
 def _dense_vs_sparse(tiny: bool) -> Row:
-    from course_utils.dilation import conv_cost, dense_extraction, sparse_extraction
+    from course_utils.ops.dilated_conv import conv_cost, dense_extraction, sparse_extraction
 
     device = _device()
     x, w, b = _case(tiny, device)
@@ -102,7 +102,7 @@ def _close(a, b) -> float:
 
 
 def _subgrids(tiny: bool) -> Row:
-    from course_utils.dilation import conv_dilated, conv_on_subgrids
+    from course_utils.ops.dilated_conv import conv_dilated, conv_on_subgrids
 
     device = _device()
     x, w = _rate_case(tiny, device)
@@ -116,7 +116,7 @@ def _subgrids(tiny: bool) -> Row:
 
 
 def _zero_inserted(tiny: bool) -> Row:
-    from course_utils.dilation import conv_dilated, conv_zero_inserted
+    from course_utils.ops.dilated_conv import conv_dilated, conv_zero_inserted
 
     device = _device()
     x, w = _rate_case(tiny, device)

@@ -4,6 +4,27 @@ Import what a lesson needs from its module, e.g.
 ``from course_utils.env import get_device, seed_everything``.
 Importing this package itself is cheap: torch is only imported by the modules
 that need it.
+
+The packages are layers; a module imports only from the layers below it (the
+import-linter contracts in ``pyproject.toml`` check it):
+
+=================================  ===================================================
+``classroom``, ``exercises``,      slides/HTML/handout; exercise checks; figures and
+``viz``                            widgets
+``train``                          the fit loop, DDP, one recipe per network family
+                                   (``fcn``, ``deeplab``, ``saliency``), ``predict``
+``evaluate``                       every segmentation score: FCN's four, trimaps,
+                                   official Cityscapes, DeepLab with/without the CRF
+``saliency``, ``graphcut``,        the algorithms of lessons 1-3 and 6
+``crf``
+``nets``                           models only: FCN, DeepLab, the saliency net
+``data``                           datasets on disk, synthetic data, transforms, loaders
+``ops``                            transposed conv, bilinear, unpooling, dilated conv,
+                                   receptive fields
+``config``, ``images``,            settings, image checks and resizing, label palettes;
+``palettes``, ``env``, ``paths``,  device, seeding and modes; folders; shared constants
+``_shared``                        and checks
+=================================  ===================================================
 """
 
 __version__ = "0.1.0"

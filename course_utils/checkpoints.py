@@ -6,7 +6,8 @@ demonstration). Every entry of :data:`REGISTRY` (``weights/registry.json`` besid
 this file) records:
 
 ``file`` / ``sha256``   the float16 state dict in ``weights/`` and its SHA-256;
-``command`` / ``seed``  the command that trained it (see :mod:`course_utils.train.course`);
+``command`` / ``seed``  the command that trained it (``--recipe course`` of :mod:`course_utils.train.deeplab`
+                        and :mod:`course_utils.train.fcn`);
 ``data``                the data it was trained on (generator, version, seed, counts, size);
 ``architecture``        the builder and its arguments (:func:`build_net` rebuilds the network);
 ``train_seconds``, ``device``  how long the training took, and where;
@@ -45,6 +46,7 @@ __all__ = [
     "checkpoint_curves",
     "sha256_file",
     "save_checkpoint_file",
+    "write_entry",
 ]
 
 #: The folder holding the shipped weights and ``registry.json``.
@@ -193,3 +195,17 @@ def load_checkpoint(name: str, *, device: torch.device | str | None = None) -> n
 def checkpoint_curves(name: str) -> dict[str, Any]:
     """The training curves stored with ``name`` (e.g. ``train_loss``, ``val_loss``, ``val_mean_iu`` per epoch)."""
     return dict(_read(_entry(name)).get("curves", {}))
+
+
+def write_entry(name: str, fields: dict[str, Any]) -> CheckpointEntry:
+    """Add or replace entry ``name`` in ``weights/registry.json`` (written atomically, keys sorted) and
+    in :data:`REGISTRY`; return the entry."""
+    entry = CheckpointEntry(name=name, **fields)  # refuses unknown or missing fields
+    entries = json.loads(_REGISTRY_FILE.read_text()) if _REGISTRY_FILE.is_file() else {}
+    entries[name] = fields
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = _REGISTRY_FILE.with_name("registry.json.tmp")
+    tmp.write_text(json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
+    tmp.replace(_REGISTRY_FILE)
+    REGISTRY[name] = entry
+    return entry

@@ -29,6 +29,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from course_utils.exercises.notebook import write_student_notebooks
 from course_utils.paths import repo_root
 
 __all__ = [
@@ -407,7 +408,6 @@ def build_handout(out: Path, notebooks: Sequence[Path] | None = None, root: Path
     Path
         ``out``. The archive unpacks to ``segcourse-student/``, where ``make lab`` works.
     """
-    from course_utils.exercises.notebook import write_student_notebooks
 
     out = Path(out)
     if out.suffix != ".zip":

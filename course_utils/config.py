@@ -85,7 +85,7 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "demo_side": (500, 640),  # longer side of the photo the CRF is demonstrated on
         "widget_side": (160, 512),  # longer side of the image the live CRF sliders refine
         "exact_side": (48, 64),  # longer side of the tiny image for the exact O(N^2) comparison
-        # DeepLab + CRF on Cityscapes / MiniCity (notebook 06, part 3; course_utils.deeplab_crf)
+        # DeepLab + CRF on Cityscapes / MiniCity (notebook 06, part 3; crf.deeplab, evaluate.crf)
         "heldout_frames": (12, 475),  # last training frames kept out of training, for calibration and the search
         "calibration_frames": (4, 100),  # of those, used for the temperature and the parameter search
         "search_grid": (((4.0, 121.0, 5.0, 3.0, 3.0), (4.0, 121.0, 10.0, 3.0, 3.0), (8.0, 60.0, 10.0, 3.0, 3.0)),

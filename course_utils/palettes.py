@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from course_utils._shared import IGNORE_INDEX
+
 __all__ = [
     "IGNORE_INDEX",
     "VOC_CLASSES",
@@ -22,7 +24,6 @@ __all__ = [
     "label_palette",
 ]
 
-IGNORE_INDEX = 255
 
 VOC_CLASSES: tuple[str, ...] = (
     "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",

@@ -3,7 +3,7 @@
     python -m data_scripts.make_voc_synthetic [--root DIR] [--seed S] [--train N] [--val N] [--size H W] [--workers N]
 
 The defaults are those of the data the course's FCN checkpoints were trained on
-(``course_utils.train.course.COURSE_VOC``), so another ``--seed`` gives new images of the
+(``course_utils.data.voc.COURSE_VOC``), so another ``--seed`` gives new images of the
 same kind to check the checkpoints on (``python -m course_utils.evaluate fcn --checkpoint
 fcn-8s --data-root DIR``). Existing files are kept; a folder made with other arguments, or
 holding a real VOC, is refused.
@@ -16,9 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from course_utils.data.voc import write_synthetic_voc
+from course_utils.data.voc import COURSE_VOC, write_synthetic_voc
 from course_utils.paths import data_root
-from course_utils.train.course import COURSE_VOC
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,20 @@ def device(request):
     return torch.device(request.param)
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny tensors: one torch thread avoids OpenMP hand-offs on a shared CPU (results are the same).
+
+    Use it for a whole file with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_threads():
     import numpy as np

@@ -7,16 +7,10 @@ import pytest
 import torch
 from PIL import Image
 
-from course_utils.data.cityscapes import (
-    CityscapesSegmentation,
-    check_layout,
-    cityscapes_root,
-    labels_to_train_ids,
-    list_frames,
-    train_ids_to_label_ids,
-)
+from course_utils.data.cityscapes import (CityscapesSegmentation, check_layout, cityscapes_root,
+                                          labels_to_train_ids, list_frames, train_ids_to_label_ids)
 from course_utils.data.minicity import write_minicity
-from course_utils.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale, to_tensors
+from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale, to_tensors
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,11 @@ import torch
 from course_utils.crf import CRFParams, DenseCRF, PermutohedralLattice, coarse_logits, coarse_probs, dense_crf, photo_labels
 from course_utils.crf.exact import ExactDenseCRF, exact_dense_crf, exact_filter
 from course_utils.data.samples import sample_image
+from course_utils.evaluate.boundary import trimap_scores
 from course_utils.images import resize_image
-from course_utils.metrics_boundary import trimap_scores
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one thread avoids OpenMP hand-offs on the shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @lru_cache(maxsize=None)

@@ -14,12 +14,7 @@ dcrf = pytest.importorskip("pydensecrf.densecrf", reason="pydensecrf (the 'crf' 
 utils = pytest.importorskip("pydensecrf.utils")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _reference(image: np.ndarray, probs: np.ndarray, params: CRFParams, iterations: int) -> np.ndarray:

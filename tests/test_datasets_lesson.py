@@ -11,7 +11,7 @@ from course_utils.data.class_stats import (
     class_pixel_counts,
     median_frequency_weights,
 )
-from course_utils.metrics import confusion_matrix, segmentation_scores
+from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 from course_utils.palettes import VOC_CLASSES, voc_palette
 from course_utils.viz import datasets as vd
 

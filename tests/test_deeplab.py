@@ -30,15 +30,7 @@ BUILDERS = {
 SIZES = [(65, 97), (33, 50), (17, 9), (1, 1)]  # odd, non-square, smaller than one stride-8 cell
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids OpenMP synchronisation costs on a shared CPU (results are the same)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))

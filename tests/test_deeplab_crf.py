@@ -11,18 +11,11 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.crf import CRFParams
-from course_utils.deeplab_crf import (
-    LECTURE_RESULTS,
-    coarse_logits,
-    crf_labels,
-    evaluate_crf,
-    fit_temperature,
-    format_results_table,
-    frame_scores,
-    results_table,
-    scaled_crf_params,
-    search_crf_params,
-)
+from course_utils.crf.deeplab import crf_labels, fit_temperature, scaled_crf_params
+from course_utils.evaluate.crf import (LECTURE_RESULTS, format_results_table, frame_scores, results_table,
+                                       search_crf_params)
+from course_utils.train.deeplab import evaluate_crf
+from course_utils.train.predict import coarse_logits
 
 
 def _scene(h: int = 48, w: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -213,7 +206,7 @@ def test_results_table_layout():
 
 def test_labelling_energy_matches_the_exact_kernel_sum():
     from course_utils.crf.exact import ExactDenseCRF
-    from course_utils.deeplab_crf import labelling_energy
+    from course_utils.crf.deeplab import labelling_energy
 
     image, lab = _scene(16, 24)
     lab = np.where(lab == 255, 0, lab)

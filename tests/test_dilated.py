@@ -8,27 +8,14 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.dilation import (
-    conv_cost,
-    conv_dilated,
-    conv_on_subgrids,
-    conv_zero_inserted,
-    dense_extraction,
-    dilate_kernel,
-    sparse_extraction,
-)
+from course_utils.ops.dilated_conv import (conv_cost, conv_dilated, conv_on_subgrids, conv_zero_inserted,
+                                           dense_extraction, dilate_kernel, sparse_extraction)
 from course_utils.viz.dilated import draw_dilation_stack, plot_footprints, plot_rate_kernels
 
 matplotlib.use("Agg")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids OpenMP synchronisation costs on a shared CPU (results are the same)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_dilate_kernel_inserts_zeros():
@@ -154,7 +141,7 @@ def test_widget_builds():
 
 
 def test_gaussian_derivative_kernel():
-    from course_utils.dilation import gaussian_derivative_kernel
+    from course_utils.ops.dilated_conv import gaussian_derivative_kernel
 
     k = gaussian_derivative_kernel(7)
     assert k.shape == (7, 7) and k.dtype == torch.float32

@@ -13,13 +13,8 @@ from PIL import Image
 from course_utils.data.cityscapes import list_frames, read_label_ids
 from course_utils.data.minicity import write_minicity
 from course_utils.evaluate.__main__ import main
-from course_utils.evaluate.cityscapes import (
-    cityscapes_scores,
-    evaluate_cityscapes,
-    label_confusion,
-    official_cityscapes_scores,
-    write_prediction,
-)
+from course_utils.evaluate.cityscapes import (cityscapes_scores, evaluate_cityscapes, label_confusion,
+                                              official_cityscapes_scores, write_prediction)
 
 
 @pytest.fixture(scope="module")

@@ -9,21 +9,10 @@ import torch
 import torchvision
 from torch import nn
 
-from course_utils.bilinear import bilinear_kernel
-from course_utils.nets.fcn import (
-    FCN,
-    VARIANTS,
-    AlexNetBackbone,
-    CoordMap,
-    coord_map,
-    crop_offset,
-    fcn_alexnet,
-    fcn_param_groups,
-    fcn_shapes,
-    fcn_vgg16,
-    freeze_backbone,
-    load_matching_weights,
-)
+from course_utils.nets.fcn import (FCN, VARIANTS, AlexNetBackbone, CoordMap, coord_map, crop_offset,
+                                   fcn_alexnet, fcn_shapes, fcn_vgg16, freeze_backbone, load_matching_weights)
+from course_utils.ops.bilinear import bilinear_kernel
+from course_utils.train.fcn import fcn_param_groups
 
 # The reference Caffe nets (fcn.berkeleyvision.org voc-fcn{32,16,8}s, voc-fcn-alexnet) crop with these
 CAFFE_OFFSETS = {

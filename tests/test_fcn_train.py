@@ -7,19 +7,12 @@ import pytest
 import torch
 from torch import nn
 
+from course_utils.data.loaders import tensor_loader
 from course_utils.data.voc import images_to_tensor, voc_loaders, write_synthetic_voc
-from course_utils.metrics import confusion_matrix, segmentation_scores
-from course_utils.nets.fcn import (
-    evaluate,
-    fcn_alexnet,
-    fcn_loss,
-    fcn_vgg16,
-    predict_labels,
-    tensor_loader,
-    train_fcn,
-    train_fcn_family,
-    train_fcn_stage,
-)
+from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
+from course_utils.nets.fcn import fcn_alexnet, fcn_vgg16
+from course_utils.train.fcn import evaluate_fcn, fcn_loss, train_fcn, train_fcn_stage
+from course_utils.train.predict import predict_labels
 
 
 class _Oracle(nn.Module):
@@ -43,15 +36,15 @@ def test_evaluate_matches_the_confusion_matrix_scores():
     images = torch.zeros(4, 3, 8, 8)
     images[:, 0] = labels.clamp(max=2).float()
     batches = [(images[:2], labels[:2]), (images[2:], labels[2:])]
-    perfect = evaluate(_Oracle(3), batches, 3)
+    perfect = evaluate_fcn(_Oracle(3), batches, 3)
     assert perfect["pixel_acc"] == 1.0 and perfect["mean_iu"] == 1.0
     assert perfect["confusion"].sum() == int((labels != 255).sum())
-    wrong = evaluate(_Oracle(3, wrong=True), batches, 3)
+    wrong = evaluate_fcn(_Oracle(3, wrong=True), batches, 3)
     pred = (labels.clamp(max=2) + 1) % 3
     want = segmentation_scores(confusion_matrix(labels, pred, 3))
     assert wrong["mean_iu"] == pytest.approx(want["mean_iu"]) and wrong["pixel_acc"] == 0.0
     with pytest.raises(ValueError, match="empty"):
-        evaluate(_Oracle(3), [], 3)
+        evaluate_fcn(_Oracle(3), [], 3)
 
 
 def test_loss_ignores_void_and_checks_shapes():
@@ -97,7 +90,20 @@ def test_training_lowers_the_loss_and_leaves_frozen_layers(tiny_data):
     assert net.score_fr.weight.abs().sum() > 0
 
 
-def test_family_is_staged_and_cached(tiny_data, tmp_path):
+def _stages(build, train, epochs, tmp_path, log=None, fixed=True):
+    """Train 32s, 16s from 32s, 8s from 16s (and 32s-fixed), one stage per call as the notebook does."""
+    common = dict(lr=0.01, name="t", settings={"data": "tiny"}, cache_dir=tmp_path, log=log)
+    runs = {}
+    previous = None
+    for variant in ("32s", "16s", "8s"):
+        runs[variant] = previous = train_fcn_stage(build, train, variant, epochs=epochs[variant], init=previous,
+                                                   **common)
+    if fixed:
+        runs["32s-fixed"] = train_fcn_stage(build, train, "32s-fixed", epochs=1, **common)
+    return runs
+
+
+def test_stages_are_chained_and_cached(tiny_data, tmp_path):
     root, (train, val) = tiny_data
     messages = []
 
@@ -105,34 +111,25 @@ def test_family_is_staged_and_cached(tiny_data, tmp_path):
         torch.manual_seed(0)
         return fcn_alexnet(variant, width=1 / 16)
 
-    kwargs = dict(epochs={"32s": 1, "16s": 1, "8s": 1, "32s-fixed": 1}, lr=0.01, name="t", settings={"data": "tiny"},
-                  fixed=True, cache_dir=tmp_path, log=messages.append)
-    first = train_fcn_family(build, train, **kwargs)
+    epochs = {"32s": 1, "16s": 1, "8s": 1}
+    first = _stages(build, train, epochs, tmp_path, log=messages.append)
     assert list(first) == ["32s", "16s", "8s", "32s-fixed"]
     assert not any(run.from_cache for run in first.values())
     # 32s-fixed: the backbone did not move from its initialisation
     fresh = build("32s")
     assert torch.equal(first["32s-fixed"].net.backbone.features[0].weight, fresh.backbone.features[0].weight)
     assert first["16s"].key["init"] == first["32s"].key and first["32s-fixed"].key["init"] is None
-    again = train_fcn_family(build, train, **kwargs)
+    again = _stages(build, train, epochs, tmp_path, log=messages.append)
     assert all(run.from_cache for run in again.values())
     for v in first:
         for a, b in zip(first[v].net.state_dict().values(), again[v].net.state_dict().values()):
             assert torch.equal(a, b)
     assert any("loaded from cache" in m for m in messages)
     # changing the 16s epochs retrains 16s and 8s, not 32s
-    kwargs["epochs"] = {"32s": 1, "16s": 2, "8s": 1}
-    kwargs["fixed"] = False
-    third = train_fcn_family(build, train, **kwargs)
+    third = _stages(build, train, {"32s": 1, "16s": 2, "8s": 1}, tmp_path, fixed=False)
     assert third["32s"].from_cache and not third["16s"].from_cache and not third["8s"].from_cache
-    # one stage at a time (what the notebook does) hits the same cache
-    run32 = train_fcn_stage(build, train, "32s", epochs=1, lr=0.01, name="t", settings={"data": "tiny"},
-                            cache_dir=tmp_path, log=None)
-    assert run32.from_cache and run32.key == third["32s"].key
     with pytest.raises(ValueError, match="variant"):
         train_fcn_stage(build, train, "4s", epochs=1, lr=0.01, name="t", settings={}, cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="names no variant"):
-        train_fcn_family(build, train, epochs={}, lr=0.1, name="t", settings={}, cache_dir=tmp_path)
 
 
 def test_predict_labels_shapes_and_mode(tiny_data):
@@ -156,6 +153,6 @@ def test_full_mode_loaders_crop_train_and_keep_val_whole(tiny_data):
     net = fcn_alexnet("32s", width=1 / 16)
     history = train_fcn(net, train, epochs=1, lr=0.01, log=None)
     assert len(history) == 1 and np.isfinite(history[0])
-    assert 0 <= evaluate(net, val, 21)["pixel_acc"] <= 1
+    assert 0 <= evaluate_fcn(net, val, 21)["pixel_acc"] <= 1
     with pytest.raises(ValueError, match="image_size"):
         voc_loaders(root, batch_size=2, in_memory=False)

@@ -10,16 +10,10 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from course_utils.bilinear import (
-    BilinearDeconv,
-    bilinear_deconv_weight,
-    bilinear_kernel,
-    bilinear_kernel_size,
-    bilinear_upsample,
-    interior_slice,
-)
 from course_utils.nets.convolutionalize import convolutionalize_classifier, convolutionalize_linear, fully_convolutional
-from course_utils.unpooling import max_pool_with_positions, max_unpool
+from course_utils.ops.bilinear import (BilinearDeconv, bilinear_deconv_weight, bilinear_kernel,
+                                       bilinear_kernel_size, bilinear_upsample, interior_slice)
+from course_utils.ops.unpooling import max_pool_with_positions, max_unpool
 
 
 # --------------------------------------------------------------------------------------------- bilinear

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.metrics import confusion_matrix, format_scores, segmentation_scores
+from course_utils.evaluate.segmentation import confusion_matrix, format_scores, segmentation_scores
 
 
 def test_confusion_matrix_hand_case_with_ignore():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.metrics_boundary import boundary_mask, trimap_band, trimap_scores
+from course_utils.evaluate.boundary import boundary_mask, trimap_band, trimap_scores
 
 
 def _two_halves(h=10, w=12, split=6):

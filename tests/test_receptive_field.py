@@ -9,19 +9,10 @@ import torchvision
 from torch import nn
 
 from course_utils.nets.deeplab import DeepLabVGG16Features, deeplab_vgg16_largefov
-from course_utils.receptive_field import (
-    Layer,
-    conv_output_size,
-    deeplab_vgg16_layers,
-    effective_kernel_size,
-    footprint,
-    gradient_footprint,
-    layers_from_module,
-    output_stride,
-    receptive_field,
-    receptive_field_size,
-    vgg16_layers,
-)
+from course_utils.ops.receptive_field import (Layer, conv_output_size, deeplab_vgg16_layers,
+                                              effective_kernel_size, footprint, gradient_footprint,
+                                              layers_from_module, output_stride, receptive_field,
+                                              receptive_field_size, vgg16_layers)
 
 
 def _extent(mask: np.ndarray) -> tuple[int, int]:
@@ -39,13 +30,7 @@ def _linear_probe(layers: list[Layer]) -> nn.Sequential:
     return nn.Sequential(*mods).double()
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids OpenMP synchronisation costs on a shared CPU (results are the same)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_aspp_rates_give_the_lecture_fields():

@@ -7,14 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.saliency.net import (
-    SaliencyDecoder,
-    VGGEncoder,
-    predict_saliency,
-    saliency_loader,
-    saliency_vgg,
-    train_saliency_net,
-)
+from course_utils.data.loaders import saliency_loader
+from course_utils.nets.saliency import SaliencyDecoder, VGGEncoder, saliency_vgg
+from course_utils.train.predict import predict_saliency
+from course_utils.train.saliency import train_saliency_net
 
 
 def test_width_64_encoder_is_exactly_torchvision_vgg16_features():

@@ -7,19 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.transposed_conv import (
-    LECTURE_EXAMPLES,
-    conv2d_as_matrix,
-    conv_matrix,
-    conv_output_size,
-    conv_transpose2d_as_matrix,
-    conv_transpose2d_scatter,
-    conv_transpose2d_zero_insertion,
-    conv_transpose_output_size,
-    equivalent_direct_padding,
-    insert_zeros,
-    scatter_positions,
-)
+from course_utils.ops.receptive_field import conv_output_size
+from course_utils.ops.transposed_conv import (LECTURE_EXAMPLES, conv2d_as_matrix, conv_matrix,
+                                              conv_transpose2d_as_matrix, conv_transpose2d_scatter,
+                                              conv_transpose2d_zero_insertion, conv_transpose_output_size,
+                                              equivalent_direct_padding, insert_zeros, scatter_positions)
 
 IMPLEMENTATIONS = [conv_transpose2d_as_matrix, conv_transpose2d_scatter, conv_transpose2d_zero_insertion]
 CASES = [  # (H, W, k, stride, padding, output_padding)
@@ -159,7 +151,7 @@ def test_lecture_example_zero_insertion_3x3_to_5x5():
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="kernel"):
         conv_output_size(5, 0)
-    with pytest.raises(ValueError, match="n=2"):
+    with pytest.raises(ValueError, match="size=2"):
         conv_output_size(2, 5)
     with pytest.raises(ValueError, match="output_padding"):
         conv_transpose_output_size(3, 3, stride=2, output_padding=2)

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from course_utils.crf import CRFParams, coarse_probs, dense_crf, photo_labels
 from course_utils.data.samples import sample_image
+from course_utils.evaluate.boundary import trimap_scores
 from course_utils.images import resize_image
-from course_utils.metrics_boundary import trimap_scores
 from course_utils.palettes import voc_palette
 from course_utils.viz.crf import draw_crf_refinement, plot_mean_field_iterations, plot_trimap
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,9 @@ import torch
 from PIL import Image
 from torchvision.datasets import VOCSegmentation
 
-from course_utils.data.voc import (
-    SYNTHETIC_CLASSES,
-    SegmentationTransform,
-    VOCSegmentationDataset,
-    add_void_band,
-    draw_scene,
-    find_voc_root,
-    load_arrays,
-    prepare_offline,
-    synthetic_voc_root,
-    write_synthetic_voc,
-)
+from course_utils.data.voc import (SYNTHETIC_CLASSES, SegmentationTransform, VOCSegmentationDataset,
+                                   add_void_band, draw_scene, find_voc_root, load_arrays, prepare_offline,
+                                   synthetic_voc_root, write_synthetic_voc)
 from course_utils.palettes import voc_palette
 
 

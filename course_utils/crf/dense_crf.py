@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from course_utils.config import setting
 from course_utils.crf.permutohedral import LatticeFilter, PermutohedralLattice
 from course_utils.images import check_image
 
@@ -103,7 +104,6 @@ class CRFParams:
     @classmethod
     def from_config(cls) -> CRFParams:
         """The values of the ``"crf"`` section of :mod:`course_utils.config` (quick or full mode)."""
-        from course_utils.config import setting
 
         return cls(**{name: setting("crf", name) for name in ("w1", "sigma_alpha", "sigma_beta", "w2", "sigma_gamma")})
 
@@ -219,17 +219,9 @@ class DenseCRF:
     """
 
     def __init__(self, image, params: CRFParams | None = None, *, device: torch.device | str | None = None) -> None:
-        params = CRFParams() if params is None else params
-        if not isinstance(params, CRFParams):
-            raise TypeError(f"params must be a CRFParams, got {type(params).__name__}")
-        self.params = params
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
-        rgb = _image_tensor(image, "image", self.device)
-        self.height, self.width = int(rgb.shape[0]), int(rgb.shape[1])
-        n = self.height * self.width
-        ys = torch.arange(self.height, dtype=torch.float32, device=self.device)
-        xs = torch.arange(self.width, dtype=torch.float32, device=self.device)
-        pos = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(n, 2)  # (x, y) per pixel
+        rgb, pos = self._setup(image, params, device)
+        n = self.num_pixels
+        params = self.params
         lattices, norms, weights = [], [], []
         if params.w1 > 0:
             features = torch.cat([pos / params.sigma_alpha, rgb.reshape(n, 3) / params.sigma_beta], dim=1)
@@ -250,6 +242,21 @@ class DenseCRF:
         # The fused filter holds all it needs; keep only the lattices' sizes (their index arrays are big).
         self.lattice_sizes = [{"dim": lat.dim, "simplices": lat.num_simplices, "vertices": lat.num_vertices}
                               for lat in lattices]
+
+    def _setup(self, image, params: CRFParams | None, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """Check and store ``params``, ``device`` and the image size; return the image (H, W, 3) float32
+        in [0, 255] and the pixels' ``(x, y)`` positions (H*W, 2), the features both kernels start from."""
+        params = CRFParams() if params is None else params
+        if not isinstance(params, CRFParams):
+            raise TypeError(f"params must be a CRFParams, got {type(params).__name__}")
+        self.params = params
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        rgb = _image_tensor(image, "image", self.device)
+        self.height, self.width = int(rgb.shape[0]), int(rgb.shape[1])
+        ys = torch.arange(self.height, dtype=torch.float32, device=self.device)
+        xs = torch.arange(self.width, dtype=torch.float32, device=self.device)
+        pos = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(self.num_pixels, 2)  # (x, y) per pixel
+        return rgb, pos
 
     @property
     def num_pixels(self) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from course_utils.crf.dense_crf import CRFParams, CRFResult, DenseCRF, _image_tensor, check_probs, unary_from_probs
+from course_utils.crf.dense_crf import CRFParams, CRFResult, DenseCRF, check_probs, unary_from_probs
 
 __all__ = ["gaussian_kernel_matrix", "exact_filter", "ExactDenseCRF", "exact_dense_crf"]
 
@@ -58,20 +58,12 @@ class ExactDenseCRF(DenseCRF):
                  normalization: str = "symmetric", include_self: bool = True, max_pixels: int = 4096) -> None:
         if normalization not in _NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {_NORMALIZATIONS}, got {normalization!r}")
-        params = CRFParams() if params is None else params
-        if not isinstance(params, CRFParams):
-            raise TypeError(f"params must be a CRFParams, got {type(params).__name__}")
-        self.params = params
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
-        rgb = _image_tensor(image, "image", self.device)
-        self.height, self.width = int(rgb.shape[0]), int(rgb.shape[1])
-        n = self.height * self.width
+        rgb, pos = self._setup(image, params, device)
+        params = self.params
+        n = self.num_pixels
         if n > max_pixels:
             raise ValueError(f"image has {n} pixels; the exact CRF needs N^2 memory and allows at most "
                              f"max_pixels={max_pixels} (use DenseCRF for real images)")
-        ys = torch.arange(self.height, dtype=torch.float32, device=self.device)
-        xs = torch.arange(self.width, dtype=torch.float32, device=self.device)
-        pos = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(n, 2)
         kernel = torch.zeros(n, n, dtype=torch.float64, device=self.device)
         for weight, features in ((params.w1, torch.cat([pos / params.sigma_alpha, rgb.reshape(n, 3) / params.sigma_beta], 1)),
                                  (params.w2, pos / params.sigma_gamma)):

@@ -15,17 +15,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from course_utils._shared import as_generator
 from course_utils.images import check_image, check_labels
 
 __all__ = ["photo_labels", "coarse_logits", "coarse_probs"]
-
-
-def _rng(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}")
 
 
 def photo_labels(image: np.ndarray, num_classes: int, *, segments: int = 60, rng=0) -> np.ndarray:
@@ -54,7 +47,7 @@ def photo_labels(image: np.ndarray, num_classes: int, *, segments: int = 60, rng
         raise ValueError(f"num_classes must be an int in [2, 255], got {num_classes!r}")
     if not isinstance(segments, (int, np.integer)) or segments < 1:
         raise ValueError(f"segments must be a positive int, got {segments!r}")
-    gen = _rng(rng)
+    gen = as_generator(rng)
     sp = slic(image, n_segments=int(segments), compactness=10.0, start_label=0)
     count = int(sp.max()) + 1
     classes = gen.integers(0, num_classes, count)
@@ -87,7 +80,7 @@ def coarse_logits(labels: np.ndarray, num_classes: int, *, stride: int = 8, nois
     logits : torch.Tensor, shape (1, num_classes, H, W), float32
     """
     check_labels(labels, num_classes=num_classes)
-    gen = _rng(rng)
+    gen = as_generator(rng)
     h, w = labels.shape
     lab = torch.from_numpy(labels.astype(np.int64))
     valid = lab != 255

@@ -16,6 +16,7 @@ download), or the offline MiniCity (:mod:`course_utils.data.minicity`).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,14 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils._shared import IGNORE_INDEX
+from course_utils.data.minicity import CITIES, minicity_root, minicity_stem, render_scene, scene_rng
+from course_utils.data.transforms import to_tensors
+from course_utils.images import resize_image, resize_labels
+
 __all__ = [
     "CITYSCAPES_ENV",
     "NUM_CLASSES",
-    "IGNORE_INDEX",
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
-    "label_to_train_table",
-    "train_to_label_table",
     "labels_to_train_ids",
     "train_ids_to_label_ids",
     "check_layout",
@@ -41,14 +42,11 @@ __all__ = [
     "read_image",
     "read_label_ids",
     "CityscapesSegmentation",
+    "full_size_frames",
 ]
 
 CITYSCAPES_ENV = "CITYSCAPES_DATASET"
 NUM_CLASSES = 19
-IGNORE_INDEX = 255
-#: The normalisation of torchvision's ImageNet models (RGB, images in [0, 1]).
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @lru_cache(maxsize=1)
@@ -64,16 +62,6 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
         if 0 <= lab.trainId < 255:
             to_label[lab.trainId] = lab.id
     return to_train, to_label
-
-
-def label_to_train_table() -> np.ndarray:
-    """``(256,)`` int16: label id -> train id (255 = ignore); -1 for values that are not label ids."""
-    return _tables()[0].copy()
-
-
-def train_to_label_table() -> np.ndarray:
-    """``(256,)`` uint8: train id (0-18) -> label id; every other value -> 0 (unlabeled)."""
-    return _tables()[1].copy()
 
 
 def labels_to_train_ids(label_ids: np.ndarray, name: str = "label_ids") -> np.ndarray:
@@ -152,8 +140,6 @@ def cityscapes_root(root: str | Path | None = None) -> Path:
     env = os.environ.get(CITYSCAPES_ENV, "").strip()
     if env:
         return Path(env).expanduser()
-    from course_utils.data.minicity import minicity_root
-
     return minicity_root()
 
 
@@ -223,7 +209,7 @@ class CityscapesSegmentation:
         labels nearest), e.g. 0.5 to train a quick model at half resolution.
     transform : callable, optional
         ``transform(image, labels, generator=g) -> (image, labels)``, e.g. from
-        :mod:`course_utils.transforms`. ``g`` is a ``torch.Generator`` seeded from
+        :mod:`course_utils.data.transforms`. ``g`` is a ``torch.Generator`` seeded from
         ``(seed, epoch, index)``, so augmentation does not depend on the number of
         processes or loader workers (single-process and DDP runs see the same crops).
     seed : int
@@ -234,7 +220,7 @@ class CityscapesSegmentation:
     Notes
     -----
     ``dataset[i]`` returns ``(image, labels)``: a float tensor ``(3, H, W)``
-    normalised with :data:`IMAGENET_MEAN` / :data:`IMAGENET_STD` and an int64
+    normalised with :data:`course_utils._shared.IMAGENET_MEAN` / ``IMAGENET_STD`` and an int64
     tensor ``(H, W)`` of train ids (255 = ignore). ``dataset.load(i)`` returns the
     numpy arrays before the transform.
     """
@@ -273,8 +259,6 @@ class CityscapesSegmentation:
         if image.shape[:2] != labels.shape:
             raise ValueError(f"{frame.image} is {image.shape[:2]} but {frame.label_ids} is {labels.shape}")
         if self.scale != 1.0:
-            from course_utils.images import resize_image, resize_labels
-
             size = (max(1, round(labels.shape[0] * self.scale)), max(1, round(labels.shape[1] * self.scale)))
             image, labels = resize_image(image, size), resize_labels(labels, size)
         if self.cache:
@@ -290,8 +274,6 @@ class CityscapesSegmentation:
         return g
 
     def __getitem__(self, index: int):
-        from course_utils.transforms import to_tensors
-
         if not 0 <= index < len(self):
             raise IndexError(f"index {index} is out of range for {len(self)} frames")
         image, labels = self.load(index)
@@ -301,3 +283,28 @@ class CityscapesSegmentation:
 
     def __repr__(self) -> str:
         return f"CityscapesSegmentation(root={str(self.root)!r}, split={self.split!r}, frames={len(self)}, scale={self.scale})"
+
+
+def full_size_frames(count: int, root=None, *, split: str = "val", size: tuple[int, int] = (1024, 2048),
+                     seed: int = 0) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``count`` frames at Cityscapes' full size: ``(name, image (H, W, 3) uint8, labels (H, W) uint8 train ids)``.
+
+    On MiniCity (a root holding ``minicity.json``, the default without ``$CITYSCAPES_DATASET``) the
+    same scenes as the split's first frames are rendered at ``size`` (MiniCity draws every scene at
+    any resolution); on a real Cityscapes root its first frames are read as they are (1024 x 2048).
+    """
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+    root = cityscapes_root(root)
+    out = []
+    if (root / "minicity.json").is_file():
+        seed = int(json.loads((root / "minicity.json").read_text()).get("seed", seed))
+        cities = CITIES[split]
+        for i in range(int(count)):
+            scene = render_scene(scene_rng(seed, split, i), size)
+            name = minicity_stem(cities[i % len(cities)], i // len(cities))
+            out.append((name, scene.image, labels_to_train_ids(scene.label_ids)))
+        return out
+    for frame in list_frames(root, split)[: int(count)]:
+        out.append((frame.stem, read_image(frame.image), labels_to_train_ids(read_label_ids(frame.label_ids))))
+    return out

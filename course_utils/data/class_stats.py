@@ -4,7 +4,7 @@ Segmentation datasets are imbalanced: in PASCAL VOC most pixels are
 background, in Cityscapes road, building and vegetation cover most of every
 frame while a traffic light or a bicycle covers a few hundred pixels.  These
 counts are ``t_i``, the pixels of class ``i``, in the FCN paper's metrics
-(:mod:`course_utils.metrics`): pixel accuracy and frequency-weighted IU weigh
+(:mod:`course_utils.evaluate.segmentation`): pixel accuracy and frequency-weighted IU weigh
 each class by ``t_i`` and so are dominated by the frequent classes, while mean
 accuracy and mean IU weigh every class equally.
 """

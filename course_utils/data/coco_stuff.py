@@ -41,6 +41,11 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils._shared import as_generator
+from course_utils.config import SETTINGS
+from course_utils.env import is_full_mode
+from course_utils.paths import data_root
+
 __all__ = [
     "NUM_IDS",
     "NUM_CLASSES",
@@ -301,7 +306,7 @@ def render_sample(size: tuple[int, int], rng: np.random.Generator | int | None =
         0 for stuff and unlabeled pixels, ``1..K`` for the K thing instances
         (COCO's instance-level annotation of the same scene).
     """
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng() if rng is None else as_generator(rng)
     h, w = int(size[0]), int(size[1])
     if h < 32 or w < 32:
         raise ValueError(f"size={size!r}: expected (H, W) with both at least 32")
@@ -376,8 +381,6 @@ _MARKER = ".segcourse-complete"
 
 
 def _offline_settings(full: bool) -> dict[str, object]:
-    from course_utils.config import SETTINGS
-
     pick = 1 if full else 0
     section = SETTINGS["datasets"]
     return {"train": section["coco_stuff_train"][pick], "val": section["coco_stuff_val"][pick],
@@ -422,8 +425,6 @@ def prepare_offline(root: Path, full: bool = False) -> Path:
 
 def offline_coco_stuff(root: Path | str | None = None, *, full: bool | None = None) -> Path:
     """The offline COCO-stuff sample folder, generated on first use (a few seconds in quick mode)."""
-    from course_utils.env import is_full_mode
-    from course_utils.paths import data_root
 
     return prepare_offline(Path(root) if root is not None else data_root(),
                            is_full_mode() if full is None else full)

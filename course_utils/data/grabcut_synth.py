@@ -26,6 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils._shared import as_generator
+from course_utils.config import SETTINGS
+from course_utils.images import check_mask
+from course_utils.paths import data_root
+
 __all__ = [
     "SynthImage",
     "make_grabcut_image",
@@ -58,14 +63,6 @@ class SynthImage:
     image: np.ndarray
     mask: np.ndarray
     rect: tuple[int, int, int, int]
-
-
-def _rng(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be an int seed or a numpy.random.Generator, got {type(rng).__name__}")
 
 
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
@@ -148,7 +145,6 @@ def rect_around(mask: np.ndarray, *, margin: float = 0.06) -> tuple[int, int, in
     margin : float
         In units of ``min(H, W)``.
     """
-    from course_utils.images import check_mask
 
     check_mask(mask, "mask")
     if not mask.any():
@@ -177,7 +173,7 @@ def make_grabcut_image(rng=0, *, size: tuple[int, int] = (256, 256), name: str =
     """
     from scipy.ndimage import gaussian_filter
 
-    rng = _rng(rng)
+    rng = as_generator(rng)
     h, w = (int(s) for s in size)
     if h < 32 or w < 32:
         raise ValueError(f"size must be at least (32, 32), got {size!r}")
@@ -275,7 +271,6 @@ def load_benchmark(count: int, *, size: tuple[int, int] = (256, 256), root: Path
         Defaults to :func:`course_utils.paths.data_root`.
     seed : int
     """
-    from course_utils.paths import data_root
 
     directory = Path(root if root is not None else data_root()) / _DIR
     if (directory / "data_GT").is_dir():
@@ -291,7 +286,6 @@ def prepare_offline(root: Path, full: bool) -> Path:
     Quick mode: the notebook's images (``grabcut.benchmark_images`` of side
     ``grabcut.benchmark_side``); full mode: the full-mode count and side.
     """
-    from course_utils.config import SETTINGS
 
     pick = 1 if full else 0
     count = SETTINGS["grabcut"]["benchmark_images"][pick]

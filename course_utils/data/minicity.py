@@ -42,6 +42,10 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.config import SETTINGS
+from course_utils.env import is_full_mode
+from course_utils.paths import data_root
+
 __all__ = [
     "QUICK_SIZE",
     "FULL_SIZE",
@@ -55,6 +59,11 @@ __all__ = [
     "minicity_root",
     "default_params",
     "prepare_offline",
+    "GENERATOR_VERSION",
+    "COURSE_MINICITY",
+    "course_minicity_root",
+    "course_minicity_val_root",
+    "heldout_frames",
 ]
 
 QUICK_SIZE: tuple[int, int] = (256, 512)
@@ -66,6 +75,10 @@ FRAME = 19
 
 _MANIFEST = "minicity.json"
 _GENERATOR = "minicity-2"  # bumped whenever the drawing changes: older folders are refused, not mixed
+#: The generator's version (recorded with the datasets and the checkpoints trained on them).
+GENERATOR_VERSION = _GENERATOR
+#: The MiniCity the course's DeepLab checkpoints were trained on (:mod:`course_utils.checkpoints`).
+COURSE_MINICITY: dict = {"train_images": 1000, "val_images": 200, "size": (256, 512), "seed": 0}
 _SPLIT_INDEX = {"train": 0, "val": 1}
 
 
@@ -1134,7 +1147,6 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
 
 def default_params(full: bool) -> dict:
     """``size``, ``train_images``, ``val_images`` of quick or full mode (the ``"cityscapes"`` settings)."""
-    from course_utils.config import SETTINGS
 
     pick = 1 if full else 0
     section = SETTINGS["cityscapes"]
@@ -1152,8 +1164,6 @@ def minicity_root(full: bool | None = None, *, root: str | Path | None = None, p
     root : path, optional
         The data folder (default :func:`course_utils.paths.data_root`).
     """
-    from course_utils.env import is_full_mode
-    from course_utils.paths import data_root
 
     full = is_full_mode() if full is None else full
     return prepare_offline(Path(root) if root is not None else data_root(), full, progress=progress)
@@ -1173,3 +1183,36 @@ def prepare_offline(root: Path, full: bool, progress: bool = True) -> Path:
                    "train_images": params["train_images"], "val_images": params["val_images"]}:
             return folder
     return write_minicity(folder, progress=progress, **params)  # refuses a folder of other parameters
+
+
+def course_minicity_root(root: str | Path | None = None, *, workers: int = 1, progress: bool = True) -> Path:
+    """The course's MiniCity (:data:`COURSE_MINICITY`), generated under ``root`` if incomplete.
+
+    Default ``root``: ``<data root>/minicity_course``.
+    """
+    folder = Path(root) if root is not None else data_root() / "minicity_course"
+    return write_minicity(folder, progress=progress, workers=workers, **COURSE_MINICITY)
+
+
+def course_minicity_val_root(frames: int = 100, root: str | Path | None = None, *, progress: bool = False) -> Path:
+    """The first ``frames`` validation frames of the course's MiniCity, without its training frames.
+
+    MiniCity draws frame ``i`` of a split from ``(seed, split, i)`` alone, so these are exactly the
+    validation frames the checkpoints' figures were measured on; generating them takes seconds.
+    Default ``root``: ``<data root>/minicity_course_val<frames>``.
+    """
+    folder = Path(root) if root is not None else data_root() / f"minicity_course_val{frames}"
+    return write_minicity(folder, train_images=0, val_images=frames, size=COURSE_MINICITY["size"],
+                          seed=COURSE_MINICITY["seed"], progress=progress)
+
+
+def heldout_frames(count: int, *, seed: int = 0, first: int = 1000,
+                   size: tuple[int, int] = QUICK_SIZE) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Training-split scenes ``first .. first + count - 1`` rendered in memory: ``(image, label ids)``.
+
+    The course checkpoints were trained on scenes ``0 .. 999`` of the training split, so these
+    scenes are held out: the CRF's temperature and parameters are chosen on them, never on the
+    validation frames that are reported. Labels are Cityscapes label ids (uint8).
+    """
+    return [(scene.image, scene.label_ids) for scene in
+            (render_scene(scene_rng(seed, "train", i), size) for i in range(first, first + int(count)))]

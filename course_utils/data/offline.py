@@ -17,13 +17,11 @@ __all__ = ["offline_preparers", "prepare_all"]
 
 def offline_preparers() -> dict[str, Callable[[Path, bool], Path]]:
     """``{module name: prepare_offline}`` for each data module that has one."""
-    import course_utils.data as package
-
     found = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda i: i.name):
         if info.name == "offline":
             continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        module = importlib.import_module(f"{__package__}.{info.name}")
         prepare = getattr(module, "prepare_offline", None)
         if callable(prepare):
             found[info.name] = prepare

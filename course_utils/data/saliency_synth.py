@@ -23,6 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils._shared import as_generator
+from course_utils.config import SETTINGS
+
 __all__ = [
     "CUES",
     "SPLITS",
@@ -49,14 +52,6 @@ class SalientSample:
     image: np.ndarray
     mask: np.ndarray
     cue: str
-
-
-def _rng(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or a non-negative int seed, got {rng!r}")
 
 
 def _check_size(size) -> int:
@@ -145,7 +140,7 @@ def make_salient_image(size: int = 128, rng: np.random.Generator | int = 0, cue:
         object's pixels, never empty), ``cue``.
     """
     size = _check_size(size)
-    rng = _rng(rng)
+    rng = as_generator(rng)
     if cue is None:
         cue = str(rng.choice(CUES))
     if cue not in CUES:
@@ -359,7 +354,6 @@ def ensure_dataset(root: str | Path, *, full: bool = False) -> Path:
     The sizes come from ``course_utils.config`` (lesson ``"saliency"``):
     ``image_size``, ``train_images`` and ``val_images`` of quick or full mode.
     """
-    from course_utils.config import SETTINGS
 
     pick = 1 if full else 0
     section = SETTINGS["saliency"]

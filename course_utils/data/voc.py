@@ -28,12 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.palettes import IGNORE_INDEX, voc_palette
+from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD
+from course_utils.config import SETTINGS
+from course_utils.env import is_full_mode
+from course_utils.palettes import voc_palette
+from course_utils.paths import data_root
 
 __all__ = [
     "SYNTHETIC_CLASSES",
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
     "find_voc_root",
     "VOCSegmentationDataset",
     "SegmentationTransform",
@@ -42,6 +44,8 @@ __all__ = [
     "write_synthetic_voc",
     "synthetic_voc_root",
     "prepare_offline",
+    "COURSE_VOC",
+    "course_voc_root",
     "ensure_synthetic_voc",
     "load_arrays",
     "images_to_tensor",
@@ -49,8 +53,6 @@ __all__ = [
 ]
 
 SYNTHETIC_CLASSES: tuple[int, ...] = (1, 2, 5, 7, 15, 20)  # aeroplane, bicycle, bottle, car, person, tvmonitor
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 _MARKER = "SEGCOURSE_SYNTHETIC.txt"
 _SPLITS = ("train", "val", "trainval")
 
@@ -224,7 +226,7 @@ def voc_loaders(root: str | os.PathLike, *, batch_size: int, image_size: int | N
     """
     import torch
 
-    from course_utils.nets.fcn import tensor_loader
+    from course_utils.data.loaders import tensor_loader  # imports torch: only when loaders are built
 
     if in_memory:
         images, labels = load_arrays(VOCSegmentationDataset(root, train_set))
@@ -542,8 +544,6 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
 
 
 def _synthetic_settings(full: bool) -> dict:
-    from course_utils.config import SETTINGS
-
     pick = 1 if full else 0
     section = SETTINGS["fcn"]
     side = section["data_size"][pick]
@@ -572,9 +572,22 @@ def prepare_offline(root: Path, full: bool) -> Path:
 
 def ensure_synthetic_voc(full: bool | None = None) -> Path:
     """The synthetic VOC under the data root for the current mode, generated on the fly if missing."""
-    from course_utils.env import is_full_mode
-    from course_utils.paths import data_root
 
     full = is_full_mode() if full is None else full
     return prepare_offline(data_root(), full)
 
+
+
+#: The synthetic VOC the course's FCN checkpoints were trained on (:mod:`course_utils.checkpoints`).
+COURSE_VOC: dict = {"n_train": 800, "n_val": 200, "size": (128, 128), "seed": 0}
+
+
+def course_voc_root(root: str | os.PathLike | None = None, *, workers: int = 1) -> Path:
+    """The course's synthetic VOC (:data:`COURSE_VOC`), generated under ``root`` if incomplete.
+
+    Default ``root``: ``<data root>/voc_synthetic/course-128px-800+200-seed0``.
+    """
+    c = COURSE_VOC
+    name = f"course-{c['size'][0]}px-{c['n_train']}+{c['n_val']}-seed{c['seed']}"
+    folder = Path(root) if root is not None else data_root() / "voc_synthetic" / name
+    return write_synthetic_voc(folder, workers=workers, **COURSE_VOC)

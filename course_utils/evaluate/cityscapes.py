@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.data.cityscapes import train_ids_to_label_ids
+
 __all__ = [
     "NUM_LABEL_IDS",
     "core_name",
@@ -38,7 +40,6 @@ __all__ = [
     "cityscapes_scores",
     "evaluate_cityscapes",
     "write_prediction",
-    "predict_cityscapes",
     "official_cityscapes_scores",
 ]
 
@@ -243,8 +244,6 @@ def write_prediction(path: str | Path, train_ids: np.ndarray) -> Path:
     """Write a ``(H, W)`` map of train ids (0-18) as an official-format label-id PNG (uint8, mode L)."""
     from PIL import Image
 
-    from course_utils.data.cityscapes import train_ids_to_label_ids
-
     path = Path(path)
     label_ids = train_ids_to_label_ids(np.asarray(train_ids), name="train_ids")
     if label_ids.ndim != 2:
@@ -252,52 +251,6 @@ def write_prediction(path: str | Path, train_ids: np.ndarray) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(label_ids, mode="L").save(path)
     return path
-
-
-def predict_cityscapes(net, dataset, out_dir: str | Path, *, device=None, progress: bool = True) -> Path:
-    """Run ``net`` on every frame of ``dataset`` and write the official-format predictions.
-
-    Parameters
-    ----------
-    net : nn.Module
-        Maps a normalised ``(1, 3, h, w)`` image to logits ``(1, 19, h, w)`` (train ids).
-    dataset : CityscapesSegmentation
-        The frames; each is fed at the dataset's ``scale`` and the logits are
-        bilinearly resized to the ground truth's full size before the argmax.
-    out_dir : path
-        Receives ``{city}/{city}_{seq}_{frame}_leftImg8bit.png`` (label ids).
-
-    Returns
-    -------
-    Path
-        ``out_dir``.
-    """
-    import torch
-    import torch.nn.functional as F
-    from tqdm.auto import tqdm
-
-    from course_utils.env import get_device
-    from course_utils.transforms import to_tensors
-
-    device = get_device() if device is None else torch.device(device)
-    out_dir = Path(out_dir)
-    was_training = net.training
-    net.eval()
-    try:
-        with torch.no_grad():
-            for i in tqdm(range(len(dataset)), desc="predict", disable=None if progress else True, leave=False):
-                frame = dataset.frames[i]
-                image, _ = dataset.load(i)
-                full = _read(frame.label_ids).shape
-                x = to_tensors(image)[None].to(device)
-                logits = net(x).float()
-                if tuple(logits.shape[-2:]) != tuple(full):
-                    logits = F.interpolate(logits, size=full, mode="bilinear", align_corners=False)
-                train_ids = logits.argmax(1)[0].to(torch.uint8).cpu().numpy()
-                write_prediction(out_dir / frame.city / f"{frame.stem}_leftImg8bit.png", train_ids)
-    finally:
-        net.train(was_training)
-    return out_dir
 
 
 def official_cityscapes_scores(pred_dir: str | Path, gt_dir: str | Path) -> dict:

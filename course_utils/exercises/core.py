@@ -21,6 +21,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 __all__ = [
     "CORRECT",
@@ -100,11 +101,9 @@ def exercise(exercise_id: str, *, hint: str, wrong_answers: Sequence[Callable] =
 
 def all_exercises() -> dict[str, Exercise]:
     """Every registered exercise, importing each ``lessonNN`` module of this package first."""
-    import course_utils.exercises as package
-
-    for info in pkgutil.iter_modules(package.__path__):
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if info.name.startswith("lesson"):
-            importlib.import_module(f"{package.__name__}.{info.name}")
+            importlib.import_module(f"{__package__}.{info.name}")
     return dict(sorted(_REGISTRY.items()))
 
 

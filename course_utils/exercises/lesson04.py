@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.bilinear import bilinear_kernel
+from course_utils.evaluate.segmentation import segmentation_scores
 from course_utils.exercises.compare import call_answer, expect_array, expect_close
 from course_utils.exercises.core import Incorrect, exercise
-from course_utils.metrics import segmentation_scores
+from course_utils.ops.bilinear import bilinear_kernel
 
 
 # --------------------------------------------------------------------------------------------- 04.bilinear_kernel

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from course_utils.exercises.compare import call_answer, expect_array, expect_close
 from course_utils.exercises.core import Incorrect, exercise
-from course_utils.receptive_field import Layer, deeplab_vgg16_layers, receptive_field_size, vgg16_layers
+from course_utils.ops.receptive_field import Layer, deeplab_vgg16_layers, receptive_field_size, vgg16_layers
 
 # ---------------------------------------------------------------- 05.dilate_kernel
 

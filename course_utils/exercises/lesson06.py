@@ -16,18 +16,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from course_utils.crf.dense_crf import CRFParams, unary_from_probs
+from course_utils.crf.exact import ExactDenseCRF
+from course_utils.data.samples import sample_image
 from course_utils.exercises.compare import call_answer, expect_array
 from course_utils.exercises.core import exercise
+from course_utils.images import resize_image
 
 # ---------------------------------------------------------------- 06.mean_field_step
 
 
 def _mean_field_case(seed: int):
     """A tiny real case: a 6x8 crop of a photo, its exact CRF kernel matrix, unaries and a current Q."""
-    from course_utils.crf.dense_crf import CRFParams, unary_from_probs
-    from course_utils.crf.exact import ExactDenseCRF
-    from course_utils.data.samples import sample_image
-    from course_utils.images import resize_image
 
     image = resize_image(sample_image("chelsea"), (6, 8))
     crf = ExactDenseCRF(image, CRFParams(w1=4.0, sigma_alpha=5.0, sigma_beta=20.0, w2=3.0, sigma_gamma=1.5))

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_utils.exercises.core import all_exercises
+
 __all__ = [
     "BEGIN",
     "END",
@@ -105,7 +107,6 @@ def make_stub_source(source: str, hint: str, exercise_id: str) -> str:
 
 def student_notebook(nb, path: Path | str = "<notebook>"):
     """A copy of the instructor notebook ``nb`` with stubs for solutions and all outputs cleared."""
-    from course_utils.exercises.core import all_exercises
 
     exercises = all_exercises()
     student = copy.deepcopy(nb)

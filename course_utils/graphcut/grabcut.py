@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from course_utils._shared import as_generator, check_int
 from course_utils.graphcut.graph_cut import (
     GridGraph,
     Smoothness,
@@ -223,11 +224,11 @@ def _check_trimap(trimap: np.ndarray, shape: tuple[int, int], name: str = "trima
 
 
 def _seed_int(rng) -> int:
+    """An int seed for scikit-learn's ``random_state`` from ``rng`` (accepted as :func:`as_generator` does)."""
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(2**31 - 1))
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return int(rng)
-    raise TypeError(f"rng must be an int seed or a numpy.random.Generator, got {type(rng).__name__}")
+    as_generator(rng)  # the one policy: raises TypeError unless rng is a non-negative int
+    return int(rng)
 
 
 def fit_colour_model(colours: np.ndarray, *, n_components: int = 5, previous=None, em_steps: int = 1,
@@ -467,12 +468,6 @@ def _check_labels_present(trimap: np.ndarray) -> None:
                          "learn the background colour model from")
 
 
-def _check_int(value, name: str, low: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
-
-
 def grabcut(image: np.ndarray, rect=None, *, trimap: np.ndarray | None = None, iterations: int = 5,
             n_components: int = 5, gamma: float = 50.0, connectivity: int = 8, fg_strokes=None, bg_strokes=None,
             em_steps: int = 1, max_fit_pixels: int | None = 20000, rng=0) -> GrabCutResult:
@@ -516,11 +511,11 @@ def grabcut(image: np.ndarray, rect=None, *, trimap: np.ndarray | None = None, i
     trimap = rect_trimap(shape, rect) if rect is not None else _check_trimap(trimap, shape)
     trimap = _apply_strokes(trimap, fg_strokes, bg_strokes)
     _check_labels_present(trimap)
-    iterations = _check_int(iterations, "iterations", 1)
-    n_components = _check_int(n_components, "n_components", 1)
-    em_steps = _check_int(em_steps, "em_steps", 1)
+    iterations = check_int(iterations, "iterations", 1)
+    n_components = check_int(n_components, "n_components", 1)
+    em_steps = check_int(em_steps, "em_steps", 1)
     if max_fit_pixels is not None:
-        max_fit_pixels = _check_int(max_fit_pixels, "max_fit_pixels", 1)
+        max_fit_pixels = check_int(max_fit_pixels, "max_fit_pixels", 1)
     smoothness = smoothness_weights(image, lam=gamma, connectivity=connectivity)
     alpha = (trimap == GC_FGD) | (trimap == GC_PR_FGD)
     state = GrabCutResult(alpha, trimap, [], [], None, None, smoothness, seed=_seed_int(rng),
@@ -561,8 +556,8 @@ def grabcut_correct(image: np.ndarray, previous: GrabCutResult, *, fg_strokes=No
     alpha[trimap == GC_BGD] = False
     state = GrabCutResult(alpha, trimap, [], [], previous.fg_model, previous.bg_model, previous.smoothness,
                           seed=previous.seed, max_fit_pixels=previous.max_fit_pixels, _graph=previous._graph)
-    return _iterate(colours, state, iterations=_check_int(iterations, "iterations", 1),
-                    n_components=previous.fg_model.n_components, em_steps=_check_int(em_steps, "em_steps", 1))
+    return _iterate(colours, state, iterations=check_int(iterations, "iterations", 1),
+                    n_components=previous.fg_model.n_components, em_steps=check_int(em_steps, "em_steps", 1))
 
 
 def _fit_subset(select: np.ndarray, priority: np.ndarray | None, max_pixels: int | None) -> np.ndarray:

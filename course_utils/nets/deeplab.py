@@ -34,7 +34,6 @@ downloaded. Offline (the course's normal setting) the download fails, a
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 
@@ -43,6 +42,8 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models._utils import IntermediateLayerGetter
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet, conv1x1
+
+from course_utils._shared import check_width
 
 __all__ = [
     "VGG16_STAGES",
@@ -70,12 +71,6 @@ def _check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return value
-
-
-def _check_width(width) -> float:
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not math.isfinite(width) or width <= 0:
-        raise ValueError(f"width must be a positive number (1.0 = the paper's channel counts), got {width!r}")
-    return float(width)
 
 
 def _check_rates(rates) -> tuple[int, ...]:
@@ -176,7 +171,7 @@ class DeepLabVGG16Features(nn.Sequential):
     """
 
     def __init__(self, width: float = 1.0, batch_norm: bool = False) -> None:
-        width = _check_width(width)
+        width = check_width(width)
         layers: dict[str, nn.Module] = {}
         in_ch = 3
         for stage, (n_conv, channels) in enumerate(VGG16_STAGES, start=1):
@@ -345,7 +340,7 @@ class DilatedResNet(ResNet):
         nn.Module.__init__(self)
         if depth not in _RESNET_LAYERS:
             raise ValueError(f"depth must be one of {sorted(_RESNET_LAYERS)}, got {depth!r}")
-        width = _check_width(width)
+        width = check_width(width)
         if len(replace_stride_with_dilation) != 3:
             raise ValueError(f"replace_stride_with_dilation must hold 3 bools, got {replace_stride_with_dilation!r}")
         block, layers = _RESNET_LAYERS[depth]
@@ -432,7 +427,7 @@ def _check_pretrained(pretrained_backbone, width: float, batch_norm: bool = Fals
 
 def _vgg_net(classifier_fn, num_classes: int, width: float, batch_norm: bool, pretrained_backbone: bool) -> DeepLabV2:
     _check_positive_int(num_classes, "num_classes")
-    width = _check_width(width)
+    width = check_width(width)
     pretrained = _check_pretrained(pretrained_backbone, width, batch_norm)
     features = DeepLabVGG16Features(width, batch_norm=batch_norm)
     net = DeepLabV2(features, classifier_fn(features.out_channels, scaled_channels(1024, width)), num_classes)
@@ -513,7 +508,7 @@ def deeplab_resnet101_aspp(num_classes: int, width: float = 1.0, rates: Sequence
         :func:`deeplab_vgg16_largefov`.
     """
     _check_positive_int(num_classes, "num_classes")
-    width = _check_width(width)
+    width = check_width(width)
     rates = _check_rates(rates)
     pretrained = _check_pretrained(pretrained_backbone, width)
     resnet = DilatedResNet(depth, width, replace_stride_with_dilation=(False, True, True))

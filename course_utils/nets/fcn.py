@@ -35,14 +35,14 @@ from fractions import Fraction
 import torch
 from torch import nn
 
-from course_utils.bilinear import BilinearDeconv
+from course_utils._shared import check_width
 from course_utils.nets.convolutionalize import convolutionalize_classifier
+from course_utils.ops.bilinear import BilinearDeconv
 
 __all__ = [
     "CoordMap",
     "coord_map",
     "crop_offset",
-    "receptive_field",
     "VGG16_CFG",
     "VGG16Backbone",
     "AlexNetBackbone",
@@ -51,16 +51,7 @@ __all__ = [
     "fcn_alexnet",
     "fcn_shapes",
     "load_matching_weights",
-    "fcn_param_groups",
     "freeze_backbone",
-    "fcn_loss",
-    "tensor_loader",
-    "train_fcn",
-    "predict_labels",
-    "evaluate",
-    "FCNRun",
-    "train_fcn_stage",
-    "train_fcn_family",
     "VARIANTS",
 ]
 
@@ -151,36 +142,6 @@ def crop_offset(big: CoordMap, reference: CoordMap) -> tuple[int, Fraction]:
     return offset, exact - offset
 
 
-def receptive_field(*modules: nn.Module) -> tuple[int, int]:
-    """Receptive field (pixels) and stride of one output unit of ``modules`` applied in order.
-
-    Convolutions and poolings grow the field by ``(k - 1) * jump`` (dilation included) and multiply
-    the jump by their stride; pointwise layers change nothing.  Padding does not change the size.
-
-    Returns
-    -------
-    (size, stride)
-        e.g. ``(404, 32)`` for VGG16's fc7 and ``(355, 32)`` for AlexNet's (the FCN paper's table 1).
-    """
-    size, jump = 1, 1
-    for module in modules:
-        layers = module if isinstance(module, nn.Sequential) else [module]
-        for layer in layers:
-            if isinstance(layer, nn.Sequential):
-                s_, j_ = receptive_field(layer)
-                size, jump = size + (s_ - 1) * jump, jump * j_
-            elif isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-                k, st = _pair0(layer.kernel_size), _pair0(layer.stride)
-                d = _pair0(getattr(layer, "dilation", 1))
-                size += d * (k - 1) * jump
-                jump *= st
-            elif isinstance(layer, (nn.ReLU, nn.BatchNorm2d, nn.Dropout, nn.Dropout2d, nn.Identity)):
-                continue
-            else:
-                raise TypeError(f"no receptive-field rule for {type(layer).__name__}")
-    return size, jump
-
-
 def _crop(x: torch.Tensor, offset: int, size: tuple[int, int], name: str) -> torch.Tensor:
     h, w = size
     if offset < 0 or offset + h > x.shape[-2] or offset + w > x.shape[-1]:
@@ -194,12 +155,6 @@ def _crop(x: torch.Tensor, offset: int, size: tuple[int, int], name: str) -> tor
 # ---------------------------------------------------------------------------------------------
 def _scaled(channels: int, width: float) -> int:
     return max(1, int(round(channels * width)))
-
-
-def _check_width(width) -> float:
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 4:
-        raise ValueError(f"width must be a fraction of the original channel counts in (0, 4], got {width!r}")
-    return float(width)
 
 
 class _Backbone(nn.Module):
@@ -267,7 +222,7 @@ class VGG16Backbone(_Backbone):
 
     def __init__(self, width: float = 1.0, *, batch_norm: bool = False, pad: int = 100, dropout: float = 0.5) -> None:
         super().__init__()
-        width = _check_width(width)
+        width = check_width(width, maximum=4)
         self.features, pools, c5 = _vgg_features(VGG16_CFG, width, batch_norm, pad)
         fc = _scaled(4096, width)
         self.taps = {"skip8": pools[2], "skip16": pools[3]}
@@ -290,7 +245,7 @@ class AlexNetBackbone(_Backbone):
 
     def __init__(self, width: float = 1.0, *, pad: int = 100, dropout: float = 0.5) -> None:
         super().__init__()
-        width = _check_width(width)
+        width = check_width(width, maximum=4)
         c = [_scaled(v, width) for v in (64, 192, 384, 256, 256)]
         self.features = nn.Sequential(
             nn.Conv2d(3, c[0], kernel_size=11, stride=4, padding=pad),
@@ -576,255 +531,3 @@ def freeze_backbone(net: FCN) -> FCN:
 
     net.backbone.register_forward_pre_hook(_eval_bn)
     return net
-
-
-def fcn_param_groups(net: nn.Module, lr: float, weight_decay: float = 5e-4) -> list[dict]:
-    """SGD parameter groups as the FCN reference solver: biases at twice the rate, no weight decay on them.
-
-    Frozen parameters (``requires_grad=False``: the last deconvolution, a fixed backbone) are
-    left out.
-    """
-    if lr <= 0 or weight_decay < 0:
-        raise ValueError(f"lr must be > 0 and weight_decay >= 0, got lr={lr}, weight_decay={weight_decay}")
-    weights, biases = [], []
-    for name, p in net.named_parameters():
-        if not p.requires_grad:
-            continue
-        (biases if name.endswith("bias") or p.ndim == 1 else weights).append(p)
-    return [{"params": weights, "lr": lr, "weight_decay": weight_decay},
-            {"params": biases, "lr": 2 * lr, "weight_decay": 0.0}]
-
-
-# ---------------------------------------------------------------------------------------------
-# Training and evaluation (the paper's recipe)
-# ---------------------------------------------------------------------------------------------
-def fcn_loss(logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = 255) -> torch.Tensor:
-    """Per-pixel softmax cross-entropy, averaged over the labelled pixels (void = ``ignore_index``).
-
-    The paper sums the loss over pixels (with a learning rate of 1e-4 for VGG16); we average it,
-    which only rescales the learning rate.
-
-    Parameters
-    ----------
-    logits : Tensor (N, C, H, W)
-    labels : Tensor (N, H, W) int64
-    """
-    if logits.ndim != 4 or labels.ndim != 3 or logits.shape[0] != labels.shape[0] or logits.shape[2:] != labels.shape[1:]:
-        raise ValueError(f"logits (N, C, H, W) and labels (N, H, W) must agree, got {tuple(logits.shape)} "
-                         f"and {tuple(labels.shape)}")
-    return nn.functional.cross_entropy(logits, labels, ignore_index=ignore_index)
-
-
-def tensor_loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int, *, shuffle: bool = True,
-                  flip: bool = True) -> torch.utils.data.DataLoader:
-    """A DataLoader over in-memory tensors, with random horizontal flips when ``flip``.
-
-    Parameters
-    ----------
-    images : Tensor (N, 3, H, W) float (normalised)
-    labels : Tensor (N, H, W) int64
-    """
-    if images.ndim != 4 or labels.ndim != 3 or images.shape[0] != labels.shape[0]:
-        raise ValueError(f"images (N, 3, H, W) and labels (N, H, W) must agree, got {tuple(images.shape)} "
-                         f"and {tuple(labels.shape)}")
-    dataset = _FlipTensors(images, labels, flip)
-    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
-
-
-class _FlipTensors(torch.utils.data.Dataset):
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, flip: bool) -> None:
-        self.images, self.labels, self.flip = images, labels, flip
-
-    def __len__(self) -> int:
-        return self.images.shape[0]
-
-    def __getitem__(self, i: int):
-        x, y = self.images[i], self.labels[i]
-        if self.flip and torch.rand(()) < 0.5:  # torch's RNG: re-seeded per epoch by train.fit
-            x, y = x.flip(-1), y.flip(-1)
-        return x, y
-
-
-def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9, weight_decay: float = 5e-4,
-              schedule: str = "poly", device: torch.device | str = "cpu", checkpoint=None, seed: int = 0,
-              desc: str = "FCN", log=print, on_epoch=None) -> list[float]:
-    """Train an FCN with the paper's recipe: SGD with momentum 0.9, weight decay 5e-4, biases at 2x lr.
-
-    Frozen parameters (the last deconvolution; the backbone of FCN-32s-fixed) are not updated.
-
-    Parameters
-    ----------
-    net : FCN, already on ``device``
-    loader : iterable of ``(images (N, 3, H, W), labels (N, H, W))`` batches
-    epochs : int
-    lr : float
-        Base learning rate (for :func:`fcn_loss`, a per-pixel mean).
-    schedule : {"poly", "fixed"}
-        The paper keeps the rate fixed; "poly" (DeepLab) helps short runs.
-    on_epoch : callable, optional
-        Passed to :func:`course_utils.train.fit` (e.g. to record a validation loss per epoch).
-
-    Returns
-    -------
-    list of float
-        Mean training loss per epoch.
-    """
-    from course_utils.train import fit, poly_lr
-
-    if schedule not in ("poly", "fixed"):
-        raise ValueError(f"schedule={schedule!r}: expected 'poly' or 'fixed'")
-    optimizer = torch.optim.SGD(fcn_param_groups(net, lr, weight_decay), lr=lr, momentum=momentum)
-    scheduler = poly_lr(optimizer, epochs * len(loader)) if schedule == "poly" else None
-    return fit(net, loader, fcn_loss, optimizer, epochs=epochs, device=device, scheduler=scheduler,
-               checkpoint=checkpoint, seed=seed, desc=desc, log=log, on_epoch=on_epoch)
-
-
-@torch.no_grad()
-def predict_labels(net: nn.Module, images: torch.Tensor, *, batch_size: int = 8,
-                   device: torch.device | str | None = None) -> torch.Tensor:
-    """Arg-max labels of ``net`` for a batch of images, in eval mode.
-
-    Parameters
-    ----------
-    images : Tensor (N, 3, H, W) float (normalised)
-
-    Returns
-    -------
-    Tensor (N, H, W) int64, on the CPU
-    """
-    device = torch.device(device) if device is not None else next(net.parameters()).device
-    was_training = net.training
-    net.eval()
-    try:
-        out = [net(images[i:i + batch_size].to(device)).argmax(1).cpu() for i in range(0, images.shape[0], batch_size)]
-    finally:
-        net.train(was_training)
-    return torch.cat(out)
-
-
-@torch.no_grad()
-def evaluate(net: nn.Module, batches, num_classes: int = 21, *, device: torch.device | str | None = None,
-             ignore_index: int = 255) -> dict:
-    """The FCN paper's four scores of ``net`` over ``batches`` of ``(images, labels)``.
-
-    Images of different sizes are fine with a batch size of 1 (real VOC).
-
-    Returns
-    -------
-    dict
-        :func:`course_utils.metrics.segmentation_scores` plus ``"confusion"`` (C, C) int64.
-    """
-    from course_utils.metrics import confusion_matrix, segmentation_scores
-
-    cm = None
-    for images, labels in batches:
-        pred = predict_labels(net, images, batch_size=images.shape[0], device=device)
-        part = confusion_matrix(labels.cpu(), pred, num_classes, ignore_index)
-        cm = part if cm is None else cm + part
-    if cm is None:
-        raise ValueError("batches is empty")
-    scores = segmentation_scores(cm)
-    scores["confusion"] = cm
-    return scores
-
-
-@dataclass
-class FCNRun:
-    """One trained FCN variant: the net, its loss history, whether it came from the cache, and the
-    settings that identify it (a later stage that starts from it includes them in its own)."""
-
-    variant: str
-    net: FCN
-    history: list[float]
-    from_cache: bool
-    key: dict
-
-
-def train_fcn_stage(build, loader, variant: str, *, epochs: int, lr: float, name: str, settings: dict,
-                    init: FCNRun | None = None, device: torch.device | str = "cpu", cache_dir=None, log=print,
-                    **train_kwargs) -> FCNRun:
-    """Train one FCN variant (cached), optionally starting from a trained one (staged training).
-
-    Parameters
-    ----------
-    build : callable
-        ``build(variant) -> FCN`` for "32s", "16s", "8s" (on the CPU; moved to ``device`` here).
-    loader : training batches (see :func:`train_fcn`)
-    variant : {"32s", "16s", "8s", "32s-fixed"}
-        "32s-fixed" is FCN-32s with a frozen backbone: only the scoring layer learns.
-    epochs, lr : int, float
-    name : str
-        Prefix of the cache file.
-    settings : dict
-        Everything else that determines the result (data, sizes, widths), JSON-serialisable.
-    init : FCNRun, optional
-        Copy its weights first (FCN-16s from FCN-32s, FCN-8s from FCN-16s, as the paper); its key
-        becomes part of this run's key, so retraining it retrains this one.
-    **train_kwargs
-        Passed to :func:`train_fcn` (momentum, weight_decay, schedule, ...).
-
-    Returns
-    -------
-    FCNRun
-    """
-    from course_utils.train import train_cached
-
-    if variant not in VARIANTS + ("32s-fixed",):
-        raise ValueError(f"variant={variant!r}: expected one of {VARIANTS + ('32s-fixed',)}")
-    net = build("32s" if variant == "32s-fixed" else variant)
-    if variant == "32s-fixed":
-        freeze_backbone(net)
-    if init is not None:
-        load_matching_weights(net, init.net)
-    net = net.to(device)
-    key = {**settings, "variant": variant, "epochs": epochs, "lr": lr,
-           "recipe": {k: v for k, v in sorted(train_kwargs.items())}, "init": init.key if init is not None else None}
-
-    def run():
-        return train_fcn(net, loader, epochs=epochs, lr=lr, device=device, desc=f"FCN-{variant}", log=log,
-                         **train_kwargs)
-
-    history, cached = train_cached(net, f"{name}-{variant}", key, run, cache_dir=cache_dir)
-    if log is not None:
-        log(f"FCN-{variant}: {'loaded from cache' if cached else 'trained'}, final loss {history[-1]:.4f}")
-    return FCNRun(variant, net, history, cached, key)
-
-
-def train_fcn_family(build, loader, *, epochs: dict[str, int], lr: float | dict[str, float], name: str,
-                     settings: dict, device: torch.device | str = "cpu", staged: bool = True,
-                     fixed: bool = False, cache_dir=None, log=print, **train_kwargs) -> dict[str, FCNRun]:
-    """Train FCN-32s, then FCN-16s and FCN-8s (each starting from the previous one, as the paper does).
-
-    Each run is a :func:`train_fcn_stage` (cached: a second call with the same settings loads the
-    weights instead of training again).
-
-    Parameters
-    ----------
-    epochs : dict
-        Epochs per variant, keys among "32s", "16s", "8s" (and "32s-fixed" when ``fixed``).
-    lr : float or dict
-        Base learning rate, or one per variant.
-    staged : bool
-        Initialise 16s from the trained 32s and 8s from the trained 16s.
-    fixed : bool
-        Also train "32s-fixed" (frozen backbone).
-
-    Returns
-    -------
-    dict
-        ``{variant: FCNRun}`` in training order.
-    """
-    order = [v for v in VARIANTS if v in epochs] + (["32s-fixed"] if fixed else [])
-    if not [v for v in order if v in VARIANTS]:
-        raise ValueError(f"epochs={epochs!r} names no variant among {VARIANTS}")
-    rates = lr if isinstance(lr, dict) else {v: lr for v in order}
-    results: dict[str, FCNRun] = {}
-    previous = None
-    for variant in order:
-        init = previous if staged and variant != "32s-fixed" else None
-        results[variant] = train_fcn_stage(build, loader, variant, epochs=epochs[variant], lr=rates[variant],
-                                           name=name, settings=settings, init=init, device=device,
-                                           cache_dir=cache_dir, log=log, **train_kwargs)
-        if variant != "32s-fixed":
-            previous = results[variant]
-    return results

@@ -20,17 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils._shared import as_generator
 from course_utils.images import check_mask
 
 __all__ = ["attention_prior", "simulate_eye_tracking", "fixation_map", "fixation_density"]
-
-
-def _rng(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy Generator or a non-negative int seed, got {rng!r}")
 
 
 def _check_shape(shape) -> tuple[int, int]:
@@ -118,7 +111,7 @@ def simulate_eye_tracking(prior: np.ndarray, *, observers: int = 8, fixations_pe
     ndarray, shape (observers * fixations_per_observer, 2), int64
         ``(row, col)`` of every fixation, observer by observer.
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     prior = np.asarray(prior, dtype=np.float64)
     if prior.ndim != 2 or prior.size == 0 or not np.all(np.isfinite(prior)) or prior.min() < 0 or prior.sum() <= 0:
         raise ValueError("prior must be a non-empty 2-D array of finite non-negative values, not all zero")

@@ -10,6 +10,20 @@ rank 0 logs and writes checkpoints, every rank resumes from them.
 
 :func:`train_cached` wraps a training run so that a notebook re-run with the
 same settings loads the saved weights instead of training again.
+
+The recipes, one module per network family, build on this loop:
+
+fcn
+    The FCN paper's loss, SGD recipe and staged training (lesson 4).
+deeplab
+    DeepLab on Cityscapes / MiniCity, with its command line
+    ``python -m course_utils.train deeplab ...`` (lesson 6), and its evaluation with the CRF.
+saliency
+    The saliency net's training (lesson 1).
+predict
+    Running a trained network: labels, Cityscapes predictions, DeepLab's logits, saliency maps.
+distributed
+    ``torchrun`` / DistributedDataParallel helpers.
 """
 
 from __future__ import annotations
@@ -25,7 +39,9 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["poly_lr", "architecture_signature", "fit", "train_cached", "checkpoint_dir"]
+from course_utils.paths import data_root
+
+__all__ = ["architecture_signature", "checkpoint_dir", "fit", "poly_lr", "save_atomic", "train_cached"]
 
 
 def _distributed() -> bool:
@@ -90,7 +106,8 @@ def _unwrap(net: nn.Module) -> nn.Module:
     return net.module if hasattr(net, "module") and isinstance(net.module, nn.Module) else net
 
 
-def _save_atomic(obj: dict, path: Path) -> None:
+def save_atomic(obj: dict, path: Path) -> None:
+    """``torch.save(obj, path)`` through a temporary file and a rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     torch.save(obj, tmp)
@@ -224,7 +241,7 @@ def fit(
             on_epoch(epoch)
             net.train()
         if path is not None and is_main:
-            _save_atomic({
+            save_atomic({
                 "arch": architecture_signature(_unwrap(net)),
                 "arch_name": type(_unwrap(net)).__name__,
                 "net": _unwrap(net).state_dict(),
@@ -240,7 +257,6 @@ def fit(
 
 def checkpoint_dir() -> Path:
     """``<data root>/checkpoints``, where cached notebook trainings are kept."""
-    from course_utils.paths import data_root
 
     return data_root() / "checkpoints"
 
@@ -280,6 +296,6 @@ def train_cached(net: nn.Module, name: str, settings: dict, train: Callable[[], 
     _barrier()  # every process has seen the cache miss before rank 0 may write the file
     history = train()
     if is_main:
-        _save_atomic({"net": _unwrap(net).state_dict(), "history": history, "settings": settings}, path)
+        save_atomic({"net": _unwrap(net).state_dict(), "history": history, "settings": settings}, path)
     _barrier()
     return history, False

@@ -1,28 +1,36 @@
-"""Training entry points: ``python -m course_utils.train deeplab ...`` (also under ``torchrun``), ``... fcn``.
+"""Training entry points (``deeplab`` also runs under ``torchrun``)::
 
-See ``python -m course_utils.train deeplab --help``.
+    python -m course_utils.train deeplab [--recipe course] --model {largefov,vgg_aspp,aspp} ...
+    python -m course_utils.train fcn --recipe course [--out DIR] ...
+    python -m course_utils.train record {deeplab,fcn} --run DIR --device-note TEXT
+
+``record`` ships a ``--recipe course`` run as a course checkpoint (:mod:`course_utils.checkpoints`).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-# command -> (module, function)
-_COMMANDS = {"deeplab": ("course_utils.train.deeplab", "main"), "fcn": ("course_utils.train.course", "fcn_main"),
-             "record": ("course_utils.train.course", "record_main")}
+# command -> (module, function); modules are imported on demand (each pulls in its own stack)
+_COMMANDS = {
+    "deeplab": ("course_utils.train.deeplab", "main"),
+    "fcn": ("course_utils.train.fcn", "main"),
+    "record deeplab": ("course_utils.train.deeplab", "record_main"),
+    "record fcn": ("course_utils.train.fcn", "record_main"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    import importlib
-
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in _COMMANDS:
-        given = repr(argv[0]) if argv else "nothing"
-        print(f"usage: python -m course_utils.train {{{','.join(_COMMANDS)}}} ...\n"
+    key = " ".join(argv[:2]) if argv[:1] == ["record"] else (argv[0] if argv else "")
+    if key not in _COMMANDS:
+        given = repr(key) if key else "nothing"
+        print(f"usage: python -m course_utils.train {{{', '.join(_COMMANDS)}}} ...\n"
               f"error: expected a command ({', '.join(_COMMANDS)}), got {given}", file=sys.stderr)
         return 2
-    module, function = _COMMANDS[argv[0]]
-    return getattr(importlib.import_module(module), function)(argv[1:])
+    module, function = _COMMANDS[key]
+    return getattr(importlib.import_module(module), function)(argv[len(key.split()):])
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from course_utils.env import get_device
+
 __all__ = [
     "DistInfo",
     "init_distributed",
@@ -65,8 +67,6 @@ def init_distributed(device: str | torch.device | None = None) -> DistInfo:
         available and the CPU otherwise.
     """
     import torch.distributed as dist
-
-    from course_utils.env import get_device
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:

@@ -9,7 +9,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from course_utils.crf.dense_crf import CRFParams, dense_crf
 from course_utils.images import check_image
+from course_utils.viz.plots import colorize, legend_handles, overlay_labels
+from course_utils.viz.widgets import interactive_figure
 
 __all__ = ["plot_mean_field_iterations", "plot_trimap", "draw_crf_refinement", "crf_sliders", "draw_class_overlay",
            "class_overlay_toggle"]
@@ -101,7 +104,7 @@ def plot_trimap(curves: Mapping[str, Mapping[str, np.ndarray]], metric: str = "p
     Parameters
     ----------
     curves : mapping name -> dict
-        Each value is what :func:`course_utils.metrics_boundary.trimap_scores` returns, e.g.
+        Each value is what :func:`course_utils.evaluate.boundary.trimap_scores` returns, e.g.
         ``{"DCNN": scores, "DCNN + CRF": scores_crf}``.
     metric : {"pixel_acc", "mean_iu"}
     ax : matplotlib Axes, optional
@@ -158,9 +161,6 @@ def draw_crf_refinement(image: np.ndarray, probs, palette: np.ndarray, *, w1: fl
     """
     import matplotlib.pyplot as plt
 
-    from course_utils.crf.dense_crf import CRFParams, dense_crf
-    from course_utils.viz.plots import colorize
-
     check_image(image)
     params = CRFParams(w1=w1, sigma_alpha=sigma_alpha, sigma_beta=sigma_beta, w2=w2, sigma_gamma=sigma_gamma)
     result = dense_crf(image, probs, params=params, iterations=int(iterations))
@@ -192,9 +192,6 @@ def crf_sliders(image: np.ndarray, probs, palette: np.ndarray, *, labels_true: n
     Returns the ``ipywidgets`` container.
     """
     import ipywidgets as widgets
-
-    from course_utils.crf.dense_crf import CRFParams
-    from course_utils.viz.widgets import interactive_figure
 
     p = CRFParams() if params is None else params
     style = {"description_width": "90px"}
@@ -241,8 +238,6 @@ def draw_class_overlay(image: np.ndarray, predictions: Mapping[str, np.ndarray],
     """
     import matplotlib.pyplot as plt
 
-    from course_utils.viz.plots import legend_handles, overlay_labels
-
     check_image(image)
     if not predictions:
         raise ValueError("predictions is empty: give at least one title -> label map")
@@ -270,8 +265,6 @@ def class_overlay_toggle(image: np.ndarray, predictions: Mapping[str, np.ndarray
                          class_names: Sequence[str]):
     """A class chooser (multi-select) and an opacity slider over :func:`draw_class_overlay`."""
     import ipywidgets as widgets
-
-    from course_utils.viz.widgets import interactive_figure
 
     options = [(f"{i} {name}", i) for i, name in enumerate(class_names)]
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from course_utils._shared import check_palette
 from course_utils.palettes import IGNORE_INDEX, voc_palette
 from course_utils.viz.plots import colorize
 
@@ -138,7 +139,7 @@ def plot_class_legend(class_names: Sequence[str], palette: np.ndarray, *, ids: S
     """
     import matplotlib.pyplot as plt
 
-    palette = _check_palette(palette)
+    palette = check_palette(palette)
     ids = list(range(len(class_names))) if ids is None else [int(i) for i in ids]
     if not ids:
         raise ValueError("ids is empty: nothing to show")
@@ -168,7 +169,7 @@ def plot_grouped_legend(groups: Mapping[str, Sequence[str]], class_names: Sequen
     """
     import matplotlib.pyplot as plt
 
-    palette = _check_palette(palette)
+    palette = check_palette(palette)
     if not groups:
         raise ValueError("groups is empty")
     unknown = [n for names in groups.values() for n in names if n not in class_names]
@@ -216,7 +217,7 @@ def plot_class_frequencies(pixel_counts: np.ndarray, class_names: Sequence[str],
     if (counts < 0).any() or counts.sum() == 0:
         raise ValueError("pixel_counts must be non-negative and not all zero")
     if palette is not None:
-        palette = _check_palette(palette)
+        palette = check_palette(palette)
         if len(palette) < len(counts):
             raise ValueError(f"palette has {len(palette)} colours for {len(counts)} classes")
     order = np.argsort(-counts, kind="stable")
@@ -297,7 +298,7 @@ def plot_palette_png(indices: np.ndarray, palette: np.ndarray, *, size: float = 
     """What a palette PNG holds: the stored indices (grey) and the colours a viewer shows."""
     import matplotlib.pyplot as plt
 
-    palette = _check_palette(palette)
+    palette = check_palette(palette)
     fig, axes = plt.subplots(1, 2, figsize=(2 * size, size * indices.shape[0] / indices.shape[1] + 0.4))
     axes[0].imshow(indices, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     axes[0].set_title("stored: class index per pixel", fontsize=9)
@@ -307,10 +308,3 @@ def plot_palette_png(indices: np.ndarray, palette: np.ndarray, *, size: float = 
         ax.axis("off")
     fig.tight_layout()
     return fig
-
-
-def _check_palette(palette: np.ndarray) -> np.ndarray:
-    palette = np.asarray(palette)
-    if palette.ndim != 2 or palette.shape[1] != 3 or palette.dtype != np.uint8:
-        raise ValueError(f"palette must be a (K, 3) uint8 array, got shape {palette.shape} dtype {palette.dtype}")
-    return palette

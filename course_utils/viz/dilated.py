@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from course_utils.receptive_field import Layer, footprint, receptive_field_size
+from course_utils.ops.receptive_field import footprint, Layer, receptive_field_size
+from course_utils.viz.widgets import interactive_figure
 
 __all__ = [
     "plot_rate_kernels",
@@ -137,8 +138,6 @@ def draw_dilation_stack(rate1: int = 1, rate2: int = 2, rate3: int = 4, rate4: i
 def dilation_stack_widget(max_rate: int = 8):
     """Sliders for the rates of four stacked 3x3 layers (0 = absent) wired to :func:`draw_dilation_stack`."""
     import ipywidgets as widgets
-
-    from course_utils.viz.widgets import interactive_figure
 
     def slider(value: int, name: str, lo: int):
         return widgets.IntSlider(value=value, min=lo, max=max_rate, description=name, continuous_update=False)

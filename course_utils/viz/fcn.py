@@ -11,12 +11,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from course_utils.transposed_conv import (
-    conv_matrix,
-    conv_output_size,
-    conv_transpose_output_size,
-    equivalent_direct_padding,
-)
+from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
+from course_utils.ops.bilinear import bilinear_kernel, bilinear_kernel_size, bilinear_upsample
+from course_utils.ops.receptive_field import conv_output_size
+from course_utils.ops.transposed_conv import (conv_matrix, conv_transpose_output_size,
+                                              equivalent_direct_padding)
+from course_utils.palettes import VOC_CLASSES, voc_palette
+from course_utils.viz.plots import colorize, legend_handles
+from course_utils.viz.widgets import interactive_figure
 
 __all__ = [
     "plot_conv_steps",
@@ -183,8 +185,6 @@ def plot_bilinear_upsampling(small: np.ndarray, factor: int):
     import torch
     import torch.nn.functional as F
 
-    from course_utils.bilinear import bilinear_kernel, bilinear_kernel_size, bilinear_upsample
-
     small = np.asarray(small, dtype=np.float64)
     if small.ndim != 2:
         raise ValueError(f"small must be a 2-D map (h, w), got shape {small.shape}")
@@ -219,8 +219,6 @@ def plot_fcn_outputs(image: np.ndarray, labels: np.ndarray, predictions: Mapping
     predictions : {name: (H, W) or (N, H, W) ints}
     """
     import matplotlib.pyplot as plt
-
-    from course_utils.viz.plots import colorize, legend_handles
 
     images = np.asarray(image)[None] if np.ndim(image) == 3 else np.asarray(image)
     truths = np.asarray(labels)[None] if np.ndim(labels) == 2 else np.asarray(labels)
@@ -391,10 +389,9 @@ def playground_scores(shift: int = 0, grow: int = 0, coarse: int = 1, drop_small
     Returns
     -------
     truth, prediction : (size, size) uint8
-    scores : dict from :func:`course_utils.metrics.segmentation_scores` (fractions), computed over
+    scores : dict from :func:`course_utils.evaluate.segmentation.segmentation_scores` (fractions), computed over
         the 21 VOC classes.
     """
-    from course_utils.metrics import confusion_matrix, segmentation_scores
 
     truth = playground_labels(size)
     pred = _playground_prediction(truth, int(shift), int(grow), int(coarse), bool(drop_small), bool(false_blob))
@@ -405,9 +402,6 @@ def draw_metrics_playground(shift: int = 0, grow: int = 0, coarse: int = 1, drop
                             false_blob: bool = False):
     """Ground truth, prediction, errors, and the four scores with the per-class IU."""
     import matplotlib.pyplot as plt
-
-    from course_utils.palettes import VOC_CLASSES, voc_palette
-    from course_utils.viz.plots import colorize
 
     truth, pred, scores = playground_scores(shift, grow, coarse, drop_small, false_blob)
     pal = voc_palette()
@@ -437,8 +431,6 @@ def transposed_conv_stepper():
     """Sliders (input size, kernel, stride, padding, input pixel) over :func:`draw_transposed_conv_stepper`."""
     import ipywidgets as widgets
 
-    from course_utils.viz.widgets import interactive_figure
-
     def draw(input_size, kernel, stride, padding, pixel):
         padding = min(padding, kernel - 1)
         try:
@@ -464,8 +456,6 @@ def transposed_conv_stepper():
 def metrics_playground():
     """Sliders and toggles over :func:`draw_metrics_playground`."""
     import ipywidgets as widgets
-
-    from course_utils.viz.widgets import interactive_figure
 
     return interactive_figure(
         draw_metrics_playground,

@@ -12,8 +12,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from course_utils.graphcut.graph_cut import Smoothness, segment_with_seeds
-from course_utils.images import check_image, check_mask
+from course_utils.graphcut.grabcut import grabcut
+from course_utils.graphcut.graph_cut import segment_with_seeds, Smoothness
+from course_utils.images import check_image, check_mask, to_float
+from course_utils.viz.plots import show_images
+from course_utils.viz.widgets import interactive_figure
 
 __all__ = [
     "FG_COLOUR",
@@ -46,7 +49,6 @@ def seed_overlay(image: np.ndarray, fg_seeds: np.ndarray | None = None, bg_seeds
     alpha : float
         Strength of the tint.
     """
-    from course_utils.images import to_float
 
     check_image(image)
     shape = image.shape[:2]
@@ -189,8 +191,6 @@ def lambda_slider(image: np.ndarray, fg_seeds: np.ndarray, bg_seeds: np.ndarray,
     """A log slider for lambda with the live cut (:func:`draw_lambda_cut`); returns the ipywidgets box."""
     import ipywidgets as widgets
 
-    from course_utils.viz.widgets import interactive_figure
-
     slider = widgets.FloatLogSlider(value=lam, base=10, min=-1, max=3, step=0.1, description="lambda",
                                     continuous_update=False)
     return interactive_figure(
@@ -263,8 +263,6 @@ def draw_grabcut(image: np.ndarray, x: int, y: int, width: int, height: int, ite
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    from course_utils.graphcut.grabcut import grabcut
-
     rect = (int(x), int(y), int(width), int(height))
     result = grabcut(image, rect, iterations=iterations, n_components=n_components)
     aspect = image.shape[1] / image.shape[0]
@@ -288,8 +286,6 @@ def draw_grabcut(image: np.ndarray, x: int, y: int, width: int, height: int, ite
 def grabcut_explorer(image: np.ndarray, rect=None, *, iterations: int = 5, n_components: int = 5):
     """Sliders for the rectangle, the number of iterations and K, with GrabCut's live result (:func:`draw_grabcut`)."""
     import ipywidgets as widgets
-
-    from course_utils.viz.widgets import interactive_figure
 
     check_image(image)
     h, w = image.shape[:2]
@@ -318,7 +314,6 @@ def grabcut_explorer(image: np.ndarray, rect=None, *, iterations: int = 5, n_com
 def draw_mask_comparison(image: np.ndarray, masks: Sequence[np.ndarray], titles: Sequence[str], *,
                          size: float = 2.8):
     """Masks over the same image, side by side (e.g. ours, OpenCV's, the ground truth)."""
-    from course_utils.viz.plots import show_images
 
     if len(masks) != len(titles):
         raise ValueError(f"titles has {len(titles)} entries but there are {len(masks)} masks")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course_utils._shared import check_palette
 from course_utils.images import check_image, check_labels, check_mask, to_float
 
 __all__ = ["colorize", "legend_handles", "overlay_mask", "overlay_labels", "show_images", "show_labels"]
@@ -24,7 +25,7 @@ def colorize(labels: np.ndarray, palette: np.ndarray) -> np.ndarray:
         If a label has no palette entry (label >= K or < 0).
     """
     check_labels(labels)
-    palette = _check_palette(palette)
+    palette = check_palette(palette)
     if labels.size and (labels.min() < 0 or labels.max() >= len(palette)):
         bad = labels.max() if labels.max() >= len(palette) else labels.min()
         raise ValueError(f"labels has value {bad} but palette has only {len(palette)} colours")
@@ -35,7 +36,7 @@ def legend_handles(class_names: Sequence[str], palette: np.ndarray, present: Seq
     """Matplotlib patches for a legend: one per class (or per id in ``present``)."""
     from matplotlib.patches import Patch
 
-    palette = _check_palette(palette)
+    palette = check_palette(palette)
     ids = range(len(class_names)) if present is None else present
     return [Patch(facecolor=palette[i] / 255.0, edgecolor="k", label=f"{i} {class_names[i]}")
             for i in ids if i < len(class_names)]
@@ -115,10 +116,3 @@ def show_labels(image: np.ndarray, labels_list: Sequence[np.ndarray], titles: Se
                ncol=min(6, max(1, len(present))), fontsize=8, frameon=False)
     fig.subplots_adjust(bottom=0.12 + 0.04 * (len(present) // 6))
     return fig
-
-
-def _check_palette(palette: np.ndarray) -> np.ndarray:
-    palette = np.asarray(palette)
-    if palette.ndim != 2 or palette.shape[1] != 3 or palette.dtype != np.uint8:
-        raise ValueError(f"palette must be a (K, 3) uint8 array, got shape {palette.shape} dtype {palette.dtype}")
-    return palette

@@ -11,7 +11,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from course_utils.images import check_image, check_mask
-from course_utils.saliency.metrics import check_saliency
+from course_utils.saliency.metrics import check_saliency, f_measure, precision_recall
+from course_utils.viz.plots import overlay_mask
+from course_utils.viz.widgets import interactive_figure
 
 __all__ = [
     "show_saliency_maps",
@@ -65,9 +67,6 @@ def draw_saliency_threshold(image: np.ndarray, saliency: np.ndarray, threshold: 
     recall and the F-measure (beta^2 = 0.3) at this threshold.
     """
     import matplotlib.pyplot as plt
-
-    from course_utils.saliency.metrics import f_measure, precision_recall
-    from course_utils.viz.plots import overlay_mask
 
     check_image(image)
     sal = check_saliency(saliency)
@@ -150,8 +149,6 @@ def saliency_widget(images: Mapping[str, np.ndarray], methods: Mapping[str, Call
     Maps are computed once per (photo, method) and cached.  Returns the ipywidgets container.
     """
     import ipywidgets as widgets
-
-    from course_utils.viz.widgets import interactive_figure
 
     if not images or not methods:
         raise ValueError("images and methods must each hold at least one entry")

@@ -10,23 +10,19 @@ predicts one channel: the saliency logit of each pixel, upsampled to the
 input size.  Weights start random (``weights=None``: nothing is downloaded).
 
 Blocks: :class:`VGGEncoder`, :class:`FuseBlock`, :class:`SaliencyDecoder`,
-:class:`SaliencyNet`; builder :func:`saliency_vgg`; inference :func:`predict_saliency`.
+:class:`SaliencyNet`; builder :func:`saliency_vgg`.
+Training is in :mod:`course_utils.train.saliency`, inference in :mod:`course_utils.train.predict`.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.images import check_image, image_to_tensor
+from course_utils._shared import IMAGENET_MEAN, IMAGENET_STD
 
-__all__ = ["VGGEncoder", "FuseBlock", "SaliencyDecoder", "SaliencyNet", "saliency_vgg", "predict_saliency",
-           "saliency_loader", "train_saliency_net", "IMAGENET_MEAN", "IMAGENET_STD"]
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+__all__ = ["VGGEncoder", "FuseBlock", "SaliencyDecoder", "SaliencyNet", "saliency_vgg"]
 
 
 def _scaled_cfg(cfg: str, width: int) -> list:
@@ -188,130 +184,3 @@ def saliency_vgg(width: int = 64, *, cfg: str = "D", decoder_channels: int | Non
     return SaliencyNet(encoder, SaliencyDecoder(encoder.channels, channels, first_stage))
 
 
-@torch.no_grad()
-def predict_saliency(net: nn.Module, image: np.ndarray, *, size: int | None = None,
-                     device: torch.device | str | None = None) -> np.ndarray:
-    """Run ``net`` on one RGB image and return its saliency map at the image's size.
-
-    Parameters
-    ----------
-    net : nn.Module
-        Maps ``(1, 3, h, w)`` in [0, 1] to logits ``(1, 1, h, w)``.
-    image : ndarray, shape (H, W, 3)
-        RGB, uint8 or float in [0, 1].
-    size : int, optional
-        Resize the image to ``size x size`` first (the training size), then
-        resize the map back.
-    device : torch.device or str, optional
-        Default: the device of the net's parameters.
-
-    Returns
-    -------
-    ndarray, shape (H, W), float32 in [0, 1]
-    """
-    check_image(image, "image")
-    if device is None:
-        device = next(net.parameters()).device
-    x = image_to_tensor(image).to(device)
-    if size is not None:
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    was_training = net.training
-    net.eval()
-    try:
-        probs = torch.sigmoid(net(x))
-    finally:
-        net.train(was_training)
-    probs = F.interpolate(probs, size=image.shape[:2], mode="bilinear", align_corners=False)
-    return probs[0, 0].clamp(0, 1).cpu().numpy().astype(np.float32)
-
-
-class _SaliencyPairs(torch.utils.data.Dataset):
-    """Images ``(N, H, W, 3)`` uint8 and masks ``(N, H, W)`` bool as float tensors, with optional flips."""
-
-    def __init__(self, images: np.ndarray, masks: np.ndarray, flip: bool) -> None:
-        self.images = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
-        self.masks = torch.from_numpy(np.ascontiguousarray(masks)).unsqueeze(1)
-        self.flip = flip
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.images[i].float() / 255.0
-        y = self.masks[i].float()
-        if self.flip and torch.rand(()) < 0.5:  # torch's generator: re-seeded every epoch by train.fit
-            x, y = x.flip(-1), y.flip(-1)
-        return x, y
-
-
-def saliency_loader(images: np.ndarray, masks: np.ndarray, *, batch_size: int, shuffle: bool = True,
-                    flip: bool = True) -> torch.utils.data.DataLoader:
-    """A DataLoader of ``(images (B, 3, H, W) float in [0, 1], masks (B, 1, H, W) float 0/1)``.
-
-    Parameters
-    ----------
-    images : ndarray, shape (N, H, W, 3), uint8
-    masks : ndarray, shape (N, H, W), bool
-    batch_size : int
-    shuffle : bool
-        Shuffle every epoch (torch's global generator, so seeding makes it repeatable).
-    flip : bool
-        Random horizontal flips (the mask flips with its image).
-    """
-    images, masks = np.asarray(images), np.asarray(masks)
-    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise ValueError(f"images must be (N, H, W, 3) uint8, got shape {images.shape} dtype {images.dtype}")
-    if masks.dtype != bool or masks.shape != images.shape[:3]:
-        raise ValueError(f"masks must be (N, H, W) bool matching images {images.shape[:3]}, "
-                         f"got shape {masks.shape} dtype {masks.dtype}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    return torch.utils.data.DataLoader(_SaliencyPairs(images, masks, flip), batch_size=batch_size,
-                                       shuffle=shuffle, num_workers=0)
-
-
-def train_saliency_net(net: SaliencyNet, images: np.ndarray, masks: np.ndarray, *, epochs: int, batch_size: int,
-                       lr: float = 2e-3, device: torch.device | str = "cpu", seed: int = 0,
-                       cpu_threads: int | None = None, log=print) -> list[float]:
-    """Train ``net`` with per-pixel binary cross-entropy and Adam (``course_utils.train.fit``).
-
-    Parameters
-    ----------
-    net : SaliencyNet
-    images : ndarray, shape (N, H, W, 3), uint8
-    masks : ndarray, shape (N, H, W), bool
-    epochs, batch_size : int
-    lr : float
-        Adam's initial learning rate; it decays with the poly schedule.
-    device : torch.device or str
-    seed : int
-        Seeds data order and flips (epoch ``e`` uses ``seed + e``).
-    cpu_threads : int, optional
-        On the CPU, train with this many torch threads (restored afterwards).
-        The quick-mode net is tiny: one thread is nearly as fast as two and
-        does not slow down tenfold when another program keeps the cores busy.
-        None leaves torch's setting alone.
-    log : callable or None
-        Receives one line per epoch.
-
-    Returns
-    -------
-    list of float
-        The mean loss of each epoch.
-    """
-    from course_utils.train import fit, poly_lr
-
-    if cpu_threads is not None and (isinstance(cpu_threads, bool) or not isinstance(cpu_threads, int) or cpu_threads < 1):
-        raise ValueError(f"cpu_threads must be a positive int or None, got {cpu_threads!r}")
-    loader = saliency_loader(images, masks, batch_size=batch_size)
-    net.to(device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    scheduler = poly_lr(optimizer, max_steps=epochs * len(loader))
-    threads = torch.get_num_threads()
-    if cpu_threads is not None and torch.device(device).type == "cpu":
-        torch.set_num_threads(cpu_threads)
-    try:
-        return fit(net, loader, F.binary_cross_entropy_with_logits, optimizer, epochs=epochs, device=device,
-                   scheduler=scheduler, seed=seed, desc="saliency", log=log)
-    finally:
-        torch.set_num_threads(threads)

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils._shared import check_int
+
 __all__ = [
     "Layer",
     "LayerField",
@@ -34,6 +36,7 @@ __all__ = [
     "conv_output_size",
     "receptive_field",
     "receptive_field_size",
+    "module_receptive_field",
     "output_stride",
     "layers_from_module",
     "vgg16_layers",
@@ -41,12 +44,6 @@ __all__ = [
     "footprint",
     "gradient_footprint",
 ]
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -74,16 +71,16 @@ class Layer:
     name: str = ""
 
     def __post_init__(self) -> None:
-        _check_int(self.kernel, "kernel", 1)
-        _check_int(self.stride, "stride", 1)
-        _check_int(self.dilation, "dilation", 1)
-        _check_int(self.padding, "padding", 0)
+        check_int(self.kernel, "kernel", 1)
+        check_int(self.stride, "stride", 1)
+        check_int(self.dilation, "dilation", 1)
+        check_int(self.padding, "padding", 0)
 
     @classmethod
     def same(cls, kernel: int, dilation: int = 1, name: str = "") -> "Layer":
         """A stride-1 layer padded to keep the size (odd ``kernel``): ``padding = dilation (kernel - 1) / 2``."""
-        _check_int(kernel, "kernel", 1)
-        _check_int(dilation, "dilation", 1)
+        check_int(kernel, "kernel", 1)
+        check_int(dilation, "dilation", 1)
         if kernel % 2 == 0:
             raise ValueError(f"kernel must be odd for a size-preserving layer, got {kernel}")
         return cls(kernel, 1, dilation, dilation * (kernel - 1) // 2, name)
@@ -123,8 +120,8 @@ def effective_kernel_size(kernel: int, dilation: int) -> int:
 
     A 3x3 kernel with rate ``r`` spans ``2r + 1`` pixels (rate 2: 5, rate 12: 25).
     """
-    _check_int(kernel, "kernel", 1)
-    _check_int(dilation, "dilation", 1)
+    check_int(kernel, "kernel", 1)
+    check_int(dilation, "dilation", 1)
     return dilation * (kernel - 1) + 1
 
 
@@ -152,10 +149,10 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
     ValueError
         If the padded input is smaller than the effective kernel.
     """
-    _check_int(size, "size", 1)
+    check_int(size, "size", 1)
     k_eff = effective_kernel_size(kernel, dilation)
-    _check_int(stride, "stride", 1)
-    _check_int(padding, "padding", 0)
+    check_int(stride, "stride", 1)
+    check_int(padding, "padding", 0)
     span = size + 2 * padding - k_eff
     if span < 0:
         raise ValueError(f"size={size} with padding={padding} is smaller than the effective kernel {k_eff}")
@@ -185,7 +182,7 @@ def receptive_field(layers: Sequence[Layer], input_size: int | None = None) -> l
     """
     layers = _check_layers(layers)
     rf, jump, start = 1, 1, 0.0
-    size = None if input_size is None else _check_int(input_size, "input_size", 1)
+    size = None if input_size is None else check_int(input_size, "input_size", 1)
     table = []
     for i, layer in enumerate(layers):
         k_eff = layer.effective_kernel
@@ -286,7 +283,7 @@ def deeplab_vgg16_layers(rate: int = 12) -> list[Layer]:
     3x3 pools with padding 1: pool1-3 stride 2, pool4-5 stride 1; conv5 dilation 2;
     fc6 3x3 with dilation ``rate`` (12: LargeFOV); fc7 1x1. Output stride 8.
     """
-    _check_int(rate, "rate", 1)
+    check_int(rate, "rate", 1)
     layers = []
     for stage, n_conv in enumerate((2, 2, 3, 3, 3), start=1):
         d = 2 if stage == 5 else 1
@@ -355,8 +352,8 @@ def gradient_footprint(net, input_size: int | tuple[int, int], *, in_channels: i
     import torch
 
     h, w = (input_size, input_size) if not isinstance(input_size, tuple) else input_size
-    _check_int(h, "input_size", 1)
-    _check_int(w, "input_size", 1)
+    check_int(h, "input_size", 1)
+    check_int(w, "input_size", 1)
     param = next(net.parameters(), None)
     dtype = param.dtype if param is not None else torch.float64
     device = param.device if param is not None else torch.device("cpu")
@@ -370,3 +367,38 @@ def gradient_footprint(net, input_size: int | tuple[int, int], *, in_channels: i
         raise ValueError(f"position={(i, j)} is outside the output of shape {tuple(out.shape[2:])}")
     out[0, :, i, j].sum().backward()
     return x.grad[0].abs().sum(0).detach().cpu().double().numpy()
+
+
+def module_receptive_field(*modules) -> tuple[int, int]:
+    """Receptive field (pixels) and stride of one output unit of ``modules`` applied in order.
+
+    Convolutions and poolings grow the field by ``(k - 1) * jump`` (dilation included) and multiply
+    the jump by their stride; pointwise layers change nothing.  Padding does not change the size.
+
+    Unlike :func:`layers_from_module`, this accepts Caffe's ceil-mode pooling (the FCN
+    backbones) and nested ``nn.Sequential`` blocks; only the size and the stride are returned.
+
+    Returns
+    -------
+    (size, stride)
+        e.g. ``(404, 32)`` for VGG16's fc7 and ``(355, 32)`` for AlexNet's (the FCN paper's table 1).
+    """
+    from torch import nn  # torch only when a module is measured: the layer formulas stay numpy-only
+
+    size, jump = 1, 1
+    for module in modules:
+        layers = module if isinstance(module, nn.Sequential) else [module]
+        for layer in layers:
+            if isinstance(layer, nn.Sequential):
+                s_, j_ = module_receptive_field(layer)
+                size, jump = size + (s_ - 1) * jump, jump * j_
+            elif isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+                k, st = _pair(layer.kernel_size, "kernel_size"), _pair(layer.stride, "stride")
+                d = _pair(getattr(layer, "dilation", 1), "dilation")
+                size += d * (k - 1) * jump
+                jump *= st
+            elif isinstance(layer, (nn.ReLU, nn.BatchNorm2d, nn.Dropout, nn.Dropout2d, nn.Identity)):
+                continue
+            else:
+                raise TypeError(f"no receptive-field rule for {type(layer).__name__}")
+    return size, jump

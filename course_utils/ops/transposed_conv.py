@@ -33,8 +33,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from course_utils._shared import check_int
+from course_utils.ops.receptive_field import conv_output_size
+
 __all__ = [
-    "conv_output_size",
     "conv_transpose_output_size",
     "equivalent_direct_padding",
     "conv_matrix",
@@ -49,33 +51,6 @@ __all__ = [
 ]
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
-    """Output length of a convolution (or pooling without ceil mode) along one axis.
-
-    ``floor((n + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1``.
-
-    Raises
-    ------
-    ValueError
-        If an argument is not a valid int, or the (padded) input is smaller than the kernel.
-    """
-    n = _check_int(n, "n", 1)
-    kernel = _check_int(kernel, "kernel", 1)
-    stride = _check_int(stride, "stride", 1)
-    padding = _check_int(padding, "padding", 0)
-    dilation = _check_int(dilation, "dilation", 1)
-    span = dilation * (kernel - 1) + 1
-    if n + 2 * padding < span:
-        raise ValueError(f"n={n} with padding={padding} is smaller than the kernel's span {span}")
-    return (n + 2 * padding - span) // stride + 1
-
-
 def conv_transpose_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0,
                                dilation: int = 1) -> int:
     """Output length of a transposed convolution along one axis (as ``torch.nn.ConvTranspose2d``).
@@ -88,12 +63,12 @@ def conv_transpose_output_size(n: int, kernel: int, stride: int = 1, padding: in
         If an argument is not a valid int, ``output_padding >= max(stride, dilation)``, or the
         result is not positive.
     """
-    n = _check_int(n, "n", 1)
-    kernel = _check_int(kernel, "kernel", 1)
-    stride = _check_int(stride, "stride", 1)
-    padding = _check_int(padding, "padding", 0)
-    output_padding = _check_int(output_padding, "output_padding", 0)
-    dilation = _check_int(dilation, "dilation", 1)
+    n = check_int(n, "n", 1)
+    kernel = check_int(kernel, "kernel", 1)
+    stride = check_int(stride, "stride", 1)
+    padding = check_int(padding, "padding", 0)
+    output_padding = check_int(output_padding, "output_padding", 0)
+    dilation = check_int(dilation, "dilation", 1)
     if output_padding >= max(stride, dilation):
         raise ValueError(f"output_padding={output_padding} must be smaller than stride={stride} or dilation={dilation}")
     out = (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
@@ -114,9 +89,9 @@ def equivalent_direct_padding(kernel: int, padding: int = 0, dilation: int = 1) 
     ValueError
         If ``padding`` exceeds ``dilation * (kernel - 1)``.
     """
-    kernel = _check_int(kernel, "kernel", 1)
-    padding = _check_int(padding, "padding", 0)
-    dilation = _check_int(dilation, "dilation", 1)
+    kernel = check_int(kernel, "kernel", 1)
+    padding = check_int(padding, "padding", 0)
+    dilation = check_int(dilation, "dilation", 1)
     full = dilation * (kernel - 1)
     if padding > full:
         raise ValueError(f"padding={padding} exceeds dilation * (kernel - 1) = {full}")
@@ -127,8 +102,8 @@ def _pair(value, name: str, minimum: int) -> tuple[int, int]:
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        return _check_int(value[0], name, minimum), _check_int(value[1], name, minimum)
-    v = _check_int(value, name, minimum)
+        return check_int(value[0], name, minimum), check_int(value[1], name, minimum)
+    v = check_int(value, name, minimum)
     return v, v
 
 
@@ -216,6 +191,17 @@ def conv2d_as_matrix(x: torch.Tensor, weight: torch.Tensor, stride=1, padding=0)
     return (x.reshape(n, -1) @ matrix.T).reshape(n, weight.shape[0], ho, wo)
 
 
+def _transpose_args(y, weight, stride, padding, output_padding):
+    """The checked arguments of a transposed convolution: ``y``, ``weight`` and (h, w) pairs of
+    stride, padding and output padding."""
+    y = _check_input(y, "y")
+    weight = _check_weight(weight)
+    if y.shape[1] != weight.shape[0]:
+        raise ValueError(f"y has {y.shape[1]} channels but weight expects {weight.shape[0]}")
+    return (y, weight, _pair(stride, "stride", 1), _pair(padding, "padding", 0),
+            _pair(output_padding, "output_padding", 0))
+
+
 def conv_transpose2d_as_matrix(y: torch.Tensor, weight: torch.Tensor, stride=1, padding=0,
                                output_padding=0) -> torch.Tensor:
     """``F.conv_transpose2d(y, weight, ...)`` computed as ``C^T @ y`` (no bias).
@@ -234,12 +220,7 @@ def conv_transpose2d_as_matrix(y: torch.Tensor, weight: torch.Tensor, stride=1, 
     -------
     Tensor, shape (N, C_out, H_out, W_out), with ``H_out`` from :func:`conv_transpose_output_size`.
     """
-    y = _check_input(y, "y")
-    weight = _check_weight(weight)
-    if y.shape[1] != weight.shape[0]:
-        raise ValueError(f"y has {y.shape[1]} channels but weight expects {weight.shape[0]}")
-    (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    (oph, opw) = _pair(output_padding, "output_padding", 0)
+    y, weight, (sh, sw), (ph, pw), (oph, opw) = _transpose_args(y, weight, stride, padding, output_padding)
     n, _, h, w = y.shape
     ho = conv_transpose_output_size(h, weight.shape[2], sh, ph, oph)
     wo = conv_transpose_output_size(w, weight.shape[3], sw, pw, opw)
@@ -267,12 +248,7 @@ def conv_transpose2d_scatter(y: torch.Tensor, weight: torch.Tensor, stride=1, pa
     -------
     Tensor, shape (N, C_out, H_out, W_out); equal to ``F.conv_transpose2d`` (differentiable).
     """
-    y = _check_input(y, "y")
-    weight = _check_weight(weight)
-    if y.shape[1] != weight.shape[0]:
-        raise ValueError(f"y has {y.shape[1]} channels but weight expects {weight.shape[0]}")
-    (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    (oph, opw) = _pair(output_padding, "output_padding", 0)
+    y, weight, (sh, sw), (ph, pw), (oph, opw) = _transpose_args(y, weight, stride, padding, output_padding)
     n, _, h, w = y.shape
     _, c_out, kh, kw = weight.shape
     ho = conv_transpose_output_size(h, kh, sh, ph, oph)
@@ -308,12 +284,7 @@ def conv_transpose2d_zero_insertion(y: torch.Tensor, weight: torch.Tensor, strid
     -------
     Tensor, shape (N, C_out, H_out, W_out); equal to ``F.conv_transpose2d``.
     """
-    y = _check_input(y, "y")
-    weight = _check_weight(weight)
-    if y.shape[1] != weight.shape[0]:
-        raise ValueError(f"y has {y.shape[1]} channels but weight expects {weight.shape[0]}")
-    (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    (oph, opw) = _pair(output_padding, "output_padding", 0)
+    y, weight, (sh, sw), (ph, pw), (oph, opw) = _transpose_args(y, weight, stride, padding, output_padding)
     _, _, kh, kw = weight.shape
     qh, qw = equivalent_direct_padding(kh, ph), equivalent_direct_padding(kw, pw)
     z = insert_zeros(y, (sh, sw))

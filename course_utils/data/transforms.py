@@ -18,12 +18,13 @@ import math
 
 import numpy as np
 
+from course_utils._shared import IMAGENET_MEAN, IMAGENET_STD
+from course_utils.images import check_image, check_labels, resize_image, resize_labels
+
 __all__ = ["Compose", "RandomScale", "RandomCrop", "RandomHorizontalFlip", "to_tensors"]
 
 
 def _check_pair(image: np.ndarray, labels: np.ndarray) -> None:
-    from course_utils.images import check_image, check_labels
-
     check_image(image, "image", allow_float=False)
     check_labels(labels, "labels")
     if image.shape[:2] != labels.shape:
@@ -75,8 +76,6 @@ class RandomScale:
         self.scale_range = (float(scale_range[0]), float(scale_range[1]))
 
     def __call__(self, image, labels, generator=None):
-        from course_utils.images import resize_image, resize_labels
-
         _check_pair(image, labels)
         s = _uniform(*self.scale_range, generator)
         h, w = labels.shape
@@ -145,13 +144,10 @@ class RandomHorizontalFlip:
 def to_tensors(image: np.ndarray, labels: np.ndarray | None = None, *, mean=None, std=None):
     """``image`` (H, W, 3) uint8 -> normalised float tensor (3, H, W); ``labels`` -> int64 tensor (H, W).
 
-    ``mean``/``std`` default to ImageNet's (``course_utils.data.cityscapes.IMAGENET_MEAN``/``STD``).
+    ``mean``/``std`` default to ImageNet's (``course_utils._shared.IMAGENET_MEAN``/``STD``).
     Returns the image tensor alone when ``labels`` is None.
     """
     import torch
-
-    from course_utils.data.cityscapes import IMAGENET_MEAN, IMAGENET_STD
-    from course_utils.images import check_image
 
     check_image(image, "image", allow_float=False)
     mean = torch.tensor(IMAGENET_MEAN if mean is None else mean, dtype=torch.float32).view(3, 1, 1)

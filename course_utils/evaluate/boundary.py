@@ -14,7 +14,7 @@ Definitions used here:
   boundary);
 * the **band of width w** holds the pixels whose Euclidean distance to the nearest
   boundary pixel is at most ``w`` (``w = 0``: the boundary pixels themselves);
-* the scores are the FCN paper's (:mod:`course_utils.metrics`) over the band's pixels,
+* the scores are the FCN paper's (:mod:`course_utils.evaluate.segmentation`) over the band's pixels,
   ignore pixels excluded.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from course_utils.metrics import confusion_matrix, segmentation_scores
+from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 
 __all__ = ["boundary_mask", "trimap_band", "trimap_scores", "DEFAULT_TRIMAP_WIDTHS"]
 

@@ -1,0 +1,398 @@
+"""The FCN paper's training recipe: loss, parameter groups, SGD, staged training with a cache, scoring.
+
+Long, Shelhamer & Darrell, CVPR 2015: per-pixel softmax cross-entropy with the void label
+ignored, SGD with momentum 0.9 and weight decay 5e-4, biases at twice the learning rate, and
+staged training (FCN-32s, then FCN-16s from it, then FCN-8s). The models are in
+:mod:`course_utils.nets.fcn`, the loop in :mod:`course_utils.train`.
+
+* :func:`fcn_loss`, :func:`fcn_param_groups`, :func:`train_fcn` -- one training run;
+* :class:`FCNRun`, :func:`train_fcn_stage` -- one variant trained (or loaded from the cache),
+  optionally from the previous stage's weights;
+* :func:`evaluate_fcn` -- the paper's four scores of a net over a loader;
+* :data:`COURSE_FCN`, :func:`train_fcn_course`, :func:`record_fcn` -- the recipe of the shipped FCN
+  checkpoints (``python -m course_utils.train fcn --recipe course``), trained to convergence with a
+  validation loss per epoch, and how a run becomes a checkpoint; :func:`evaluate_fcn_checkpoint`
+  scores one on any VOC-layout folder (``python -m course_utils.evaluate fcn``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from course_utils.checkpoints import REGISTRY, WEIGHTS_DIR, build_net, load_checkpoint, save_checkpoint_file, write_entry
+from course_utils.data.voc import COURSE_VOC, VOCSegmentationDataset, course_voc_root, find_voc_root, voc_loaders
+from course_utils.env import get_device
+from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
+from course_utils.nets.fcn import FCN, VARIANTS, fcn_vgg16, freeze_backbone, load_matching_weights
+from course_utils.paths import data_root
+from course_utils.train import fit, poly_lr, save_atomic, train_cached
+from course_utils.train.predict import predict_labels
+
+__all__ = ["FCNRun", "evaluate_fcn", "fcn_loss", "fcn_param_groups", "train_fcn", "train_fcn_stage", "COURSE_FCN",
+           "train_fcn_course", "fcn_architecture", "evaluate_fcn_checkpoint", "record_fcn", "main", "record_main"]
+
+
+def fcn_param_groups(net: nn.Module, lr: float, weight_decay: float = 5e-4) -> list[dict]:
+    """SGD parameter groups as the FCN reference solver: biases at twice the rate, no weight decay on them.
+
+    Frozen parameters (``requires_grad=False``: the last deconvolution, a fixed backbone) are
+    left out.
+    """
+    if lr <= 0 or weight_decay < 0:
+        raise ValueError(f"lr must be > 0 and weight_decay >= 0, got lr={lr}, weight_decay={weight_decay}")
+    weights, biases = [], []
+    for name, p in net.named_parameters():
+        if not p.requires_grad:
+            continue
+        (biases if name.endswith("bias") or p.ndim == 1 else weights).append(p)
+    return [{"params": weights, "lr": lr, "weight_decay": weight_decay},
+            {"params": biases, "lr": 2 * lr, "weight_decay": 0.0}]
+
+
+def fcn_loss(logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = 255) -> torch.Tensor:
+    """Per-pixel softmax cross-entropy, averaged over the labelled pixels (void = ``ignore_index``).
+
+    The paper sums the loss over pixels (with a learning rate of 1e-4 for VGG16); we average it,
+    which only rescales the learning rate.
+
+    Parameters
+    ----------
+    logits : Tensor (N, C, H, W)
+    labels : Tensor (N, H, W) int64
+    """
+    if logits.ndim != 4 or labels.ndim != 3 or logits.shape[0] != labels.shape[0] or logits.shape[2:] != labels.shape[1:]:
+        raise ValueError(f"logits (N, C, H, W) and labels (N, H, W) must agree, got {tuple(logits.shape)} "
+                         f"and {tuple(labels.shape)}")
+    return nn.functional.cross_entropy(logits, labels, ignore_index=ignore_index)
+
+
+def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9, weight_decay: float = 5e-4,
+              schedule: str = "poly", device: torch.device | str = "cpu", checkpoint=None, seed: int = 0,
+              desc: str = "FCN", log=print, on_epoch=None) -> list[float]:
+    """Train an FCN with the paper's recipe: SGD with momentum 0.9, weight decay 5e-4, biases at 2x lr.
+
+    Frozen parameters (the last deconvolution; the backbone of FCN-32s-fixed) are not updated.
+
+    Parameters
+    ----------
+    net : FCN, already on ``device``
+    loader : iterable of ``(images (N, 3, H, W), labels (N, H, W))`` batches
+    epochs : int
+    lr : float
+        Base learning rate (for :func:`fcn_loss`, a per-pixel mean).
+    schedule : {"poly", "fixed"}
+        The paper keeps the rate fixed; "poly" (DeepLab) helps short runs.
+    on_epoch : callable, optional
+        Passed to :func:`course_utils.train.fit` (e.g. to record a validation loss per epoch).
+
+    Returns
+    -------
+    list of float
+        Mean training loss per epoch.
+    """
+    if schedule not in ("poly", "fixed"):
+        raise ValueError(f"schedule={schedule!r}: expected 'poly' or 'fixed'")
+    optimizer = torch.optim.SGD(fcn_param_groups(net, lr, weight_decay), lr=lr, momentum=momentum)
+    scheduler = poly_lr(optimizer, epochs * len(loader)) if schedule == "poly" else None
+    return fit(net, loader, fcn_loss, optimizer, epochs=epochs, device=device, scheduler=scheduler,
+               checkpoint=checkpoint, seed=seed, desc=desc, log=log, on_epoch=on_epoch)
+
+
+@torch.no_grad()
+def evaluate_fcn(net: nn.Module, batches, num_classes: int = 21, *, device: torch.device | str | None = None,
+             ignore_index: int = 255) -> dict:
+    """The FCN paper's four scores of ``net`` over ``batches`` of ``(images, labels)``.
+
+    Images of different sizes are fine with a batch size of 1 (real VOC).
+
+    Returns
+    -------
+    dict
+        :func:`course_utils.evaluate.segmentation_scores` plus ``"confusion"`` (C, C) int64.
+    """
+    cm = None
+    for images, labels in batches:
+        pred = predict_labels(net, images, batch_size=images.shape[0], device=device)
+        part = confusion_matrix(labels.cpu(), pred, num_classes, ignore_index)
+        cm = part if cm is None else cm + part
+    if cm is None:
+        raise ValueError("batches is empty")
+    scores = segmentation_scores(cm)
+    scores["confusion"] = cm
+    return scores
+
+
+@dataclass
+class FCNRun:
+    """One trained FCN variant: the net, its loss history, whether it came from the cache, and the
+    settings that identify it (a later stage that starts from it includes them in its own)."""
+
+    variant: str
+    net: FCN
+    history: list[float]
+    from_cache: bool
+    key: dict
+
+
+def train_fcn_stage(build, loader, variant: str, *, epochs: int, lr: float, name: str, settings: dict,
+                    init: FCNRun | None = None, device: torch.device | str = "cpu", cache_dir=None, log=print,
+                    **train_kwargs) -> FCNRun:
+    """Train one FCN variant (cached), optionally starting from a trained one (staged training).
+
+    Parameters
+    ----------
+    build : callable
+        ``build(variant) -> FCN`` for "32s", "16s", "8s" (on the CPU; moved to ``device`` here).
+    loader : training batches (see :func:`train_fcn`)
+    variant : {"32s", "16s", "8s", "32s-fixed"}
+        "32s-fixed" is FCN-32s with a frozen backbone: only the scoring layer learns.
+    epochs, lr : int, float
+    name : str
+        Prefix of the cache file.
+    settings : dict
+        Everything else that determines the result (data, sizes, widths), JSON-serialisable.
+    init : FCNRun, optional
+        Copy its weights first (FCN-16s from FCN-32s, FCN-8s from FCN-16s, as the paper); its key
+        becomes part of this run's key, so retraining it retrains this one.
+    **train_kwargs
+        Passed to :func:`train_fcn` (momentum, weight_decay, schedule, ...).
+
+    Returns
+    -------
+    FCNRun
+    """
+    if variant not in VARIANTS + ("32s-fixed",):
+        raise ValueError(f"variant={variant!r}: expected one of {VARIANTS + ('32s-fixed',)}")
+    net = build("32s" if variant == "32s-fixed" else variant)
+    if variant == "32s-fixed":
+        freeze_backbone(net)
+    if init is not None:
+        load_matching_weights(net, init.net)
+    net = net.to(device)
+    key = {**settings, "variant": variant, "epochs": epochs, "lr": lr,
+           "recipe": {k: v for k, v in sorted(train_kwargs.items())}, "init": init.key if init is not None else None}
+
+    def run():
+        return train_fcn(net, loader, epochs=epochs, lr=lr, device=device, desc=f"FCN-{variant}", log=log,
+                         **train_kwargs)
+
+    history, cached = train_cached(net, f"{name}-{variant}", key, run, cache_dir=cache_dir)
+    if log is not None:
+        log(f"FCN-{variant}: {'loaded from cache' if cached else 'trained'}, final loss {history[-1]:.4f}")
+    return FCNRun(variant, net, history, cached, key)
+
+
+# --------------------------------------------------------------------------- the course checkpoints
+
+#: The recipe of the shipped FCN checkpoints (``--recipe course``): epochs per stage (16s starts
+#: from the trained 32s, 8s from 16s), on :data:`course_utils.data.voc.COURSE_VOC`.
+COURSE_FCN: dict[str, Any] = {
+    "epochs": {"32s": 20, "16s": 12, "8s": 12, "32s-fixed": 6},
+    "lr": 0.05,
+    "batch_size": 20,  # the paper's minibatch
+    "width": 0.0625,
+    "batch_norm": True,
+    "momentum": 0.9,
+    "weight_decay": 5e-4,
+    "schedule": "poly",
+    "seed": 0,
+}
+
+
+def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dict[str, int] | None = None,
+                     log=print, on_stage=None) -> dict[str, dict[str, Any]]:
+    """Train the course's FCN stages (:data:`COURSE_FCN`) on the course's synthetic VOC.
+
+    FCN-32s first, FCN-16s initialised from it, FCN-8s from FCN-16s, then FCN-32s-fixed
+    (frozen backbone). After every epoch the validation loss and mean IU are recorded, so the
+    curves show whether a stage has converged.
+
+    Parameters
+    ----------
+    root : path, optional
+        A folder holding the course's synthetic VOC (default :func:`course_utils.data.voc.course_voc_root`).
+    device : optional
+        Default :func:`course_utils.env.get_device`.
+    epochs : dict, optional
+        Epochs per stage; default ``COURSE_FCN["epochs"]``.
+    on_stage : callable, optional
+        ``on_stage(variant, result)`` as soon as a stage is trained (e.g. to save it).
+
+    Returns
+    -------
+    dict
+        ``{variant: {"net", "train_loss", "val_loss", "val_mean_iu", "seconds", "epochs"}}``.
+    """
+    recipe = COURSE_FCN
+    epochs = dict(recipe["epochs"] if epochs is None else epochs)
+    device = torch.device(device) if device is not None else get_device()
+    root = Path(root) if root is not None else course_voc_root()
+    train_loader, val_loader = voc_loaders(root, batch_size=recipe["batch_size"], in_memory=True)
+
+    def build(variant: str) -> FCN:
+        torch.manual_seed(recipe["seed"])
+        return fcn_vgg16(variant, 21, width=recipe["width"], batch_norm=recipe["batch_norm"])
+
+    @torch.no_grad()
+    def validate(net: FCN) -> tuple[float, float]:
+        net.eval()
+        total, count, cm = 0.0, 0, None
+        for images, labels in val_loader:
+            logits = net(images.to(device))
+            total += float(fcn_loss(logits, labels.to(device))) * images.shape[0]
+            count += images.shape[0]
+            part = confusion_matrix(labels, logits.argmax(1).cpu(), 21, 255)
+            cm = part if cm is None else cm + part
+        return total / count, float(segmentation_scores(cm)["mean_iu"])
+
+    results: dict[str, dict[str, Any]] = {}
+    previous = None
+    for variant in ("32s", "16s", "8s", "32s-fixed"):
+        if variant not in epochs:
+            continue
+        net = build("32s" if variant == "32s-fixed" else variant)
+        if variant == "32s-fixed":
+            freeze_backbone(net)
+        elif previous is not None:
+            load_matching_weights(net, previous)
+        net = net.to(device)
+        val_loss: list[float] = []
+        val_miu: list[float] = []
+
+        def on_epoch(_epoch: int, net=net, val_loss=val_loss, val_miu=val_miu) -> None:
+            loss, miu = validate(net)
+            val_loss.append(loss)
+            val_miu.append(miu)
+
+        start = time.perf_counter()
+        history = train_fcn(net, train_loader, epochs=epochs[variant], lr=recipe["lr"], momentum=recipe["momentum"],
+                            weight_decay=recipe["weight_decay"], schedule=recipe["schedule"], device=device,
+                            seed=recipe["seed"], desc=f"FCN-{variant}", log=None, on_epoch=on_epoch)
+        seconds = time.perf_counter() - start
+        net.eval()
+        if log is not None:
+            log(f"FCN-{variant}: {epochs[variant]} epochs in {seconds:.0f} s; train loss {history[-1]:.4f}, "
+                f"val loss {val_loss[-1]:.4f}, val mean IU {val_miu[-1]:.4f}")
+        results[variant] = {"net": net, "train_loss": history, "val_loss": val_loss, "val_mean_iu": val_miu,
+                            "seconds": seconds, "epochs": epochs[variant]}
+        if on_stage is not None:
+            on_stage(variant, results[variant])
+        if variant != "32s-fixed":
+            previous = net
+    return results
+
+
+def fcn_architecture(variant: str) -> dict[str, Any]:
+    """The registry's ``architecture`` of a course FCN stage (32s-fixed is an FCN-32s)."""
+    return {"builder": "fcn_vgg16", "args": ["32s" if variant == "32s-fixed" else variant],
+            "kwargs": {"num_classes": 21, "width": COURSE_FCN["width"], "batch_norm": COURSE_FCN["batch_norm"]}}
+
+
+def evaluate_fcn_checkpoint(name: str, data_root: str | Path, *, split: str = "val",
+                            net: nn.Module | None = None) -> dict:
+    """The FCN paper's four scores of an FCN checkpoint on a VOC-layout split (images one by one, full size).
+
+    Returns
+    -------
+    dict
+        ``pixel_acc``, ``mean_acc``, ``mean_iu``, ``fw_iu`` (fractions) and ``images``.
+    """
+    if name not in REGISTRY or REGISTRY[name].family != "fcn":
+        names = sorted(k for k, e in REGISTRY.items() if e.family == "fcn")
+        raise ValueError(f"checkpoint={name!r} is not an FCN checkpoint; expected one of {names}")
+    find_voc_root(data_root)  # a clear error for a folder without VOCdevkit/VOC2012
+    net = load_checkpoint(name) if net is None else net
+    _, val = voc_loaders(data_root, batch_size=1, image_size=COURSE_VOC["size"][0], val_set=split)
+    scores = evaluate_fcn(net, val, 21)
+    out = {k: float(scores[k]) for k in ("pixel_acc", "mean_acc", "mean_iu", "fw_iu")}
+    out["images"] = len(VOCSegmentationDataset(data_root, split))
+    return out
+
+
+def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path | None = None,
+               log=print) -> dict[str, dict[str, Any]]:
+    """Ship the stages of a ``python -m course_utils.train fcn --recipe course`` folder as checkpoints
+    (float16 files without the fixed bilinear layer, curves, validation scores, registry entries)."""
+    run_dir = Path(run_dir)
+    root = Path(data_root) if data_root is not None else course_voc_root()
+    out = {}
+    for variant in COURSE_FCN["epochs"]:
+        state = torch.load(run_dir / f"fcn-{variant}.pt", map_location="cpu", weights_only=False)
+        name = f"fcn-{variant}"
+        arch = fcn_architecture(variant)
+        net = build_net(arch)
+        net.load_state_dict(state["net"])
+        curves = {k: [float(x) for x in state[k]] for k in ("train_loss", "val_loss", "val_mean_iu")}
+        sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves=curves)
+        data = {"generator": "synthetic VOC", **{k: list(v) if isinstance(v, tuple) else v for k, v in COURSE_VOC.items()}}
+        init = {"16s": "fcn-32s", "8s": "fcn-16s"}.get(variant)
+        if init:
+            data["initialised_from"] = init
+        fields = {"family": "fcn", "file": f"{name}.pt", "sha256": sha,
+                  "command": "python -m course_utils.train fcn --recipe course", "seed": COURSE_FCN["seed"],
+                  "data": data, "architecture": arch, "train_seconds": round(float(state["seconds"]), 1),
+                  "device": device_note, "figures": {}, "tolerance": 0.005, "crf": {}}
+        write_entry(name, fields)
+        scores = evaluate_fcn_checkpoint(name, root)
+        fields["figures"] = {"split": "val", **scores, "epochs": int(state["epochs"])}
+        write_entry(name, fields)
+        log(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "images"))
+        out[name] = fields
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m course_utils.train fcn --recipe course [--out DIR] ...``; returns the exit status."""
+    p = argparse.ArgumentParser(prog="python -m course_utils.train fcn",
+                                description="Train the course's FCN-32s/16s/8s (staged) and FCN-32s-fixed.")
+    p.add_argument("--recipe", choices=("course",), default="course")
+    p.add_argument("--data-root", default=None, help="synthetic VOC root (default: the course's, generated)")
+    p.add_argument("--data-workers", type=int, default=1, help="processes generating the synthetic VOC")
+    p.add_argument("--out", default=None, help="folder for fcn-<variant>.pt and result.json")
+    p.add_argument("--device", default=None)
+    for v in COURSE_FCN["epochs"]:
+        p.add_argument(f"--epochs-{v}", type=int, default=None, help=f"epochs of FCN-{v}")
+    args = p.parse_args(argv)
+    epochs = {v: getattr(args, f"epochs_{v.replace('-', '_')}") or e for v, e in COURSE_FCN["epochs"].items()}
+    out = Path(args.out) if args.out else data_root() / "runs" / "fcn-course"
+    summary: dict[str, Any] = {}
+
+    def save(variant: str, run: dict[str, Any]) -> None:
+        record = {k: v for k, v in run.items() if k != "net"}
+        save_atomic({"net": run["net"].state_dict(), **record, "recipe": COURSE_FCN, "data": COURSE_VOC},
+                    out / f"fcn-{variant}.pt")
+        summary[variant] = record
+
+    try:
+        root = Path(args.data_root) if args.data_root else course_voc_root(workers=args.data_workers)
+        train_fcn_course(root, device=args.device, epochs=epochs, on_stage=save)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    (out / "result.json").write_text(json.dumps(summary, indent=1, default=float))
+    return 0
+
+
+def record_main(argv: list[str] | None = None) -> int:
+    """``python -m course_utils.train record fcn --run DIR --device-note TEXT``: ship a course run."""
+    p = argparse.ArgumentParser(prog="python -m course_utils.train record fcn",
+                                description="Ship a --recipe course FCN run as checkpoints: float16 files, "
+                                            "validation scores, registry entries.")
+    p.add_argument("--run", required=True, help="the training run's folder (fcn-<variant>.pt)")
+    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
+    args = p.parse_args(argv)
+    try:
+        record_fcn(args.run, device_note=args.device_note)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
