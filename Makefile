@@ -23,6 +23,10 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# the dense-CRF reference (tests/test_crf_reference.py) builds from source against the installed
+	# NumPy: its build tools first, then no build isolation (about a minute)
+	$(BIN)/python -m pip install --quiet -c constraints.txt cython setuptools wheel
+	$(BIN)/python -m pip install --quiet -c constraints.txt --no-build-isolation -e '.[dev,crf]'
 	@touch $(STAMP)
 
 data: install

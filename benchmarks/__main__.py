@@ -7,12 +7,14 @@ import json
 import sys
 
 from benchmarks.core import all_benchmarks
+from course_utils.cli import command
 
 
 def _fmt(value, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Our implementations against reference libraries.")
     parser.add_argument("--json", action="store_true", help="print a JSON list of rows instead of a table")

@@ -22,8 +22,9 @@ import-linter contracts in ``pyproject.toml`` check it):
 ``ops``                            transposed conv, bilinear, unpooling, dilated conv,
                                    receptive fields
 ``config``, ``images``,            settings, image checks and resizing, label palettes;
-``palettes``, ``env``, ``paths``,  device, seeding and modes; folders; shared constants
-``_shared``                        and checks
+``palettes``, ``cli``, ``env``,    commands' one-line errors and atomic writes; device,
+``paths``, ``_shared``             seeding, modes and threads; folders; shared constants,
+                                   checks and memory bounds
 =================================  ===================================================
 """
 

@@ -33,6 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from course_utils.cli import atomic_file, write_text_atomic
 from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
 from course_utils.nets.fcn import fcn_vgg16
 
@@ -138,9 +139,8 @@ def save_checkpoint_file(net: nn.Module, architecture: dict, path: str | Path, *
     state = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
              for k, v in net.state_dict().items() if k not in fixed}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"architecture": architecture, "net": state, "curves": curves or {}}, tmp)
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        torch.save({"architecture": architecture, "net": state, "curves": curves or {}}, tmp)
     return sha256_file(path)
 
 
@@ -200,12 +200,14 @@ def checkpoint_curves(name: str) -> dict[str, Any]:
 def write_entry(name: str, fields: dict[str, Any]) -> CheckpointEntry:
     """Add or replace entry ``name`` in ``weights/registry.json`` (written atomically, keys sorted) and
     in :data:`REGISTRY`; return the entry."""
+    import fcntl  # POSIX only, like the commands that record checkpoints
+
     entry = CheckpointEntry(name=name, **fields)  # refuses unknown or missing fields
-    entries = json.loads(_REGISTRY_FILE.read_text()) if _REGISTRY_FILE.is_file() else {}
-    entries[name] = fields
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = _REGISTRY_FILE.with_name("registry.json.tmp")
-    tmp.write_text(json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
-    tmp.replace(_REGISTRY_FILE)
+    with open(WEIGHTS_DIR / ".registry.lock", "w") as lock:  # several record commands may run at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries = json.loads(_REGISTRY_FILE.read_text()) if _REGISTRY_FILE.is_file() else {}
+        entries[name] = fields
+        write_text_atomic(_REGISTRY_FILE, json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
     REGISTRY[name] = entry
     return entry

@@ -29,6 +29,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from course_utils.cli import command, write_text_atomic
 from course_utils.exercises.notebook import write_student_notebooks
 from course_utils.paths import repo_root
 
@@ -146,7 +147,11 @@ def _read(path: Path):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"notebook {path} does not exist")
-    return nbformat.read(path, as_version=4)
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as err:  # nbformat raises several kinds (NotJSONError, ValidationError, KeyError, ...)
+        raise ValueError(f"notebook {path} cannot be read ({type(err).__name__}); is it truncated or not a "
+                         "notebook?") from err
 
 
 def notebook_title(nb, default: str = "") -> str:
@@ -278,14 +283,33 @@ def _copy_assets(out_dir: Path, names: Sequence[str]) -> None:
         shutil.copytree(src, dst)
 
 
-def _check_out_dir(out_dir: Path) -> Path:
+_BUILD_MARKER = ".segcourse-build"  # which builder ("slides" or "html") owns a folder
+
+
+def _check_out_dir(out_dir: Path, kind: str | None = None) -> Path:
+    """Create ``out_dir`` for the ``kind`` builder; refuse a file, the notebooks, or another builder's folder.
+
+    A folder is claimed by a marker file: the slides builder never overwrites an HTML build (both
+    write ``index.html``), and neither writes into a non-empty folder it did not create.
+    """
     out_dir = Path(out_dir)
     notebooks_dir = (repo_root() / "notebooks").resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise NotADirectoryError(f"out_dir {out_dir} exists and is not a folder")
     if out_dir.resolve() == notebooks_dir:
         raise ValueError(f"out_dir {out_dir} is the instructor notebooks' folder: expected a build folder")
+    if kind is not None and out_dir.is_dir():
+        marker = out_dir / _BUILD_MARKER
+        owner = marker.read_text().strip() if marker.is_file() else None
+        if owner is not None and owner != kind:
+            raise FileExistsError(f"out_dir {out_dir} holds the {owner} build; refusing to write {kind} over it: "
+                                  "choose another --out")
+        if owner is None and any(out_dir.iterdir()):
+            raise FileExistsError(f"out_dir {out_dir} is not empty and was not written by this command; "
+                                  "refusing to overwrite its files: choose another --out or an empty folder")
     out_dir.mkdir(parents=True, exist_ok=True)
+    if kind is not None:
+        write_text_atomic(out_dir / _BUILD_MARKER, kind + "\n")
     return out_dir
 
 
@@ -312,7 +336,7 @@ def _exporter(kind: str):
 
 
 def _export(kind: str, notebooks: Sequence[Path], out_dir: Path) -> list[Path]:
-    out_dir = _check_out_dir(out_dir)
+    out_dir = _check_out_dir(out_dir, kind)
     notebooks = [Path(p) for p in notebooks]
     if not notebooks:
         raise ValueError("notebooks is empty: expected at least one lesson notebook")
@@ -325,11 +349,11 @@ def _export(kind: str, notebooks: Sequence[Path], out_dir: Path) -> list[Path]:
         body, _ = exporter.from_notebook_node(
             nb, resources={"metadata": {"name": path.stem}, "segcourse_assets": "assets"})
         target = out_dir / f"{path.stem}{suffix}"
-        target.write_text(body, encoding="utf-8")
+        write_text_atomic(target, body)
         written.append(target)
         entries.append((target.name, notebook_title(nb, path.stem)))
     index = out_dir / "index.html"
-    index.write_text(_index_page("segcourse slides" if kind == "slides" else "segcourse", entries), encoding="utf-8")
+    write_text_atomic(index, _index_page("segcourse slides" if kind == "slides" else "segcourse", entries))
     return [index, *written]
 
 
@@ -425,16 +449,20 @@ def build_handout(out: Path, notebooks: Sequence[Path] | None = None, root: Path
         student_dir = Path(tmp) / "notebooks"
         written = write_student_notebooks(notebooks, student_dir)
         partial = out.with_name(out.name + ".partial")
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(str(top / "START_HERE.md"), _START_HERE)
-            for rel in members:
-                archive.write(root / rel, str(top / rel))
-            for path in sorted(written):
-                archive.write(path, str(top / "notebooks" / path.name))
-        partial.replace(out)
+        try:
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(str(top / "START_HERE.md"), _START_HERE)
+                for rel in members:
+                    archive.write(root / rel, str(top / rel))
+                for path in sorted(written):
+                    archive.write(path, str(top / "notebooks" / path.name))
+            partial.replace(out)
+        finally:
+            partial.unlink(missing_ok=True)  # never leave half a zip behind
     return out
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.classroom",
                                      description="Slides, static HTML and the student handout, offline.")

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from course_utils._shared import check_bytes
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -33,6 +35,7 @@ __all__ = [
     "resize_image",
     "resize_labels",
     "resize_longest_side",
+    "read_image_file",
 ]
 
 
@@ -196,6 +199,7 @@ def resize_image(image: np.ndarray, size: tuple[int, int], name: str = "image") 
 
     check_image(image, name)
     h, w = _check_size(size)
+    _check_resize_bytes(h, w, 3 * image.dtype.itemsize, size)
     shrink = h * w < image.shape[0] * image.shape[1]
     interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     return cv2.resize(image, (w, h), interpolation=interp)
@@ -208,7 +212,10 @@ def resize_labels(labels: np.ndarray, size: tuple[int, int], name: str = "labels
     if isinstance(labels, np.ndarray) and labels.dtype == bool:
         return resize_labels(labels.astype(np.uint8), size, name).astype(bool)
     check_labels(labels, name)
+    if labels.size == 0:
+        raise ValueError(f"{name} is empty: shape {labels.shape}")
     h, w = _check_size(size)
+    _check_resize_bytes(h, w, labels.dtype.itemsize, size)
     if labels.dtype in (np.uint8, np.uint16, np.int16):
         return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
     rows = np.minimum((np.arange(h) + 0.5) * labels.shape[0] / h, labels.shape[0] - 1).astype(int)
@@ -226,8 +233,52 @@ def resize_longest_side(image: np.ndarray, side: int, name: str = "image") -> np
     return resize_image(image, (max(1, round(h * scale)), max(1, round(w * scale))), name)
 
 
+def _check_resize_bytes(h: int, w: int, pixel_bytes: int, size) -> None:
+    if max(h, w) >= 2**31:
+        raise ValueError(f"size={size!r} is larger than any image (sides must be below 2**31)")
+    check_bytes(float(h) * w * pixel_bytes, name="size", value=size, what=f"a {h}x{w} image")
+
+
 def _check_size(size) -> tuple[int, int]:
     if (not isinstance(size, (tuple, list)) or len(size) != 2
             or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size)):
         raise ValueError(f"size must be a pair of positive ints (H, W), got {size!r}")
     return int(size[0]), int(size[1])
+
+
+def read_image_file(path, *, mode: str | None = None, what: str = "image") -> np.ndarray:
+    """Read an image file (PNG, JPEG, ...) into an array, fully decoded.
+
+    Parameters
+    ----------
+    path : path
+    mode : str, optional
+        A PIL mode to convert to (``"RGB"``, ``"L"``); None keeps the file's (a palette
+        PNG gives its indices).
+    what : str
+        What the file is, for error messages (``"prediction"``, ``"label image"``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        Naming ``path``, if it is a folder or an empty, truncated or corrupt image.
+    """
+    from pathlib import Path
+
+    from PIL import Image
+
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a folder, expected an image file")
+    if not path.exists():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    try:
+        with Image.open(path) as im:
+            im.load()  # decode now: a truncated file fails here, with its name
+            return np.asarray(im.convert(mode) if mode is not None and im.mode != mode else im)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        size = path.stat().st_size
+        state = "is empty" if size == 0 else f"cannot be decoded ({' '.join(str(err).split()) or type(err).__name__})"
+        raise ValueError(f"{what} {path} {state}: it may be truncated or corrupt; write or download it again") from err

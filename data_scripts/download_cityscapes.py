@@ -20,11 +20,13 @@ import os
 import sys
 from pathlib import Path
 
+from course_utils.cli import command
 from course_utils.data.download import DownloadError
 from course_utils.data.sources import CITYSCAPES_ENV, CITYSCAPES_PACKAGES, create_cityscapes_train_ids, fetch_cityscapes
 from course_utils.paths import data_root
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_scripts.download_cityscapes",
                                      description=__doc__.splitlines()[0])

@@ -17,11 +17,13 @@ import os
 import sys
 from pathlib import Path
 
+from course_utils.cli import command
 from course_utils.data.download import DownloadError
 from course_utils.data.sources import COCO_STUFF_ENV, fetch_coco_stuff
 from course_utils.paths import data_root
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_scripts.download_coco_stuff",
                                      description=__doc__.splitlines()[0])

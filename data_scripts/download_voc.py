@@ -14,11 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-from course_utils.data.download import DownloadError
+from course_utils.cli import command
+from course_utils.data.download import DownloadError, check_url
 from course_utils.data.sources import VOC_ENV, fetch_voc
 from course_utils.paths import data_root
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_scripts.download_voc", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=None,
@@ -29,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     root = args.root or Path(os.environ.get(VOC_ENV) or data_root() / "voc2012")
+    if args.mirror is not None:
+        check_url(args.mirror, "--mirror")
     try:
         fetch_voc(root, sbd=args.sbd, download_dir=args.download_dir, mirror=args.mirror,
                   progress=not args.no_progress)

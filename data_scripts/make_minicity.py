@@ -16,11 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+from course_utils.cli import check_output_folder, command
 from course_utils.data.minicity import default_params, write_minicity
 from course_utils.env import is_full_mode
 from course_utils.paths import data_root
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_scripts.make_minicity", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=None, help="dataset folder (default: <data root>/minicity[_full])")
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     full = args.full or is_full_mode()
     params = default_params(full)
     root = args.root or data_root() / ("minicity_full" if full else "minicity")
+    if args.root is not None:
+        check_output_folder(args.root, "--root")
     size = tuple(args.size) if args.size else params["size"]
     start = time.perf_counter()
     try:

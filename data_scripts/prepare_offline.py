@@ -12,11 +12,13 @@ import sys
 import time
 from pathlib import Path
 
+from course_utils.cli import command
 from course_utils.data.offline import offline_preparers, prepare_all
 from course_utils.env import is_full_mode
 from course_utils.paths import data_root
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_scripts.prepare_offline", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=None, help="data folder (default: $SEGCOURSE_DATA or ./data)")

@@ -55,7 +55,7 @@ def test_get_device_bad_values(monkeypatch):
     with pytest.raises(ValueError, match="SEGCOURSE_DEVICE"):
         env.get_device()
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="not available"):
+        with pytest.raises(env.DeviceError, match="not available"):
             env.get_device("cuda")
 
 

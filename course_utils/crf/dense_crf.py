@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,9 +45,16 @@ import torch
 
 from course_utils.config import setting
 from course_utils.crf.permutohedral import LatticeFilter, PermutohedralLattice
+from course_utils.env import cpu_threads, get_device
 from course_utils.images import check_image
 
 __all__ = ["CRFParams", "CRFResult", "DenseCRF", "dense_crf", "unary_from_probs", "check_probs"]
+
+
+#: The largest kernel weight: messages ``w * K~ Q`` (float32, at most 3.4e38) stay finite with room to spare.
+_MAX_WEIGHT = 1e30
+#: The largest feature (position / sigma, colour / sigma): lattice coordinates stay exact integers in float32.
+_MAX_FEATURE = 1e6
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,9 @@ class CRFParams:
                 raise ValueError(f"{name} is a kernel width and must be > 0, got {value}")
             if name.startswith("w") and value < 0:
                 raise ValueError(f"{name} is a kernel weight and must be >= 0 (0 switches it off), got {value}")
+            if name.startswith("w") and value > _MAX_WEIGHT:
+                raise ValueError(f"{name}={value} is too large: the CRF's messages (float32) would overflow; "
+                                 f"kernel weights must be at most {_MAX_WEIGHT:g} (DeepLab uses 3-5)")
 
     def to_pydensecrf(self) -> dict[str, dict[str, float]]:
         """The same parameters as ``pydensecrf`` keyword arguments.
@@ -250,9 +261,19 @@ class DenseCRF:
         if not isinstance(params, CRFParams):
             raise TypeError(f"params must be a CRFParams, got {type(params).__name__}")
         self.params = params
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.device = get_device(device, name="device") if device is not None else torch.device("cpu")
         rgb = _image_tensor(image, "image", self.device)
         self.height, self.width = int(rgb.shape[0]), int(rgb.shape[1])
+        # lattice coordinates are features rounded to int64 through float32: keep them well inside
+        extent = {"sigma_alpha": max(self.height, self.width) if params.w1 > 0 else 0,
+                  "sigma_beta": 255.0 if params.w1 > 0 else 0,
+                  "sigma_gamma": max(self.height, self.width) if params.w2 > 0 else 0}
+        for name, span in extent.items():
+            sigma = float(getattr(params, name))
+            if span / sigma > _MAX_FEATURE:
+                raise ValueError(f"params.{name}={sigma:g} is too small: features up to {span:g} / {name} exceed "
+                                 f"{_MAX_FEATURE:g} (kernel widths are in pixels or 0-255 colour units; "
+                                 "to switch a kernel off, set its weight to 0)")
         ys = torch.arange(self.height, dtype=torch.float32, device=self.device)
         xs = torch.arange(self.width, dtype=torch.float32, device=self.device)
         pos = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(self.num_pixels, 2)  # (x, y) per pixel
@@ -312,10 +333,26 @@ class DenseCRF:
 
     def inference(self, unary: torch.Tensor, iterations: int = 5, *, history: bool = False,
                   history_classes: Sequence[int] | None = None, objective: bool = False) -> CRFResult:
-        """Mean field on this image from unary energies ``unary`` (C, H, W); see :func:`dense_crf`."""
+        """Mean field on this image from unary energies ``unary`` (C, H, W); see :func:`dense_crf`.
+
+        Raises
+        ------
+        ValueError
+            If ``unary`` has the wrong shape or NaN/infinite values, or ``iterations`` is not an int >= 0.
+        """
+        if not isinstance(unary, torch.Tensor) or unary.ndim != 3:
+            raise ValueError(f"unary must be a tensor of shape (C, {self.height}, {self.width}), "
+                             f"got {tuple(unary.shape) if isinstance(unary, torch.Tensor) else type(unary).__name__}")
         c = int(unary.shape[0])
         if tuple(unary.shape[1:]) != (self.height, self.width):
             raise ValueError(f"unary must have shape (C, {self.height}, {self.width}), got {tuple(unary.shape)}")
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
+            raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
+        if c < 1:
+            raise ValueError(f"unary must have at least one class, got shape {tuple(unary.shape)}")
+        if not bool(torch.isfinite(unary).all()):
+            raise ValueError("unary contains NaN or infinite values: energies must be finite "
+                             "(use unary_from_probs, which clips probabilities before the log)")
         neg_u = (-unary.to(device=self.device, dtype=torch.float32)).permute(1, 2, 0).reshape(-1, c).contiguous()
         keep = list(range(c)) if history_classes is None else [int(k) for k in history_classes]
         scores = neg_u
@@ -329,7 +366,8 @@ class DenseCRF:
 
         record(scores, q)
         # Without overflow risk the softmax needs no max subtraction: scores <= message bound.
-        fast = self._message_bound + math.log(c) < 80.0 and float(neg_u.min()) > -80.0
+        fast = (self._message_bound + max(float(neg_u.max()), 0.0) + math.log(c) < 80.0
+                and float(neg_u.min()) > -80.0)
         buf = q  # Q, then the scores computed from it, then (in place) the new Q
         del scores
         for _ in range(iterations):
@@ -348,6 +386,9 @@ class DenseCRF:
                 del scores
         q = buf
         self._release()
+        if not bool(torch.isfinite(q).all()):  # defensive: never hand back NaN marginals whose argmax is 0
+            raise ValueError(f"the mean field produced non-finite probabilities with params={self.params}: "
+                             "the kernel weights or unaries are too extreme for float32")
         if objective:
             obj.append(self.objective(-neg_u, q))
         probs = q.t().reshape(c, self.height, self.width).contiguous()
@@ -359,6 +400,20 @@ class DenseCRF:
             objective=torch.tensor(obj, dtype=torch.float64) if objective else None,
             params=self.params,
         )
+
+
+@contextmanager
+def _cpu_threads(threads: int, on_cpu: bool):
+    """Run the block with ``torch.set_num_threads(threads)`` (CPU only), then restore the count."""
+    before = torch.get_num_threads()
+    change = on_cpu and threads != before
+    if change:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if change:
+            torch.set_num_threads(before)
 
 
 def _softmax_rows_(x: torch.Tensor, fast: bool) -> torch.Tensor:
@@ -383,7 +438,7 @@ def _as_tensor(x, name: str, device: torch.device | None) -> torch.Tensor:
 
 def dense_crf(image, probs=None, *, logits=None, params: CRFParams | None = None, iterations: int = 5,
               history: bool = False, history_classes: Sequence[int] | None = None, objective: bool = False,
-              clip: float = 1e-5, device: torch.device | str | None = None) -> CRFResult:
+              clip: float = 1e-5, device: torch.device | str | None = None, threads: int | None = None) -> CRFResult:
     """Refine a segmentation's class probabilities with the fully connected CRF (mean field).
 
     Parameters
@@ -408,6 +463,10 @@ def dense_crf(image, probs=None, *, logits=None, params: CRFParams | None = None
         Probabilities are clipped at ``clip`` before ``-log`` (as ``pydensecrf.utils.unary_from_softmax``).
     device : torch.device or str, optional
         Where to run; default: the device of ``probs``/``logits`` (CPU for arrays).
+    threads : int, optional
+        torch CPU threads for this call (restored afterwards); default
+        :func:`course_utils.env.cpu_threads`, the cores no other process is busy on, because two
+        threads sharing a core with another process make the CRF ~10x slower than one. Ignored on CUDA.
 
     Returns
     -------
@@ -433,7 +492,7 @@ def dense_crf(image, probs=None, *, logits=None, params: CRFParams | None = None
     if (probs is None) == (logits is None):
         raise ValueError("give exactly one of probs=... (probabilities) or logits=... (unnormalised scores)")
     name = "probs" if probs is not None else "logits"
-    x = _as_tensor(probs if probs is not None else logits, name, torch.device(device) if device is not None else None)
+    x = _as_tensor(probs if probs is not None else logits, name, get_device(device, name="device") if device is not None else None)
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
     if x.ndim not in (3, 4):
@@ -475,13 +534,17 @@ def dense_crf(image, probs=None, *, logits=None, params: CRFParams | None = None
     else:
         if not bool(torch.isfinite(xb).all()):
             raise ValueError("logits contains NaN or infinite values")
-        p = torch.softmax(xb.to(torch.float32), dim=1)
+        # the softmax in the logits' precision (at least float32): float64 logits beyond float32's range stay finite
+        p = torch.softmax(xb if xb.dtype == torch.float64 else xb.to(torch.float32), dim=1).to(torch.float32)
     params = CRFParams() if params is None else params
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
+        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
     results = []
-    for im, pk in zip(image_list, p, strict=True):
-        crf = DenseCRF(im, params, device=pk.device)
-        results.append(crf.inference(unary_from_probs(pk, clip), iterations, history=history,
-                                     history_classes=history_classes, objective=objective))
+    with _cpu_threads(int(threads) if threads is not None else cpu_threads(), p.device.type == "cpu"):
+        for im, pk in zip(image_list, p, strict=True):
+            crf = DenseCRF(im, params, device=pk.device)
+            results.append(crf.inference(unary_from_probs(pk, clip), iterations, history=history,
+                                         history_classes=history_classes, objective=objective))
     if not batched:
         return results[0]
     return CRFResult(

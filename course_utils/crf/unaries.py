@@ -79,7 +79,23 @@ def coarse_logits(labels: np.ndarray, num_classes: int, *, stride: int = 8, nois
     -------
     logits : torch.Tensor, shape (1, num_classes, H, W), float32
     """
+    import math
+
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or not 2 <= num_classes <= 255:
+        raise ValueError(f"num_classes must be an int in [2, 255], got {num_classes!r}")
     check_labels(labels, num_classes=num_classes)
+    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
+        raise ValueError(f"stride must be a positive int, got {stride!r}")
+    for name, value in (("noise", noise), ("confidence", confidence), ("blur", blur)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if noise < 0 or blur < 0:
+        raise ValueError(f"noise and blur must be >= 0, got noise={noise!r}, blur={blur!r}")
+    if labels.size == 0:
+        raise ValueError(f"labels is empty: shape {labels.shape}")
+    if blur > 0 and 3 * blur > 4 * max(labels.shape):
+        raise ValueError(f"blur={blur!r} coarse cells is wider than the image ({labels.shape[0]}x{labels.shape[1]})")
     gen = as_generator(rng)
     h, w = labels.shape
     lab = torch.from_numpy(labels.astype(np.int64))

@@ -28,7 +28,7 @@ import numpy as np
 from course_utils._shared import IGNORE_INDEX
 from course_utils.data.minicity import CITIES, minicity_root, minicity_stem, render_scene, scene_rng
 from course_utils.data.transforms import to_tensors
-from course_utils.images import resize_image, resize_labels
+from course_utils.images import read_image_file, resize_image, resize_labels
 
 __all__ = [
     "CITYSCAPES_ENV",
@@ -179,18 +179,12 @@ def list_frames(root: str | Path, split: str) -> list[Frame]:
 
 def read_image(path: str | Path) -> np.ndarray:
     """An RGB image as ``(H, W, 3)`` uint8."""
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+    return read_image_file(path, mode="RGB")
 
 
 def read_label_ids(path: str | Path) -> np.ndarray:
     """A ``*_gtFine_labelIds.png`` as ``(H, W)`` uint8 label ids."""
-    from PIL import Image
-
-    with Image.open(path) as im:
-        arr = np.asarray(im)
+    arr = read_image_file(path, what="label image")
     if arr.ndim != 2:
         raise ValueError(f"{path} is not a single-channel label image (shape {arr.shape})")
     return arr

@@ -47,6 +47,7 @@ __all__ = [
     "ChecksumError",
     "CorruptArchiveError",
     "UnsafeArchiveError",
+    "check_url",
     "file_md5",
     "is_extracted",
     "check_free_space",
@@ -144,6 +145,22 @@ def _host(url: str) -> str:
 
 
 # --------------------------------------------------------------------------- download
+def check_url(url, name: str = "url") -> str:
+    """Return ``url`` if it is an absolute http(s) address; else raise ValueError naming ``name``."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str):
+        raise ValueError(f"{name} must be an http(s) address, got {type(url).__name__}")
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as err:
+        raise ValueError(f"{name}={url!r} is not a valid address ({err}): expected http(s)://host/path") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
+        raise ValueError(f"{name}={url!r} is not an http(s) address: expected http(s)://host/path/file")
+    return url.strip()
+
+
 def download_file(
     url: str,
     dest: Path | str,
@@ -205,6 +222,7 @@ def download_file(
         raise ValueError(f"md5={md5!r}: expected 32 hexadecimal digits or None")
     if retries < 0:
         raise ValueError(f"retries={retries!r}: expected an int >= 0")
+    url = check_url(url, "url")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + PART_SUFFIX)

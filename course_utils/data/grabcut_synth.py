@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils._shared import as_generator
+from course_utils.cli import atomic_file
 from course_utils.config import SETTINGS
 from course_utils.images import check_mask
 from course_utils.paths import data_root
@@ -228,10 +229,12 @@ def write_benchmark(items: list[SynthImage], directory: Path) -> Path:
     for item in items:
         image_path = directory / "data_GT" / f"{item.name}.png"
         mask_path = directory / "boundary_GT" / f"{item.name}.bmp"
-        if not image_path.exists():
-            Image.fromarray(item.image).save(image_path)
+        if not image_path.exists():  # through a temporary file: an interrupted run leaves no half image
+            with atomic_file(image_path) as tmp:
+                Image.fromarray(item.image).save(tmp)
         if not mask_path.exists():
-            Image.fromarray(np.where(item.mask, 255, 0).astype(np.uint8)).save(mask_path)
+            with atomic_file(mask_path) as tmp:
+                Image.fromarray(np.where(item.mask, 255, 0).astype(np.uint8)).save(tmp)
     return directory
 
 

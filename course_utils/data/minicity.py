@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.cli import check_output_folder, write_text_atomic
 from course_utils.config import SETTINGS
 from course_utils.env import is_full_mode
 from course_utils.paths import data_root
@@ -74,6 +75,7 @@ CITIES: dict[str, tuple[str, ...]] = {"train": ("aurora", "bayside", "cedarfield
 FRAME = 19
 
 _MANIFEST = "minicity.json"
+_CLAIM = ".minicity-claim.json"  # written first: which parameters this folder is being filled with
 _GENERATOR = "minicity-2"  # bumped whenever the drawing changes: older folders are refused, not mixed
 #: The generator's version (recorded with the datasets and the checkpoints trained on them).
 GENERATOR_VERSION = _GENERATOR
@@ -1071,7 +1073,7 @@ def _write_frame(job: tuple) -> None:
         "labelIds": lambda p: _write_png(p, scene.label_ids),
         "color": lambda p: _write_png(p, scene.color),
         "instanceIds": lambda p: _write_png(p, scene.instance_ids),
-        "polygons": lambda p: p.write_text(json.dumps(scene.polygons_json())),
+        "polygons": lambda p: write_text_atomic(p, json.dumps(scene.polygons_json())),
     }
     for key, p in paths.items():
         if not p.exists():
@@ -1116,18 +1118,30 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
     for split, n in counts.items():
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"{split}_images must be a non-negative int, got {n!r}")
-    params = {"format": "cityscapes", "generator": _GENERATOR, "size": list(size), "seed": seed,
-              "train_images": int(train_images), "val_images": int(val_images)}
-    manifest = root / _MANIFEST
-    if manifest.exists():
-        old = json.loads(manifest.read_text())
-        if old != params:
-            raise FileExistsError(
-                f"{root} already holds MiniCity generated with {old}; refusing to mix it with {params}: "
-                "choose another root or delete that folder")
-    root.mkdir(parents=True, exist_ok=True)
+    if train_images == 0 and val_images == 0:
+        raise ValueError("train_images and val_images are both 0: there is nothing to generate")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
+    params = {"format": "cityscapes", "generator": _GENERATOR, "size": list(size), "seed": seed,
+              "train_images": int(train_images), "val_images": int(val_images)}
+    check_output_folder(root, "root")
+    # The claim is written before any frame and the manifest after the last one: a folder that an
+    # interrupted run of other parameters left half-filled is refused, never completed with a mix.
+    for record in (root / _MANIFEST, root / _CLAIM):
+        if record.exists():
+            try:
+                old = json.loads(record.read_text())
+            except (ValueError, UnicodeDecodeError) as err:
+                raise ValueError(f"{record} is not valid JSON ({err}); it may be truncated: "
+                                 "delete that folder and generate again") from err
+            if old != params:
+                raise FileExistsError(
+                    f"{root} already holds MiniCity generated with {old}; refusing to mix it with {params}: "
+                    "choose another root or delete that folder")
+    manifest = root / _MANIFEST
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / _CLAIM).exists():
+        write_text_atomic(root / _CLAIM, json.dumps(params, indent=1))
     jobs = [(root, split, city, seq, i, seed, size) for split, n in counts.items() for city, seq, i in _frames(split, n)]
     bar = tqdm(total=len(jobs), desc="MiniCity", unit="img", disable=None if progress else True)
     if workers == 1:
@@ -1141,7 +1155,7 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
             for _ in pool.map(_write_frame, jobs, chunksize=8):
                 bar.update()
     bar.close()
-    manifest.write_text(json.dumps(params, indent=1))
+    write_text_atomic(manifest, json.dumps(params, indent=1))
     return root
 
 
@@ -1177,8 +1191,11 @@ def prepare_offline(root: Path, full: bool, progress: bool = True) -> Path:
     folder = Path(root) / ("minicity_full" if full else "minicity")
     params = default_params(full)
     manifest = folder / _MANIFEST
-    if manifest.exists():
-        old = json.loads(manifest.read_text())
+    if manifest.is_file():
+        try:
+            old = json.loads(manifest.read_text())
+        except (ValueError, UnicodeDecodeError):
+            old = None  # write_minicity names the damaged file
         if old == {"format": "cityscapes", "generator": _GENERATOR, "size": list(params["size"]), "seed": 0,
                    "train_images": params["train_images"], "val_images": params["val_images"]}:
             return folder

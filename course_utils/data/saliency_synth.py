@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils._shared import as_generator
+from course_utils.cli import atomic_file, read_json, write_text_atomic
 from course_utils.config import SETTINGS
 
 __all__ = [
@@ -274,7 +275,7 @@ def write_dataset(folder: str | Path, *, n_train: int, n_test: int, size: int = 
     settings = {"version": _VERSION, "size": size, "seed": seed, "n_train": int(n_train), "n_test": int(n_test)}
     marker = folder / _MARKER
     if marker.exists():
-        found = json.loads(marker.read_text())
+        found = read_json(marker, "marker")
         if {k: found.get(k) for k in ("version", "size", "seed")} != {k: settings[k] for k in ("version", "size", "seed")}:
             raise FileExistsError(f"{folder} holds a synthetic data set made with other settings {found}; "
                                   f"expected {settings}: choose another folder")
@@ -283,10 +284,10 @@ def write_dataset(folder: str | Path, *, n_train: int, n_test: int, size: int = 
     folder.mkdir(parents=True, exist_ok=True)
     # The marker goes first, so that an interrupted run is recognised (and completed) next time.
     if marker.exists():
-        found = json.loads(marker.read_text())
+        found = read_json(marker, "marker")
         settings["n_train"] = max(settings["n_train"], int(found.get("n_train", 0)))
         settings["n_test"] = max(settings["n_test"], int(found.get("n_test", 0)))
-    marker.write_text(json.dumps(settings, indent=1) + "\n")
+    write_text_atomic(marker, json.dumps(settings, indent=1) + "\n")
     for split_id, (split, count) in enumerate((("train", n_train), ("test", n_test))):
         image_dir, mask_dir = _split_paths(folder, split)
         image_dir.mkdir(parents=True, exist_ok=True)
@@ -297,10 +298,12 @@ def write_dataset(folder: str | Path, *, n_train: int, n_test: int, size: int = 
             if image_path.exists() and mask_path.exists():
                 continue
             sample = make_salient_image(size, np.random.default_rng([seed, split_id, i]))
-            if not image_path.exists():
-                cv2.imwrite(str(image_path), cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+            if not image_path.exists():  # through a temporary file: an interrupted run leaves no half image
+                with atomic_file(image_path) as tmp:
+                    cv2.imwrite(str(tmp), cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
             if not mask_path.exists():
-                cv2.imwrite(str(mask_path), sample.mask.astype(np.uint8) * 255)
+                with atomic_file(mask_path) as tmp:
+                    cv2.imwrite(str(tmp), sample.mask.astype(np.uint8) * 255)
     return folder
 
 

@@ -29,8 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD
+from course_utils.cli import write_text_atomic
 from course_utils.config import SETTINGS
 from course_utils.env import is_full_mode
+from course_utils.images import check_image, check_labels, read_image_file, to_float
 from course_utils.palettes import voc_palette
 from course_utils.paths import data_root
 
@@ -53,6 +55,7 @@ __all__ = [
 ]
 
 SYNTHETIC_CLASSES: tuple[int, ...] = (1, 2, 5, 7, 15, 20)  # aeroplane, bicycle, bottle, car, person, tvmonitor
+VOC_NUM_CLASSES = 21  # background + 20 objects; 255 = void
 _MARKER = "SEGCOURSE_SYNTHETIC.txt"
 _SPLITS = ("train", "val", "trainval")
 
@@ -131,14 +134,20 @@ class VOCSegmentationDataset:
 
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range for {len(self)} images")
-        with Image.open(self.image_path(index)) as im:
-            image = np.asarray(im.convert("RGB"))
-        with Image.open(self.label_path(index)) as im:
-            if im.mode not in ("P", "L"):
-                raise ValueError(f"{self.label_path(index)} is a {im.mode} image; VOC labels are palette (P) PNGs")
-            labels = np.asarray(im)
+        image = read_image_file(self.image_path(index), mode="RGB")
+        label_path = self.label_path(index)
+        labels = read_image_file(label_path, what="label image")
+        if labels.ndim != 2:
+            with Image.open(label_path) as im:
+                mode = im.mode
+            raise ValueError(f"{label_path} is a {mode} image; VOC labels are palette (P) PNGs")
         if labels.shape != image.shape[:2]:
             raise ValueError(f"{self.ids[index]}: labels {labels.shape} and image {image.shape[:2]} differ in size")
+        bad = (labels >= VOC_NUM_CLASSES) & (labels != IGNORE_INDEX)
+        if bad.any():
+            values = np.unique(labels[bad])[:8].tolist()
+            raise ValueError(f"{label_path} holds values {values}, which are not VOC classes 0-{VOC_NUM_CLASSES - 1} "
+                             f"or {IGNORE_INDEX} (void): is it a colour PNG saved without its palette?")
         if self.transforms is not None:
             return self.transforms(image, labels)
         return image, labels
@@ -176,10 +185,21 @@ class SegmentationTransform:
         self.generator = generator
 
     def __call__(self, image: np.ndarray, labels: np.ndarray):
+        """Transform one pair.
+
+        ``image``: (H, W, 3) uint8, or float in [0, 1] (not divided by 255 again); ``labels``: (H, W)
+        ints 0-20 or 255, the image's size. Raises ValueError/TypeError naming the argument otherwise.
+        """
         import torch
 
+        check_image(image, "image")
+        check_labels(labels, "labels", num_classes=VOC_NUM_CLASSES, ignore_index=IGNORE_INDEX)
+        if labels.shape != image.shape[:2]:
+            raise ValueError(f"image is {image.shape[0]}x{image.shape[1]} but labels is {labels.shape[0]}x"
+                             f"{labels.shape[1]} (H x W): they must have the same size (resize labels with "
+                             "nearest neighbour, course_utils.images.resize_labels)")
         rng = self.generator if self.generator is not None else np.random
-        x = (image.astype(np.float32) / 255.0 - self.mean) / self.std
+        x = (to_float(image) - self.mean) / self.std
         y = labels.astype(np.int64)
         if self.size is not None:
             s = self.size
@@ -523,7 +543,7 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
                               f"use another root")
     for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
         (voc / sub).mkdir(parents=True, exist_ok=True)
-    marker.write_text(description)
+    write_text_atomic(marker, description)
     ids = [f"2012_{i:06d}" for i in range(1, n_train + n_val + 1)]
     jobs = [(voc, name, i, seed, tuple(size), max_objects, jpeg_quality) for i, name in enumerate(ids)]
     if workers == 1:
@@ -539,7 +559,7 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
         path = voc / "ImageSets" / "Segmentation" / f"{split}.txt"
         text = "".join(f"{i}\n" for i in lists[split])
         if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+            write_text_atomic(path, text)
     return root
 
 

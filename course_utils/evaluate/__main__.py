@@ -1,10 +1,10 @@
 """Evaluate predictions in a benchmark's official format.
 
-    python -m course_utils.evaluate cityscapes --pred DIR --gt DIR [--json]
+    python -m course_utils.evaluate cityscapes --pred DIR --gt DIR [--pred-ids {label,train}] [--json]
     python -m course_utils.evaluate deeplab --checkpoint NAME --data-root DIR [--crf] [--frames N] [--json]
     python -m course_utils.evaluate fcn --checkpoint NAME --data-root DIR [--json]
 
-``--pred``: label-id PNGs named ``{city}_{seq}_{frame}*.png``; ``--gt``: a
+``--pred``: label-id PNGs named ``{city}_{seq}_{frame}*.png`` (``--pred-ids train``: train ids 0-18, 255); ``--gt``: a
 folder of ``*_gtFine_labelIds.png`` (e.g. ``<root>/gtFine/val``). Prints a table,
 or with ``--json`` ``{"mean_iou": ..., "class_iou": {...}, "category_iou": {...}}``
 (IoUs in [0, 1]; null where a class is absent from both). Exit status 2 on bad input.
@@ -21,7 +21,9 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
+from course_utils.cli import command
 from course_utils.evaluate.cityscapes import evaluate_cityscapes
 
 
@@ -51,12 +53,15 @@ def _table(scores: dict) -> str:
     return "\n".join(lines)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.evaluate", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="benchmark", required=True)
     cs = sub.add_parser("cityscapes", help="Cityscapes pixel-level semantic labelling (class/category IoU)")
     cs.add_argument("--pred", required=True, help="folder of label-id PNG predictions")
     cs.add_argument("--gt", required=True, help="folder of *_gtFine_labelIds.png (e.g. <root>/gtFine/val)")
+    cs.add_argument("--pred-ids", choices=("label", "train"), default="label",
+                    help="what the PNGs hold: label ids 0-33 (official, default) or train ids 0-18 (a network's argmax)")
     cs.add_argument("--json", action="store_true", help="print the scores as JSON")
     dl = sub.add_parser("deeplab", help="score a course DeepLab checkpoint on a Cityscapes-layout folder")
     dl.add_argument("--checkpoint", required=True, help="e.g. deeplab-vgg_aspp (python -m course_utils.checkpoints)")
@@ -69,33 +74,27 @@ def main(argv: list[str] | None = None) -> int:
     fc.add_argument("--data-root", required=True, help="the folder holding VOCdevkit/VOC2012 (its val split is scored)")
     fc.add_argument("--json", action="store_true", help="print the scores as JSON")
     args = parser.parse_args(argv)
-    try:
-        if args.benchmark == "cityscapes":
-            scores = evaluate_cityscapes(args.pred, args.gt)
-            print(json.dumps(_json_result(scores), indent=1) if args.json else _table(scores))
-            return 0
-        from pathlib import Path
+    if args.benchmark == "cityscapes":
+        scores = evaluate_cityscapes(args.pred, args.gt, pred_ids=args.pred_ids)
+        print(json.dumps(_json_result(scores), indent=1) if args.json else _table(scores))
+        return 0
+    # scoring a checkpoint runs a network: the recipes (train layer) own that. This command-line
+    # entry point is the one module of `evaluate` allowed to reach up (pyproject's contract says so).
+    from course_utils.train.deeplab import evaluate_deeplab_checkpoint
+    from course_utils.train.fcn import evaluate_fcn_checkpoint
 
-        # scoring a checkpoint runs a network: the recipes (train layer) own that. This command-line
-        # entry point is the one module of `evaluate` allowed to reach up (pyproject's contract says so).
-        from course_utils.train.deeplab import evaluate_deeplab_checkpoint
-        from course_utils.train.fcn import evaluate_fcn_checkpoint
-
-        if not Path(args.data_root).is_dir():
-            raise FileNotFoundError(f"--data-root {args.data_root} is not a folder")
-        if args.benchmark == "deeplab":
-            if args.frames is not None and args.frames < 1:
-                raise ValueError(f"--frames must be >= 1, got {args.frames}")
-            ev = evaluate_deeplab_checkpoint(args.checkpoint, args.data_root, frames=args.frames, crf=args.crf)
-            result = {"checkpoint": args.checkpoint, "frames": ev["frames"], "crf": args.crf,
-                      **ev["crf" if args.crf else "dcnn"]}
-            if args.crf:
-                result["without_crf"] = {"mean_iou": ev["dcnn"]["mean_iou"], "trimap": ev["dcnn"]["trimap"]}
-        else:
-            result = {"checkpoint": args.checkpoint, **evaluate_fcn_checkpoint(args.checkpoint, args.data_root)}
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if not Path(args.data_root).is_dir():
+        raise FileNotFoundError(f"--data-root {args.data_root} is not a folder")
+    if args.benchmark == "deeplab":
+        if args.frames is not None and args.frames < 1:
+            raise ValueError(f"--frames must be >= 1, got {args.frames}")
+        ev = evaluate_deeplab_checkpoint(args.checkpoint, args.data_root, frames=args.frames, crf=args.crf)
+        result = {"checkpoint": args.checkpoint, "frames": ev["frames"], "crf": args.crf,
+                  **ev["crf" if args.crf else "dcnn"]}
+        if args.crf:
+            result["without_crf"] = {"mean_iou": ev["dcnn"]["mean_iou"], "trimap": ev["dcnn"]["trimap"]}
+    else:
+        result = {"checkpoint": args.checkpoint, **evaluate_fcn_checkpoint(args.checkpoint, args.data_root)}
     if args.json:
         print(json.dumps(result, indent=1))
     else:

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.data.cityscapes import train_ids_to_label_ids
+from course_utils.images import read_image_file
 
 __all__ = [
     "NUM_LABEL_IDS",
@@ -131,11 +132,40 @@ def match_predictions(pred_dir: str | Path, ground_truth: dict[str, Path]) -> di
     return {k: v[0] for k, v in matched.items()}
 
 
-def _read(path: Path) -> np.ndarray:
-    from PIL import Image
+def _read(path: Path, what: str = "image") -> np.ndarray:
+    return read_image_file(path, what=what)
 
-    with Image.open(path) as im:
-        return np.asarray(im)
+
+#: Label ids 0-6 are void (unlabeled, ego vehicle, ..., ground): a label-id prediction rarely holds them,
+#: a train-id prediction (road = 0, sidewalk = 1, building = 2, ...) always does.
+_VOID_IDS = 7
+
+
+def _train_to_label_ids(pred: np.ndarray, name: str) -> np.ndarray:
+    """Train ids 0-18 (255 = ignore, written as label id 0 "unlabeled") -> label ids."""
+    if not np.issubdtype(pred.dtype, np.integer):
+        raise ValueError(f"{name} has dtype {pred.dtype}: expected integer train ids")
+    ignore = pred == 255
+    out = train_ids_to_label_ids(np.where(ignore, 0, pred), name=f"{name} (read as train ids, --pred-ids train)")
+    out[ignore] = 0
+    return out
+
+
+def _train_id_suspicion(cm: np.ndarray, max_pred: int) -> str | None:
+    """Why a label-id confusion matrix looks computed from train-id predictions, or None."""
+    if max_pred >= 19 or cm.sum() == 0:
+        return None
+    void = cm[:, :_VOID_IDS].sum() / cm.sum()
+    as_train = np.zeros_like(cm)
+    mapping = train_ids_to_label_ids(np.arange(19))
+    for t in range(19):
+        as_train[:, mapping[t]] += cm[:, t]
+    as_label_iou, as_train_iou = cityscapes_scores(cm)["mean_iou"], cityscapes_scores(as_train)["mean_iou"]
+    better = not math.isnan(as_train_iou) and (math.isnan(as_label_iou) or as_train_iou > as_label_iou + 0.05)
+    if void < 0.25 and not better:
+        return None
+    return (f"every predicted value is 0-18 and {void:.0%} of the pixels are void label ids 0-6 "
+            f"(mean IoU {as_label_iou:.3f} read as label ids, {as_train_iou:.3f} read as train ids)")
 
 
 def label_confusion(pred: np.ndarray, gt: np.ndarray, pred_name: str = "prediction", gt_name: str = "ground truth") -> np.ndarray:
@@ -146,8 +176,11 @@ def label_confusion(pred: np.ndarray, gt: np.ndarray, pred_name: str = "predicti
     ValueError
         On different sizes, a multi-channel prediction, or values that are not label ids 0-33.
     """
+    pred, gt = np.asarray(pred), np.asarray(gt)
     if pred.ndim != 2:
         raise ValueError(f"{pred_name} has shape {pred.shape}: expected a single-channel (H, W) PNG of label ids")
+    if gt.ndim != 2:
+        raise ValueError(f"{gt_name} has shape {gt.shape}: expected a single-channel (H, W) PNG of label ids")
     if pred.shape != gt.shape:
         raise ValueError(f"{pred_name} is {pred.shape[1]}x{pred.shape[0]} (WxH) but {gt_name} is "
                          f"{gt.shape[1]}x{gt.shape[0]}: predictions must have the ground truth's size")
@@ -156,7 +189,8 @@ def label_confusion(pred: np.ndarray, gt: np.ndarray, pred_name: str = "predicti
             raise ValueError(f"{name} has dtype {arr.dtype}: expected integer label ids")
         if arr.size and (arr.min() < 0 or arr.max() >= NUM_LABEL_IDS):
             bad = np.unique(arr[(arr < 0) | (arr >= NUM_LABEL_IDS)])[:8]
-            hint = "" if name == gt_name else " (predictions hold label ids, not train ids 0-18 with 255)"
+            hint = "" if name == gt_name else (" (predictions hold label ids, not train ids 0-18 with 255: write them "
+                                               "with write_prediction, or evaluate train ids with --pred-ids train)")
             raise ValueError(f"{name} holds values {bad.tolist()} that are not Cityscapes label ids 0-33{hint}")
     idx = gt.astype(np.int64).ravel() * NUM_LABEL_IDS + pred.astype(np.int64).ravel()
     return np.bincount(idx, minlength=NUM_LABEL_IDS ** 2).reshape(NUM_LABEL_IDS, NUM_LABEL_IDS)
@@ -209,7 +243,7 @@ def cityscapes_scores(cm: np.ndarray) -> dict:
             "category_iou": category_iou, "pixels": int(cm.sum())}
 
 
-def evaluate_cityscapes(pred_dir: str | Path, gt_dir: str | Path) -> dict:
+def evaluate_cityscapes(pred_dir: str | Path, gt_dir: str | Path, *, pred_ids: str = "label") -> dict:
     """Evaluate a folder of label-id PNG predictions against a folder of Cityscapes ground truth.
 
     Parameters
@@ -218,6 +252,11 @@ def evaluate_cityscapes(pred_dir: str | Path, gt_dir: str | Path) -> dict:
         Predictions ``{city}_{seq}_{frame}*.png`` (label ids, the ground truth's size), searched recursively.
     gt_dir : path
         Ground truth ``*_gtFine_labelIds.png``, searched recursively (e.g. ``<root>/gtFine/val``).
+    pred_ids : {"label", "train"}
+        What the prediction PNGs hold: label ids 0-33 (the official format), or train ids
+        0-18 (a network's argmax; 255 = ignore, scored as "unlabeled"), mapped to label ids here.
+        With ``"label"``, predictions that look like train ids (every value 0-18, many void
+        label ids 0-6 or a much better score read as train ids) are refused with a hint.
 
     Returns
     -------
@@ -229,11 +268,27 @@ def evaluate_cityscapes(pred_dir: str | Path, gt_dir: str | Path) -> dict:
     FileNotFoundError, ValueError
         On a missing, extra, ambiguous, wrongly sized or malformed prediction (the message names it).
     """
+    if pred_ids not in ("label", "train"):
+        raise ValueError(f"pred_ids must be 'label' or 'train', got {pred_ids!r}")
     gt = find_ground_truth(gt_dir)
     preds = match_predictions(pred_dir, gt)
     cm = np.zeros((NUM_LABEL_IDS, NUM_LABEL_IDS), np.int64)
+    max_pred = -1
     for core, gt_path in gt.items():
-        cm += label_confusion(_read(preds[core]), _read(gt_path), str(preds[core]), str(gt_path))
+        pred = _read(preds[core], "prediction")
+        if pred_ids == "train":
+            if pred.ndim != 2:
+                raise ValueError(f"{preds[core]} has shape {pred.shape}: expected a single-channel (H, W) PNG")
+            pred = _train_to_label_ids(pred, str(preds[core]))
+        elif pred.size and np.issubdtype(pred.dtype, np.integer):
+            max_pred = max(max_pred, int(pred.max()))
+        cm += label_confusion(pred, _read(gt_path, "ground truth"), str(preds[core]), str(gt_path))
+    if pred_ids == "label":
+        why = _train_id_suspicion(cm, max_pred)
+        if why:
+            raise ValueError(f"pred={pred_dir} looks like train ids, not label ids: {why}; write predictions with "
+                             "course_utils.evaluate.cityscapes.write_prediction (train ids -> label ids) "
+                             "or evaluate them as they are with --pred-ids train (pred_ids='train')")
     scores = cityscapes_scores(cm)
     scores["frames"] = len(gt)
     scores["confusion"] = cm

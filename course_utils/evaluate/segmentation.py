@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils._shared import check_bytes
+
 __all__ = ["confusion_matrix", "segmentation_scores", "format_scores"]
 
 
@@ -57,6 +59,8 @@ def confusion_matrix(labels_true, labels_pred, num_classes: int, ignore_index: i
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    check_bytes(16.0 * float(num_classes) ** 2, name="num_classes", value=num_classes,
+                what=f"a {num_classes}x{num_classes} int64 confusion matrix")
     t = _to_numpy(labels_true, "labels_true")
     p = _to_numpy(labels_pred, "labels_pred")
     if t.shape != p.shape:
@@ -89,7 +93,13 @@ def segmentation_scores(cm: np.ndarray) -> dict[str, object]:
         raise ValueError(f"cm must be a square (C, C) confusion matrix, got shape {cm.shape}")
     if cm.size and cm.min() < 0:
         raise ValueError("cm has negative counts")
+    if not np.issubdtype(cm.dtype, np.number) or np.iscomplexobj(cm):
+        raise TypeError(f"cm must hold real pixel counts, got dtype {cm.dtype}")
     cm = cm.astype(np.float64)
+    with np.errstate(over="ignore"):
+        too_big = not np.isfinite(2 * cm.sum(dtype=np.float64))
+    if not np.all(np.isfinite(cm)) or too_big:
+        raise ValueError("cm must hold finite pixel counts (NaN, infinite or overflowing values found)")
     total = cm.sum()
     if total == 0:
         raise ValueError("cm is empty: no labelled pixel was counted")

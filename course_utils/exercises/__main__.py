@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from course_utils.cli import command
 from course_utils.exercises.notebook import write_student_notebooks
 from course_utils.paths import repo_root
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.exercises",
                                      description="Exercise tools for the segcourse notebooks.")

@@ -143,16 +143,29 @@ def write_student_notebooks(notebooks: list[Path], out_dir: Path) -> list[Path]:
         target = out_dir / path.name
         if target.resolve() == path.resolve():
             raise ValueError(f"out_dir {out_dir} is the instructor notebooks' folder: that would overwrite them")
+        if target.is_dir():
+            raise IsADirectoryError(f"{target} is a folder; refusing to write the student notebook there")
         if target.exists():
-            old = nbformat.read(target, as_version=4)
+            try:
+                old = nbformat.read(target, as_version=4)
+            except Exception as err:  # nbformat raises several kinds for a damaged file
+                raise FileExistsError(f"{target} exists and is not a readable notebook ({type(err).__name__}); "
+                                      "refusing to overwrite it: move it away or choose another --out") from err
             if not old.metadata.get("segcourse_student"):
                 raise FileExistsError(f"{target} exists and is not a student notebook written by this command; "
                                       "move it away or choose another --out")
-        nb = nbformat.read(path, as_version=4)
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as err:  # nbformat raises several kinds (NotJSONError, ValidationError, KeyError, ...)
+            raise ValueError(f"notebook {path} cannot be read ({type(err).__name__}); is it truncated or not a "
+                             "notebook?") from err
         student = student_notebook(nb, path)
         student.metadata["segcourse_student"] = {"source": path.name}
         tmp = target.with_suffix(".ipynb.tmp")
-        nbformat.write(student, tmp)
-        tmp.replace(target)
+        try:
+            nbformat.write(student, tmp)
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
         written.append(target)
     return written

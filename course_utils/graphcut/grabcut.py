@@ -141,6 +141,15 @@ class GrabCutResult:
     seed: int = 0
     max_fit_pixels: int | None = None
     _graph: GridGraph | None = field(default=None, repr=False)
+    #: A digest of the image's pixels: :func:`grabcut_correct` refuses another image (whose smoothness differs).
+    image_digest: str | None = field(default=None, repr=False)
+
+
+def _image_digest(colours: np.ndarray) -> str:
+    import hashlib
+
+    arr = np.ascontiguousarray(np.round(colours, 3))  # the same picture as uint8 or float [0, 1] agrees
+    return hashlib.blake2b(arr.tobytes(), digest_size=12, person=str(arr.shape).encode()[:16]).hexdigest()
 
 
 def check_rect(rect, shape: tuple[int, int], name: str = "rect") -> tuple[int, int, int, int]:
@@ -514,12 +523,17 @@ def grabcut(image: np.ndarray, rect=None, *, trimap: np.ndarray | None = None, i
     iterations = check_int(iterations, "iterations", 1)
     n_components = check_int(n_components, "n_components", 1)
     em_steps = check_int(em_steps, "em_steps", 1)
+    n_fg = int(((trimap == GC_FGD) | (trimap == GC_PR_FGD)).sum())
+    n_bg = trimap.size - n_fg
+    if min(n_fg, n_bg) < max(2, n_components):
+        raise ValueError(f"the rect/trimap leaves {n_fg} possible-foreground and {n_bg} background pixels; each "
+                         f"colour model needs at least max(2, n_components={n_components}) of them")
     if max_fit_pixels is not None:
         max_fit_pixels = check_int(max_fit_pixels, "max_fit_pixels", 1)
     smoothness = smoothness_weights(image, lam=gamma, connectivity=connectivity)
     alpha = (trimap == GC_FGD) | (trimap == GC_PR_FGD)
     state = GrabCutResult(alpha, trimap, [], [], None, None, smoothness, seed=_seed_int(rng),
-                          max_fit_pixels=max_fit_pixels)
+                          max_fit_pixels=max_fit_pixels, image_digest=_image_digest(colours))
     return _iterate(colours, state, iterations=iterations, n_components=n_components, em_steps=em_steps)
 
 
@@ -547,6 +561,10 @@ def grabcut_correct(image: np.ndarray, previous: GrabCutResult, *, fg_strokes=No
     if previous.mask.shape != colours.shape[:2]:
         raise ValueError(f"previous was computed on an image of shape {previous.mask.shape}, "
                          f"but image has shape {colours.shape[:2]}")
+    digest = _image_digest(colours)
+    if previous.image_digest is not None and previous.image_digest != digest:
+        raise ValueError("image is not the image previous was computed on (same size, other pixels): its colour "
+                         "models and smoothness belong to that image; run grabcut(image, ...) on this one")
     if fg_strokes is None and bg_strokes is None:
         raise ValueError("give fg_strokes and/or bg_strokes: a correction needs at least one stroke")
     trimap = _apply_strokes(previous.trimap, fg_strokes, bg_strokes)
@@ -555,7 +573,8 @@ def grabcut_correct(image: np.ndarray, previous: GrabCutResult, *, fg_strokes=No
     alpha[trimap == GC_FGD] = True
     alpha[trimap == GC_BGD] = False
     state = GrabCutResult(alpha, trimap, [], [], previous.fg_model, previous.bg_model, previous.smoothness,
-                          seed=previous.seed, max_fit_pixels=previous.max_fit_pixels, _graph=previous._graph)
+                          seed=previous.seed, max_fit_pixels=previous.max_fit_pixels, _graph=previous._graph,
+                          image_digest=digest)
     return _iterate(colours, state, iterations=check_int(iterations, "iterations", 1),
                     n_components=previous.fg_model.n_components, em_steps=check_int(em_steps, "em_steps", 1))
 
@@ -631,4 +650,4 @@ def _iterate_single_thread(colours: np.ndarray, state: GrabCutResult, *, iterati
     soft = (trimap == GC_PR_BGD) | (trimap == GC_PR_FGD)
     out[soft] = np.where(alpha[soft], GC_PR_FGD, GC_PR_BGD)
     return GrabCutResult(alpha.copy(), out, energies, masks, fg_model, bg_model, smoothness, data_energies,
-                         smooth_energies, state.seed, state.max_fit_pixels, graph)
+                         smooth_energies, state.seed, state.max_fit_pixels, graph, state.image_digest)

@@ -198,6 +198,10 @@ def beta_from_image(image: np.ndarray, *, connectivity: int = 8) -> float:
     return 0.0 if mean <= np.finfo(float).eps else 1.0 / (2.0 * mean)
 
 
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
 def smoothness_weights(image: np.ndarray, *, lam: float = 50.0, connectivity: int = 8,
                        beta: float | None = None) -> Smoothness:
     """Contrast-sensitive n-link weights ``lam * exp(-beta ||I_p - I_q||^2) / dist(p, q)``.
@@ -218,13 +222,13 @@ def smoothness_weights(image: np.ndarray, *, lam: float = 50.0, connectivity: in
     Smoothness
         ``weights`` of shape ``(connectivity // 2, H, W)``, float64.
     """
-    if not (np.isfinite(lam) and lam >= 0):
+    if not (_is_real(lam) and np.isfinite(lam) and lam >= 0):
         raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
     offsets = neighbour_offsets(connectivity)
     colours = image_as_colours(image)
     if beta is None:
         beta = beta_from_image(image, connectivity=connectivity)
-    elif not (np.isfinite(beta) and beta >= 0):
+    elif not (_is_real(beta) and np.isfinite(beta) and beta >= 0):
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
     h, w = colours.shape[:2]
     weights = np.zeros((len(offsets), h, w))

@@ -29,18 +29,32 @@ def stroke_mask(shape: tuple[int, int], points: Sequence[tuple[float, float]], *
     """
     import cv2
 
+    if (not isinstance(shape, (tuple, list)) or len(shape) != 2
+            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape)):
+        raise ValueError(f"shape must be (H, W) ints, got {shape!r}")
     h, w = (int(s) for s in shape)
     if h <= 0 or w <= 0:
         raise ValueError(f"shape must be positive (H, W), got {shape!r}")
-    if not isinstance(width, (int, np.integer)) or width < 1:
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
         raise ValueError(f"width must be an int >= 1, got {width!r}")
-    pts = np.asarray(points, dtype=np.float64)
+    try:
+        pts = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"points must be a non-empty sequence of (x, y), got {points!r}") from None
     if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
         raise ValueError(f"points must be a non-empty sequence of (x, y), got {points!r}")
+    if not np.all(np.isfinite(pts)):
+        raise ValueError("points must be finite (x, y) coordinates")
     if relative:
         if (pts < 0).any() or (pts > 1).any():
             raise ValueError("relative points must lie in [0, 1]")
         pts = pts * [w - 1, h - 1]
+    else:
+        outside = (pts[:, 0] < -0.5) | (pts[:, 0] > w - 0.5) | (pts[:, 1] < -0.5) | (pts[:, 1] > h - 0.5)
+        if outside.any():
+            x, y = pts[np.argmax(outside)]
+            raise ValueError(f"points must lie inside the {w}x{h} (W x H) image, but ({x:g}, {y:g}) does not; "
+                             "points are (x, y) pixel coordinates (x = column), or fractions with relative=True")
     canvas = np.zeros((h, w), np.uint8)
     poly = np.round(pts).astype(np.int32).reshape(-1, 1, 2)
     if len(pts) == 1:

@@ -66,6 +66,10 @@ def scaled_channels(channels: int, width: float) -> int:
     """``channels * width`` rounded, at least 1: the channel count of a narrow ("quick") network."""
     return max(1, int(round(channels * width)))
 
+# The most parameters a DeepLab here has at width 1 (ResNet-152 + ASPP, about 60 M): widths are
+# checked against the memory they would take before anything is built (they grow as width**2).
+_PARAMS_AT_WIDTH_1 = 60e6
+
 
 def _check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -171,7 +175,7 @@ class DeepLabVGG16Features(nn.Sequential):
     """
 
     def __init__(self, width: float = 1.0, batch_norm: bool = False) -> None:
-        width = check_width(width)
+        width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
         layers: dict[str, nn.Module] = {}
         in_ch = 3
         for stage, (n_conv, channels) in enumerate(VGG16_STAGES, start=1):
@@ -340,7 +344,7 @@ class DilatedResNet(ResNet):
         nn.Module.__init__(self)
         if depth not in _RESNET_LAYERS:
             raise ValueError(f"depth must be one of {sorted(_RESNET_LAYERS)}, got {depth!r}")
-        width = check_width(width)
+        width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
         if len(replace_stride_with_dilation) != 3:
             raise ValueError(f"replace_stride_with_dilation must hold 3 bools, got {replace_stride_with_dilation!r}")
         block, layers = _RESNET_LAYERS[depth]
@@ -427,7 +431,7 @@ def _check_pretrained(pretrained_backbone, width: float, batch_norm: bool = Fals
 
 def _vgg_net(classifier_fn, num_classes: int, width: float, batch_norm: bool, pretrained_backbone: bool) -> DeepLabV2:
     _check_positive_int(num_classes, "num_classes")
-    width = check_width(width)
+    width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
     pretrained = _check_pretrained(pretrained_backbone, width, batch_norm)
     features = DeepLabVGG16Features(width, batch_norm=batch_norm)
     net = DeepLabV2(features, classifier_fn(features.out_channels, scaled_channels(1024, width)), num_classes)
@@ -508,7 +512,7 @@ def deeplab_resnet101_aspp(num_classes: int, width: float = 1.0, rates: Sequence
         :func:`deeplab_vgg16_largefov`.
     """
     _check_positive_int(num_classes, "num_classes")
-    width = check_width(width)
+    width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
     rates = _check_rates(rates)
     pretrained = _check_pretrained(pretrained_backbone, width)
     resnet = DilatedResNet(depth, width, replace_stride_with_dilation=(False, True, True))

@@ -58,6 +58,10 @@ __all__ = [
 VARIANTS = ("32s", "16s", "8s")
 VGG16_CFG: list = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
+# VGG16's parameters at width 1 (fc6 and fc7 included, about 134 M): widths are checked against the
+# memory they would take before anything is built (they grow as width**2).
+_PARAMS_AT_WIDTH_1 = 134e6
+
 
 # ---------------------------------------------------------------------------------------------
 # Caffe's coordinate mapping
@@ -222,7 +226,7 @@ class VGG16Backbone(_Backbone):
 
     def __init__(self, width: float = 1.0, *, batch_norm: bool = False, pad: int = 100, dropout: float = 0.5) -> None:
         super().__init__()
-        width = check_width(width, maximum=4)
+        width = check_width(width, maximum=4, params_at_width_1=_PARAMS_AT_WIDTH_1)
         self.features, pools, c5 = _vgg_features(VGG16_CFG, width, batch_norm, pad)
         fc = _scaled(4096, width)
         self.taps = {"skip8": pools[2], "skip16": pools[3]}
@@ -245,7 +249,7 @@ class AlexNetBackbone(_Backbone):
 
     def __init__(self, width: float = 1.0, *, pad: int = 100, dropout: float = 0.5) -> None:
         super().__init__()
-        width = check_width(width, maximum=4)
+        width = check_width(width, maximum=4, params_at_width_1=_PARAMS_AT_WIDTH_1)
         c = [_scaled(v, width) for v in (64, 192, 384, 256, 256)]
         self.features = nn.Sequential(
             nn.Conv2d(3, c[0], kernel_size=11, stride=4, padding=pad),

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils._shared import IMAGENET_MEAN, IMAGENET_STD
+from course_utils._shared import IMAGENET_MEAN, IMAGENET_STD, check_bytes
 
 __all__ = ["VGGEncoder", "FuseBlock", "SaliencyDecoder", "SaliencyNet", "saliency_vgg"]
 
@@ -32,6 +32,8 @@ def _scaled_cfg(cfg: str, width: int) -> list:
         raise ValueError(f"cfg must be one of torchvision's VGG configurations {sorted(cfgs)}, got {cfg!r}")
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
         raise ValueError(f"width must be a positive int (channels of the first stage; VGG has 64), got {width!r}")
+    # VGG's 15 M convolution parameters at width 64 grow as (width / 64)**2 (float32)
+    check_bytes(4.0 * 15e6 * (width / 64) ** 2, name="width", value=width, what="the network's parameters")
     return [v if v == "M" else max(1, v * width // 64) for v in cfgs[cfg]]
 
 

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_utils._shared import check_bytes
+
 __all__ = [
     "bilinear_kernel",
     "bilinear_kernel_size",
@@ -60,6 +62,7 @@ def bilinear_kernel(size: int) -> np.ndarray:
         Separable: the outer product of a 1-D tent; values in (0, 1].
     """
     size = _check_positive_int(size, "size")
+    check_bytes(16.0 * size * size, name="size", value=size, what=f"a {size}x{size} float64 kernel")
     factor = (size + 1) // 2
     center = factor - 1 if size % 2 == 1 else factor - 0.5
     tent = 1 - np.abs(np.arange(size) - center) / factor
@@ -95,6 +98,11 @@ def bilinear_deconv_weight(channels: int, size: int, *, depthwise: bool = False,
     Tensor of ``dtype``
     """
     channels = _check_positive_int(channels, "channels")
+    size = _check_positive_int(size, "size")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype (the kernel's values lie in (0, 1]), got {dtype!r}")
+    check_bytes(float(channels) * (1 if depthwise else channels) * size * size * dtype.itemsize, name="channels",
+                value=channels, what=f"a ({channels}, {1 if depthwise else channels}, {size}, {size}) weight")
     kernel = torch.from_numpy(bilinear_kernel(size)).to(dtype)
     if depthwise:
         return kernel.expand(channels, 1, size, size).clone()

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from course_utils._shared import check_bytes
+
 __all__ = [
     "dilate_kernel",
     "conv_dilated",
@@ -86,6 +88,13 @@ def dilate_kernel(weight: torch.Tensor, rate: int) -> torch.Tensor:
                          f"{tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__}")
     rate = _check_rate(rate)
     kh, kw = weight.shape[-2:]
+    if kh < 1 or kw < 1:
+        raise ValueError(f"weight has an empty kernel: shape {tuple(weight.shape)}")
+    lead = 1
+    for n in weight.shape[:-2]:
+        lead *= int(n)
+    check_bytes(float(max(lead, 1)) * (rate * (kh - 1) + 1) * (rate * (kw - 1) + 1) * weight.element_size(),
+                name="rate", value=rate, what="the dilated kernel")
     out = weight.new_zeros(*weight.shape[:-2], rate * (kh - 1) + 1, rate * (kw - 1) + 1)
     out[..., ::rate, ::rate] = weight
     return out

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_utils._shared import check_int
+from course_utils._shared import check_bytes, check_int
 from course_utils.ops.receptive_field import conv_output_size
 
 __all__ = [
@@ -114,6 +114,8 @@ def _check_weight(weight, name: str = "weight") -> torch.Tensor:
         weight = weight[None, None]
     if weight.ndim != 4:
         raise ValueError(f"{name} must have shape (k_h, k_w) or (C_out, C_in, k_h, k_w), got {tuple(weight.shape)}")
+    if weight.numel() == 0:
+        raise ValueError(f"{name} is empty: shape {tuple(weight.shape)}")
     return weight
 
 
@@ -147,6 +149,8 @@ def conv_matrix(weight: torch.Tensor, input_size: tuple[int, int], stride=1, pad
     (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
     c_out, c_in, kh, kw = weight.shape
     ho, wo = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
+    check_bytes(float(c_out * ho * wo) * float(c_in * h * w) * weight.element_size(), name="input_size",
+                value=input_size, what=f"the dense ({c_out * ho * wo}, {c_in * h * w}) convolution matrix")
     matrix = torch.zeros(c_out, ho, wo, c_in, h, w, dtype=weight.dtype, device=weight.device)
     for a in range(kh):
         rows = np.arange(ho) * sh - ph + a
@@ -165,6 +169,8 @@ def _check_input(x, name: str) -> torch.Tensor:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim != 4:
         raise ValueError(f"{name} must have shape (N, C, H, W), got {tuple(x.shape)}")
+    if x.shape[2] == 0 or x.shape[3] == 0:
+        raise ValueError(f"{name} has an empty spatial size: shape {tuple(x.shape)}")
     return x
 
 
@@ -267,6 +273,8 @@ def insert_zeros(x: torch.Tensor, stride) -> torch.Tensor:
     x = _check_input(x, "x")
     sh, sw = _pair(stride, "stride", 1)
     n, c, h, w = x.shape
+    check_bytes(float(max(n * c, 1)) * ((h - 1) * sh + 1) * ((w - 1) * sw + 1) * x.element_size(), name="stride", value=stride,
+                what="the zero-inserted input")
     out = x.new_zeros(n, c, (h - 1) * sh + 1, (w - 1) * sw + 1)
     out[:, :, ::sh, ::sw] = x
     return out

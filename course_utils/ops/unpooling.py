@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils._shared import check_bytes
+
 __all__ = ["max_pool_with_positions", "max_unpool"]
 
 
@@ -20,6 +22,8 @@ def _check_planes(x, name: str) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim not in (2, 3):
         raise ValueError(f"{name} must have shape (H, W) or (C, H, W), got {x.shape}")
+    if x.size == 0:
+        raise ValueError(f"{name} is empty: shape {x.shape}")
     return x
 
 
@@ -45,7 +49,7 @@ def max_pool_with_positions(x: np.ndarray, kernel: int = 2, stride: int | None =
     """
     x = _check_planes(x, "x")
     for value, name in ((kernel, "kernel"), (stride, "stride")):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+        if (value is not None or name == "kernel") and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     stride = kernel if stride is None else stride
     h, w = x.shape[-2:]
@@ -80,11 +84,19 @@ def max_unpool(values: np.ndarray, positions: np.ndarray, output_size: tuple[int
     ndarray, shape (..., H, W), values' dtype
     """
     values, positions = np.asarray(values), np.asarray(positions)
+    if values.ndim < 2 or values.size == 0:
+        raise ValueError(f"values must be non-empty planes (..., h, w), got shape {values.shape}")
+    if not np.issubdtype(positions.dtype, np.integer):
+        raise TypeError(f"positions must hold integer flat indices, got dtype {positions.dtype}")
     if values.shape != positions.shape:
         raise ValueError(f"values has shape {values.shape} but positions has shape {positions.shape}")
     if len(output_size) != 2:
         raise ValueError(f"output_size must be (H, W), got {output_size!r}")
     h, w = int(output_size[0]), int(output_size[1])
+    if h < 1 or w < 1:
+        raise ValueError(f"output_size must be positive (H, W), got {output_size!r}")
+    check_bytes(float(np.prod(values.shape[:-2], dtype=np.float64)) * h * w * values.dtype.itemsize,
+                name="output_size", value=output_size, what="the unpooled planes")
     if positions.size and (positions.min() < 0 or positions.max() >= h * w):
         raise ValueError(f"positions must lie in [0, {h * w}) for output_size={output_size}")
     lead = values.shape[:-2]

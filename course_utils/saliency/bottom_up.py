@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course_utils._shared import check_bytes
 from course_utils.images import check_image, to_float
 
 __all__ = [
@@ -166,7 +167,8 @@ def spectral_residual(image: np.ndarray, *, size: tuple[int, int] = (64, 64), av
     if (not isinstance(size, (tuple, list)) or len(size) != 2
             or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 4 for s in size)):
         raise ValueError(f"size must be a pair of ints >= 4 (h, w), got {size!r}")
-    if not np.isfinite(sigma) or sigma <= 0:
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(sigma) or sigma <= 0:
         raise ValueError(f"sigma must be a positive number, got {sigma!r}")
     _check_odd(blur_size, "blur_size")
     h, w = int(size[0]), int(size[1])
@@ -241,8 +243,10 @@ def quantize_colors(image: np.ndarray, levels: int = 12, coverage: float = 0.95)
     check_image(image, "image")
     if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
         raise ValueError(f"levels must be an int >= 2, got {levels!r}")
-    if not 0.0 < coverage <= 1.0:
+    if isinstance(coverage, bool) or not isinstance(coverage, (int, float, np.floating, np.integer)) \
+            or not 0.0 < coverage <= 1.0:
         raise ValueError(f"coverage must lie in (0, 1], got {coverage!r}")
+    check_bytes(72.0 * float(levels) ** 3, name="levels", value=levels, what=f"{levels}**3 colour bins")
     rgb = to_float(image).astype(np.float64)
     q = np.minimum((rgb * levels).astype(np.int64), levels - 1)
     bins = (q[..., 0] * levels + q[..., 1]) * levels + q[..., 2]
@@ -262,6 +266,8 @@ def quantize_colors(image: np.ndarray, levels: int = 12, coverage: float = 0.95)
     lut = np.full(levels**3, -1, dtype=np.int64)
     lut[kept] = np.arange(n_keep)
     dropped = order[n_keep:]
+    check_bytes(32.0 * len(dropped) * n_keep, name="coverage", value=coverage,
+                what=f"the distances between {len(dropped)} rare and {n_keep} kept colours")
     if len(dropped):
         d = np.linalg.norm(bin_lab[dropped][:, None, :] - bin_lab[kept][None, :, :], axis=2)
         lut[dropped] = np.argmin(d, axis=1)
@@ -317,6 +323,8 @@ def histogram_contrast(image: np.ndarray, *, levels: int = 12, coverage: float =
     ndarray, shape (H, W), float32 in [0, 1]
     """
     index, colours = quantize_colors(image, levels, coverage)
+    check_bytes(48.0 * len(colours) ** 2, name="levels", value=levels,
+                what=f"the distances between its {len(colours)} colours")
     freq = np.bincount(index.ravel(), minlength=len(colours)) / index.size
     dist = np.linalg.norm(colours[:, None, :] - colours[None, :, :], axis=2)
     saliency = dist @ freq
@@ -365,6 +373,8 @@ def region_contrast(image: np.ndarray, *, sigma_s2: float = 0.4, levels: int = 1
     _, regions = np.unique(regions, return_inverse=True)
     regions = regions.reshape(index.shape)
     n_regions, n_colours = int(regions.max()) + 1, len(colours)
+    check_bytes(8.0 * (n_regions * n_colours + n_colours**2 + 6 * n_regions**2), name="min_size", value=min_size,
+                what=f"the histograms and distances of {n_regions} regions and {n_colours} colours")
     hist = np.zeros((n_regions, n_colours))
     np.add.at(hist, (regions.ravel(), index.ravel()), 1.0)
     sizes = hist.sum(axis=1)

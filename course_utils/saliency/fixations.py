@@ -71,12 +71,13 @@ def attention_prior(mask: np.ndarray, *, object_weight: float = 0.8, center_sigm
         raise ValueError(f"mask is empty: shape {mask.shape}")
     if not 0.0 <= object_weight <= 1.0:
         raise ValueError(f"object_weight must lie in [0, 1], got {object_weight!r}")
-    if not center_sigma > 0:
-        raise ValueError(f"center_sigma must be positive, got {center_sigma!r}")
+    if not (isinstance(center_sigma, (int, float, np.integer, np.floating)) and 1e-6 <= center_sigma < np.inf):
+        raise ValueError(f"center_sigma must be a finite fraction of the image side >= 1e-6, got {center_sigma!r}")
     h, w = mask.shape
     rows = (np.arange(h) - (h - 1) / 2) / (center_sigma * h)
     cols = (np.arange(w) - (w - 1) / 2) / (center_sigma * w)
-    centre = np.exp(-0.5 * (rows[:, None] ** 2 + cols[None, :] ** 2))
+    log_centre = -0.5 * (rows[:, None] ** 2 + cols[None, :] ** 2)
+    centre = np.exp(log_centre - log_centre.max())  # relative to the peak: a narrow centre never underflows to 0/0
     prior = (1.0 - object_weight) * centre / centre.sum()
     if mask.any() and object_weight > 0:
         sigma = 0.03 * max(h, w) if blur_sigma is None else blur_sigma

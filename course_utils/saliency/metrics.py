@@ -414,6 +414,18 @@ def evaluate_sod_dataset(saliency_maps, masks, *, beta2: float = BETA2) -> dict[
     }
 
 
+def _is_constant(x: np.ndarray) -> bool:
+    """Whether ``x`` is constant up to rounding: its spread is below float64 noise on its magnitude.
+
+    ``np.std`` of a constant float map is not exactly 0 (``np.full(9, 0.1).std()`` is 1.4e-17), and
+    dividing by it turns rounding noise into scores of +-1.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0 or x.max() == x.min():
+        return True
+    return bool(x.std() <= 1e-12 * max(float(np.abs(x).max()), 1e-300))
+
+
 def nss(saliency: np.ndarray, fixations: np.ndarray) -> float:
     """Normalised scanpath saliency: the mean of the standardised map at the fixated pixels.
 
@@ -433,7 +445,7 @@ def nss(saliency: np.ndarray, fixations: np.ndarray) -> float:
     """
     sal, fixations = _pair(saliency, fixations, "fixations", require_positive=True)
     std = sal.std()
-    if std == 0:
+    if _is_constant(sal):
         raise ValueError("saliency is constant: NSS is undefined (its standard deviation is 0)")
     return float(((sal[fixations] - sal.mean()) / std).mean())
 
@@ -504,7 +516,7 @@ def cc(saliency: np.ndarray, density: np.ndarray) -> float:
     if not np.all(np.isfinite(density)) or density.min() < 0:
         raise ValueError("density must be finite and non-negative")
     den = density.astype(np.float64)
-    if sal.std() == 0 or den.std() == 0:
+    if _is_constant(sal) or _is_constant(den):
         raise ValueError("CC is undefined for a constant map (saliency or density has zero variance)")
     a = (sal - sal.mean()) / sal.std()
     b = (den - den.mean()) / den.std()

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_utils.env import get_device
 from course_utils.paths import data_root
 
 __all__ = ["architecture_signature", "checkpoint_dir", "fit", "poly_lr", "save_atomic", "train_cached"]
@@ -114,8 +115,22 @@ def save_atomic(obj: dict, path: Path) -> None:
     tmp.replace(path)
 
 
+def _torch_load(path: Path, what: str) -> object:
+    """``torch.load(path)`` on the CPU; an unreadable (truncated, corrupt, empty) file raises ValueError naming it."""
+    import pickle
+    import zipfile
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, AttributeError,
+            ImportError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{what} {path} cannot be read ({reason}); it may be truncated or corrupt: "
+                         "delete it (training starts again)") from err
+
+
 def _load_checkpoint(path: Path, net: nn.Module) -> dict:
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = _torch_load(path, "checkpoint")
     if not isinstance(state, dict) or "arch" not in state:
         raise ValueError(f"checkpoint {path} is not a segcourse training checkpoint")
     if state["arch"] != architecture_signature(_unwrap(net)):
@@ -181,7 +196,7 @@ def fit(
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    device = torch.device(device)
+    device = get_device(device, name="device")
     use_amp = amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history: list[float] = []
@@ -290,7 +305,9 @@ def train_cached(net: nn.Module, name: str, settings: dict, train: Callable[[], 
     folder = Path(cache_dir) if cache_dir is not None else checkpoint_dir()
     path = folder / f"{name}-{key}.pt"
     if _rank0_exists(path):
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = _torch_load(path, "cached training")
+        if not isinstance(state, dict) or "net" not in state or "history" not in state:
+            raise ValueError(f"cached training {path} is not a segcourse cache file: delete it (training starts again)")
         _unwrap(net).load_state_dict(state["net"])
         return list(state["history"]), True
     _barrier()  # every process has seen the cache miss before rank 0 may write the file

@@ -34,6 +34,7 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -46,6 +47,7 @@ import torch
 from torch import nn
 
 from course_utils.checkpoints import REGISTRY, WEIGHTS_DIR, build_net, load_checkpoint, save_checkpoint_file, write_entry
+from course_utils.cli import check_output_folder, command, write_text_atomic
 from course_utils.config import setting
 from course_utils.crf.deeplab import crf_labels, fit_temperature
 from course_utils.crf.dense_crf import CRFParams
@@ -53,6 +55,7 @@ from course_utils.data.cityscapes import CityscapesSegmentation, cityscapes_root
 from course_utils.data.minicity import (COURSE_MINICITY, GENERATOR_VERSION, course_minicity_root,
                                         course_minicity_val_root, heldout_frames)
 from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale
+from course_utils.env import cpu_threads, get_device
 from course_utils.evaluate.cityscapes import evaluate_cityscapes
 from course_utils.evaluate.crf import CRFEvaluation, frame_scores, search_crf_params
 from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
@@ -239,9 +242,16 @@ def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Pa
     if is_main:
         record = out_dir / "settings.json"
         wanted = _json_ready(settings)
-        if record.exists():
-            old = json.loads(record.read_text())
-            if old != wanted:
+        if out_dir.exists() and not out_dir.is_dir():
+            error = f"out_dir={out_dir} is a file, not a folder: choose another out_dir (--out)"
+        elif record.exists():
+            try:
+                old = json.loads(record.read_text())
+            except (ValueError, UnicodeDecodeError) as err:
+                old = None
+                error = (f"{record} is not valid JSON ({err}); it may be truncated: delete that folder or "
+                         "choose another out_dir (--out)")
+            if error is None and old != wanted:
                 diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
                 error = (f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
                          "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
@@ -302,8 +312,11 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
     net = build_deeplab(settings).to(info.device, memory_format=torch.channels_last)
     say = log if info.is_main else None
 
+    # Claim the run folder first, on cache hits too: a folder recording other settings is refused
+    # before anything (checkpoint, final weights, results) can be written into it.
+    checkpoint = _claim_out_dir(out, settings, info.is_main)
+
     def train() -> list[float]:
-        checkpoint = _claim_out_dir(out, settings, info.is_main)
         dataset = _train_dataset(root, settings)
         loader = make_loader(dataset, global_batch=settings["batch_size"], info=info, seed=settings["seed"],
                              workers=settings["workers"])
@@ -649,7 +662,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
     p.add_argument("--device", default=None, help="when running alone: cpu, cuda, cuda:N")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads per process (default: torch's; 1 is fastest on a busy machine)")
+                   help="CPU threads per process (default: $SEGCOURSE_THREADS, else the cores not busy with "
+                        "other processes, at most 8; 1 is fastest on a busy machine)")
     p.add_argument("--no-cache", dest="cache", action="store_false", help="train even if a cached run exists")
     p.add_argument("--no-eval", dest="evaluate", action="store_false", help="skip predictions and evaluation")
     p.add_argument("--save-all-ranks", action="store_true",
@@ -657,14 +671,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
-    """``python -m course_utils.train deeplab ...``; returns the exit status."""
+    """``python -m course_utils.train deeplab ...``; returns the exit status (2 on bad input or files)."""
 
     args = _parser().parse_args(argv)
+    if args.device is not None and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        get_device(args.device, name="--device")  # DeviceError: "--device='cuda' but CUDA is not available ..."
+    if args.out:
+        check_output_folder(args.out, "--out")
     if args.threads is not None and args.threads < 1:
         print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
         return 2
-    torch.set_num_threads(args.threads or max(1, min(torch.get_num_threads(), 8)))
+    # default: the cores no other process is busy on (course_utils.env.cpu_threads): two threads on a core
+    # shared with another process make every step several times slower than one thread
+    torch.set_num_threads(args.threads or cpu_threads(limit=8))
     overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "width", "depth", "input_scale",
                                                "dropout", "batch_norm", "train_images", "seed", "workers", "amp")}
     overrides["crop"] = tuple(args.crop) if args.crop else None
@@ -700,16 +721,14 @@ def main(argv: list[str] | None = None) -> int:
                               category_iou=scores["category_iou"], predictions=scores["predictions"])
                 print(f"{MODELS[args.model]}: mean IoU {scores['mean_iou']:.4f} over {scores['frames']} frames "
                       f"(predictions in {scores['predictions']})")
-            (out / "result.json").write_text(json.dumps(result, indent=1, default=float))
+            write_text_atomic(out / "result.json", json.dumps(result, indent=1, default=float))
         barrier()
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     finally:
         cleanup_distributed()
     return 0
 
 
+@command
 def record_main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train record deeplab --run DIR --device-note TEXT``: ship a course run."""
     p = argparse.ArgumentParser(prog="python -m course_utils.train record deeplab",
@@ -720,9 +739,5 @@ def record_main(argv: list[str] | None = None) -> int:
     p.add_argument("--val-frames", type=int, default=100, help="validation frames scored")
     p.add_argument("--heldout", type=int, default=8, help="held-out training scenes for the CRF search")
     args = p.parse_args(argv)
-    try:
-        record_deeplab(args.run, device_note=args.device_note, val_frames=args.val_frames, heldout=args.heldout)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    record_deeplab(args.run, device_note=args.device_note, val_frames=args.val_frames, heldout=args.heldout)
     return 0

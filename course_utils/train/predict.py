@@ -40,7 +40,7 @@ def predict_labels(net: nn.Module, images: torch.Tensor, *, batch_size: int = 8,
     -------
     Tensor (N, H, W) int64, on the CPU
     """
-    device = torch.device(device) if device is not None else next(net.parameters()).device
+    device = get_device(device, name="device") if device is not None else next(net.parameters()).device
     was_training = net.training
     net.eval()
     try:
@@ -105,7 +105,7 @@ def predict_cityscapes(net, dataset, out_dir: str | Path, *, device=None, progre
     Path
         ``out_dir``.
     """
-    device = get_device() if device is None else torch.device(device)
+    device = get_device() if device is None else get_device(device, name="device")
     out_dir = Path(out_dir)
     was_training = net.training
     net.eval()
