@@ -1,4 +1,5 @@
-"""Lesson-6 exercise checks, called directly (test_exercises.py also runs them through notebook 06)."""
+"""Lesson-6 (CRF) and lesson-7 (Cityscapes) exercise checks, called directly (test_exercises.py also runs them
+through notebooks 06 and 07)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from course_utils.exercises import all_exercises, run_check
 from course_utils.exercises.core import CORRECT, INCORRECT, NOT_ATTEMPTED
 
-IDS = ("06.mean_field_step", "06.potts_message", "06.train_ids")
+IDS = ("06.mean_field_step", "06.potts_message", "06.mean_field_formula", "07.train_ids")
 
 
 def _solution_mean_field_step(unary, kernel, probs):
@@ -30,8 +31,22 @@ def _solution_train_ids(label_ids):
     return lut[label_ids]
 
 
+def _solution_mean_field_formula(image, unary, probs, params):
+    h, w = image.shape[:2]
+    ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    pos = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1).double()
+    rgb = torch.as_tensor(image).reshape(-1, 3).double()
+    d_pos, d_rgb = torch.cdist(pos, pos) ** 2, torch.cdist(rgb, rgb) ** 2
+    kernel = (params.w1 * torch.exp(-d_pos / (2 * params.sigma_alpha ** 2) - d_rgb / (2 * params.sigma_beta ** 2))
+              + params.w2 * torch.exp(-d_pos / (2 * params.sigma_gamma ** 2)))
+    kernel.fill_diagonal_(0.0)
+    message = kernel @ probs.double()
+    cost = message.sum(dim=1, keepdim=True) - message
+    return torch.softmax(-unary.double() - cost, dim=1).float()
+
+
 SOLUTIONS = {"06.mean_field_step": _solution_mean_field_step, "06.potts_message": _solution_potts_message,
-             "06.train_ids": _solution_train_ids}
+             "06.mean_field_formula": _solution_mean_field_formula, "07.train_ids": _solution_train_ids}
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
@@ -63,3 +78,15 @@ def test_mean_field_check_uses_the_library_update():
                                                                         w2=3.0, sigma_gamma=1.5)
     assert torch.allclose(crf.step(unary, probs)[1], _solution_mean_field_step(unary, crf.kernel.float(), probs),
                           atol=1e-5)
+
+
+def test_mean_field_formula_reference_is_the_exact_crf_with_the_lecture_kernels():
+    """The reference is the exact CRF with plain kernels and no j = i term; the library's default differs."""
+    from course_utils.crf.exact import ExactDenseCRF
+    from course_utils.exercises.lesson06 import _formula_cases, _formula_reference
+
+    for image, unary, probs, params in _formula_cases():
+        ref = _formula_reference(image, unary, probs, params)
+        assert torch.allclose(ref, _solution_mean_field_formula(image, unary, probs, params), atol=1e-5)
+        normalised = ExactDenseCRF(image, params).step(unary, probs)[1]  # pydensecrf's conventions
+        assert not torch.allclose(ref, normalised, atol=1e-3)

@@ -10,7 +10,7 @@ from course_utils.exercises.notebook import find_exercise_cells
 from tests.notebook_utils import NOTEBOOKS, read
 
 LESSONS = ["00_getting_started", "01_saliency", "02_graph_cuts", "03_grabcut", "04_fcn_deconvolution",
-           "05_dilated_convolution", "06_deeplab_crf_cityscapes", "08_datasets"]
+           "05_dilated_convolution", "06_dense_crf", "07_deeplab_cityscapes", "08_datasets"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
