@@ -85,15 +85,6 @@ SETTINGS: dict[str, dict[str, tuple[Any, Any]]] = {
         "demo_side": (500, 640),  # longer side of the photo the CRF is demonstrated on
         "widget_side": (160, 512),  # longer side of the image the live CRF sliders refine
         "exact_side": (48, 64),  # longer side of the tiny image for the exact O(N^2) comparison
-        # DeepLab + CRF on Cityscapes / MiniCity (notebook 06, part 3; crf.deeplab, evaluate.crf)
-        "heldout_frames": (12, 475),  # last training frames kept out of training, for calibration and the search
-        "calibration_frames": (4, 100),  # of those, used for the temperature and the parameter search
-        "search_grid": (((4.0, 121.0, 5.0, 3.0, 3.0), (4.0, 121.0, 10.0, 3.0, 3.0), (8.0, 60.0, 10.0, 3.0, 3.0)),
-                        ((4.0, 121.0, 5.0, 3.0, 3.0), (4.0, 121.0, 10.0, 3.0, 3.0), (8.0, 60.0, 10.0, 3.0, 3.0),
-                         (5.0, 80.0, 13.0, 3.0, 3.0), (10.0, 80.0, 13.0, 3.0, 3.0), (3.0, 160.0, 5.0, 3.0, 3.0))),
-        # (w1, sigma_alpha, sigma_beta, w2, sigma_gamma), spatial widths in pixels of a 2048-wide frame
-        "eval_frames": (8, None),  # validation frames scored with and without the CRF (None: all)
-        "demo_frames": (1, 2),  # full-size (1024x2048) frames of the demo
     },
     "datasets": {
         "images": (12, 100),  # images per dataset for the class statistics
