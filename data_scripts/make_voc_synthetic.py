@@ -16,10 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+from course_utils.cli import check_output_folder, command
 from course_utils.data.voc import COURSE_VOC, write_synthetic_voc
 from course_utils.paths import data_root
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_scripts.make_voc_synthetic",
                                      description=__doc__.splitlines()[0])
@@ -31,14 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=COURSE_VOC["size"])
     parser.add_argument("--workers", type=int, default=1, help="processes drawing in parallel")
     args = parser.parse_args(argv)
+    if args.root is not None:
+        check_output_folder(args.root, "--root")
     root = args.root or data_root() / "voc_synthetic" / f"seed{args.seed}"
     start = time.perf_counter()
-    try:
-        write_synthetic_voc(root, n_train=args.train, n_val=args.val, size=tuple(args.size), seed=args.seed,
-                            workers=args.workers)
-    except (ValueError, FileExistsError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    write_synthetic_voc(root, n_train=args.train, n_val=args.val, size=tuple(args.size), seed=args.seed,
+                        workers=args.workers)
     print(f"synthetic VOC ready in {root} ({time.perf_counter() - start:.1f} s); "
           f"export VOC_ROOT={root} to use it as PASCAL VOC")
     return 0

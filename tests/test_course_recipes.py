@@ -83,3 +83,16 @@ def test_evaluate_command_refuses_a_missing_folder(capsys, tmp_path):
     assert "--data-root" in capsys.readouterr().err
     assert main(["fcn", "--checkpoint", "fcn-9s", "--data-root", str(tmp_path)]) == 2
     assert "fcn-9s" in capsys.readouterr().err
+
+
+def test_make_voc_synthetic_command(tmp_path, capsys):
+    from data_scripts.make_voc_synthetic import main
+
+    assert main(["--root", str(tmp_path / "voc"), "--seed", "3", "--train", "2", "--val", "1", "--size", "32", "32"]) == 0
+    assert (tmp_path / "voc" / "VOCdevkit" / "VOC2012" / "ImageSets" / "Segmentation" / "val.txt").read_text().count("\n") == 1
+    # other arguments into the same folder: refused, one line, exit 2
+    assert main(["--root", str(tmp_path / "voc"), "--seed", "4", "--train", "2", "--val", "1", "--size", "32", "32"]) == 2
+    assert "error:" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["--root", str(tmp_path / "file")]) == 2
+    assert "--root" in capsys.readouterr().err
