@@ -52,6 +52,40 @@ def test_course_deeplab_overrides():
         course_deeplab_overrides("unet")
 
 
+def test_enet_class_weights_follow_the_formula_and_refuse_bad_shares():
+    import numpy as np
+
+    from course_utils.train.deeplab import enet_class_weights
+
+    shares = np.array([0.5, 0.3, 0.2, 0.0])
+    w = enet_class_weights(shares)
+    np.testing.assert_allclose(w, 1 / np.log(1.02 + shares))
+    assert np.all(np.diff(w) > 0)  # rarer class, larger weight
+    assert w[-1] == pytest.approx(1 / np.log(1.02)) and w[-1] < 51  # bounded: an absent class weighs ~50.5
+    with pytest.raises(ValueError, match="shares must be"):
+        enet_class_weights(np.array([0.5, -0.1]))
+    with pytest.raises(ValueError, match="c must be > 1"):
+        enet_class_weights(shares, c=1.0)
+
+
+def test_train_class_shares_count_train_ids_of_the_training_frames(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.data.cityscapes import labels_to_train_ids, list_frames
+    from course_utils.train.deeplab import deeplab_settings, train_class_shares
+
+    root = write_minicity(tmp_path / "m", train_images=2, val_images=1, size=(64, 128), seed=3, progress=False)
+    shares = train_class_shares(root)
+    assert shares.shape == (19,) and shares.sum() == pytest.approx(1.0)
+    # recount the first frame by hand: shares of frames[:1] are its own class histogram
+    ids = labels_to_train_ids(np.asarray(Image.open(list_frames(root, "train")[0].label_ids)))
+    counts = np.bincount(ids[ids != 255].ravel(), minlength=19)[:19]
+    np.testing.assert_allclose(train_class_shares(root, frames=1), counts / counts.sum())
+    with pytest.raises(ValueError, match="class_weights must be one of"):
+        deeplab_settings("largefov", class_weights="inverse")
+
+
 @pytest.mark.slow
 def test_course_fcn_stages_record_validation_curves(tmp_path, one_thread):
     from course_utils.train.fcn import train_fcn_course

@@ -76,6 +76,9 @@ __all__ = [
     "course_deeplab_overrides",
     "deeplab_architecture",
     "TRIMAP_WIDTHS",
+    "CLASS_WEIGHTINGS",
+    "train_class_shares",
+    "enet_class_weights",
     "CRF_SEARCH_GRID",
     "evaluate_deeplab_checkpoint",
     "search_checkpoint_crf",
@@ -104,6 +107,7 @@ _FIXED: dict[str, Any] = {
     "rates": (6, 12, 18, 24),
     "amp": True,
     "train_images": None,  # None: every frame of the split
+    "class_weights": "none",  # or "enet": weight each class by 1 / ln(1.02 + its pixel share)
 }
 
 _INT_KEYS = {"epochs", "batch_size", "depth", "seed", "rate", "workers"}
@@ -139,7 +143,9 @@ def deeplab_settings(model: str = "largefov", **overrides: Any) -> dict[str, Any
         (ResNet depth for ``aspp``), ``batch_norm`` (VGG16 with BatchNorm),
         ``dropout``, ``rate`` (LargeFOV fc6), ``rates`` (ASPP), ``amp``, ``workers``,
         ``cache_frames`` (keep decoded frames in memory), ``train_images`` (use the first
-        N frames; None = all). ``None`` keeps the default.
+        N frames; None = all), ``class_weights`` (``"none"``, or ``"enet"`` for
+        :func:`enet_class_weights` of the training frames' pixel shares). ``None`` keeps
+        the default.
 
     Raises
     ------
@@ -162,6 +168,8 @@ def deeplab_settings(model: str = "largefov", **overrides: Any) -> dict[str, Any
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise ValueError(f"{key} must be a positive number, got {value!r}")
+    if settings["class_weights"] not in CLASS_WEIGHTINGS:
+        raise ValueError(f"class_weights must be one of {list(CLASS_WEIGHTINGS)}, got {settings['class_weights']!r}")
     crop = settings["crop"]
     if not isinstance(crop, (tuple, list)) or len(crop) != 2 or not all(isinstance(c, int) and c > 0 for c in crop):
         raise ValueError(f"crop must be (H, W) positive ints, got {crop!r}")
@@ -209,6 +217,53 @@ def _train_dataset(root: Path, settings: dict[str, Any]):
         subset.set_epoch = dataset.set_epoch  # type: ignore[attr-defined]
         return subset
     return dataset
+
+
+#: The loss weightings ``class_weights`` may name.
+CLASS_WEIGHTINGS: tuple[str, ...] = ("none", "enet")
+
+
+def train_class_shares(root: str | Path, frames: int | None = None, num_classes: int = 19) -> np.ndarray:
+    """Each train id's share of the labelled pixels of the first ``frames`` training frames (all if None).
+
+    Returns shape ``(num_classes,)``, summing to 1; pixels labelled 255 (ignore) are not counted.
+    """
+    from PIL import Image
+
+    files = list_frames(Path(root), "train")
+    if frames is not None:
+        files = files[:frames]
+    if not files:
+        raise ValueError(f"root={root} has no training frames to count classes on")
+    counts = np.zeros(256, np.int64)
+    for f in files:
+        counts += np.bincount(labels_to_train_ids(np.asarray(Image.open(f.label_ids))).ravel(), minlength=256)
+    total = counts[:num_classes].sum()
+    if total == 0:
+        raise ValueError(f"the training frames of {root} have no labelled pixels")
+    return counts[:num_classes] / total
+
+
+def enet_class_weights(shares: np.ndarray, c: float = 1.02) -> np.ndarray:
+    """ENet's class weights ``1 / ln(c + share)`` (Paszke et al., 2016), shape of ``shares``.
+
+    They lie between ``1 / ln(c + 1)`` (a class covering every pixel) and ``1 / ln(c)`` (a class never
+    seen; about 50.5 for ``c = 1.02``), so a rare class weighs up to ~50x a dominant one, never more.
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    if shares.ndim != 1 or not np.all(np.isfinite(shares)) or np.any(shares < 0) or np.any(shares > 1):
+        raise ValueError(f"shares must be a 1-d array of pixel shares in [0, 1], got {shares!r}")
+    if not c > 1:
+        raise ValueError(f"c must be > 1 (so that every weight is positive and finite), got {c!r}")
+    return 1.0 / np.log(c + shares)
+
+
+def _loss_fn(root: Path, settings: dict[str, Any], device: torch.device) -> nn.Module:
+    """Pixel-wise cross-entropy (ignore label 255), weighted per class if ``settings['class_weights']`` says so."""
+    if settings["class_weights"] == "none":
+        return nn.CrossEntropyLoss(ignore_index=255)
+    weights = enet_class_weights(train_class_shares(root, settings["train_images"]))
+    return nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=device), ignore_index=255)
 
 
 def _fingerprint(root: Path, split: str = "train") -> str:
@@ -324,7 +379,7 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
         optimizer = torch.optim.SGD(wrapped.parameters(), lr=settings["lr"], momentum=settings["momentum"],
                                     weight_decay=settings["weight_decay"])
         scheduler = poly_lr(optimizer, settings["epochs"] * len(loader), settings["power"])
-        loss_fn = nn.CrossEntropyLoss(ignore_index=255)
+        loss_fn = _loss_fn(root, settings, info.device)
         if say:
             say(f"training {MODELS[model]} on {len(dataset)} frames of {root} "
                 f"({info.world_size} process(es), {info.device}, {settings['epochs']} epochs of {len(loader)} steps)")
@@ -442,16 +497,20 @@ _DEEPLAB_COMMON: dict[str, Any] = {
     "scale_range": (0.75, 1.25),
     "batch_size": 8,
     "lr": 0.02,
-    "epochs": 12,
+    "epochs": 40,
     "batch_norm": True,
     "seed": 0,
     "amp": True,
     "cache_frames": True,
     "workers": 0,
+    "class_weights": "enet",
 }
 #: The recipe of the shipped DeepLab checkpoints (``--recipe course``), per model: LargeFOV and
 #: ASPP-L on the *same* dilated VGG16 (BatchNorm, 1/8 of the channels), ASPP on a dilated
 #: ResNet-18 (1/4 of the channels); trained on :data:`course_utils.data.minicity.COURSE_MINICITY`.
+#: One departure from DeepLab's recipe: the cross-entropy weights each class by ENet's
+#: ``1 / ln(1.02 + share)`` (:func:`enet_class_weights`), because networks this small, trained from
+#: scratch, otherwise never predict MiniCity's thin and rare classes (poles, signs, people, bicycles).
 COURSE_DEEPLAB: dict[str, dict[str, Any]] = {
     "largefov": {**_DEEPLAB_COMMON, "width": 0.125},
     "vgg_aspp": {**_DEEPLAB_COMMON, "width": 0.125},
@@ -657,6 +716,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-batch-norm", dest="batch_norm", action="store_false", default=None,
                    help="VGG16 without BatchNorm (the paper's; hard to train from scratch)")
     p.add_argument("--train-images", type=int, help="use only the first N training frames")
+    p.add_argument("--class-weights", choices=CLASS_WEIGHTINGS,
+                   help="none: plain cross-entropy; enet: weight class k by 1 / ln(1.02 + its pixel share)")
     p.add_argument("--seed", type=int)
     p.add_argument("--workers", type=int, help="DataLoader workers per process")
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
@@ -687,7 +748,8 @@ def main(argv: list[str] | None = None) -> int:
     # shared with another process make every step several times slower than one thread
     torch.set_num_threads(args.threads or cpu_threads(limit=8))
     overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "width", "depth", "input_scale",
-                                               "dropout", "batch_norm", "train_images", "seed", "workers", "amp")}
+                                               "dropout", "batch_norm", "train_images", "seed", "workers", "amp",
+                                               "class_weights")}
     overrides["crop"] = tuple(args.crop) if args.crop else None
     try:
         if args.recipe == "course":

@@ -196,7 +196,7 @@ def train_fcn_stage(build, loader, variant: str, *, epochs: int, lr: float, name
 #: The recipe of the shipped FCN checkpoints (``--recipe course``): epochs per stage (16s starts
 #: from the trained 32s, 8s from 16s), on :data:`course_utils.data.voc.COURSE_VOC`.
 COURSE_FCN: dict[str, Any] = {
-    "epochs": {"32s": 3, "16s": 1, "8s": 1, "32s-fixed": 1},  # what a shared 2-core CPU allowed (see the registry)
+    "epochs": {"32s": 20, "16s": 8, "8s": 8, "32s-fixed": 6},
     "lr": 0.05,
     "batch_size": 20,  # the paper's minibatch
     "width": 0.0625,
