@@ -522,9 +522,11 @@ _BUILDERS = {"largefov": "deeplab_vgg16_largefov", "vgg_aspp": "deeplab_vgg16_as
 TRIMAP_WIDTHS: tuple[float, ...] = (0, 1, 2, 4, 8, 16)
 
 #: What the held-out CRF search tries: (w1, sigma_alpha, sigma_beta, w2, sigma_gamma), the widths
-#: in pixels of the 256 x 512 frames themselves (not rescaled from PASCAL VOC's values).
+#: in pixels of the 256 x 512 frames themselves (not rescaled from PASCAL VOC's values). Each axis
+#: doubles from a light or narrow value to one past what helps, so that the choice is not at the grid's edge.
 CRF_SEARCH_GRID: tuple[tuple[float, float, float, float, float], ...] = tuple(
-    (w1, sa, sb, 3.0, 2.0) for w1 in (4.0, 8.0) for sa in (15.0, 30.0, 60.0) for sb in (8.0, 16.0))
+    (w1, sa, sb, 3.0, 2.0) for w1 in (4.0, 8.0, 16.0, 32.0) for sa in (15.0, 30.0, 60.0, 120.0)
+    for sb in (4.0, 8.0, 16.0))
 
 
 def course_deeplab_overrides(model: str, **changes: Any) -> dict[str, Any]:
