@@ -5,7 +5,8 @@ with Deep Convolutional Nets, Atrous Convolution, and Fully Connected CRFs*,
 TPAMI 2018): pixel-wise cross-entropy (ignore label 255), SGD with momentum
 0.9 and weight decay 5e-4, the "poly" learning rate
 ``lr * (1 - step / max_steps) ** 0.9``, random scaling, cropping and flipping.
-The networks come from :mod:`course_utils.nets.deeplab`:
+The course checkpoints' recipe (:data:`COURSE_DEEPLAB`) adds a class-weighted loss
+(``class_weights="enet"``, :func:`enet_class_weights`). The networks come from :mod:`course_utils.nets.deeplab`:
 
 ``largefov``  DeepLab-LargeFOV: dilated VGG16, fc6 3x3 with rate 12.
 ``aspp``      DeepLab-ASPP on a dilated ResNet (ResNet-101 in full mode): four 3x3
