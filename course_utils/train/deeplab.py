@@ -52,7 +52,8 @@ from course_utils.cli import check_output_folder, command, write_text_atomic
 from course_utils.config import setting
 from course_utils.crf.deeplab import crf_labels, fit_temperature
 from course_utils.crf.dense_crf import CRFParams
-from course_utils.data.cityscapes import CityscapesSegmentation, cityscapes_root, labels_to_train_ids, list_frames
+from course_utils.data.cityscapes import (CityscapesSegmentation, cityscapes_root, labels_to_train_ids, list_frames,
+                                          read_label_ids)
 from course_utils.data.minicity import (COURSE_MINICITY, GENERATOR_VERSION, course_minicity_root,
                                         course_minicity_val_root, heldout_frames)
 from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale
@@ -229,8 +230,6 @@ def train_class_shares(root: str | Path, frames: int | None = None, num_classes:
 
     Returns shape ``(num_classes,)``, summing to 1; pixels labelled 255 (ignore) are not counted.
     """
-    from PIL import Image
-
     files = list_frames(Path(root), "train")
     if frames is not None:
         files = files[:frames]
@@ -238,7 +237,7 @@ def train_class_shares(root: str | Path, frames: int | None = None, num_classes:
         raise ValueError(f"root={root} has no training frames to count classes on")
     counts = np.zeros(256, np.int64)
     for f in files:
-        counts += np.bincount(labels_to_train_ids(np.asarray(Image.open(f.label_ids))).ravel(), minlength=256)
+        counts += np.bincount(labels_to_train_ids(read_label_ids(f.label_ids)).ravel(), minlength=256)
     total = counts[:num_classes].sum()
     if total == 0:
         raise ValueError(f"the training frames of {root} have no labelled pixels")
