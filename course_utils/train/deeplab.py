@@ -662,7 +662,9 @@ def record_deeplab(run_dir: str | Path, *, device_note: str, val_frames: int = 1
     net.load_state_dict(state["net"])
     sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves={"train_loss": list(state["history"])})
     changed = {k: settings[k] for k in ("epochs",) if settings[k] != COURSE_DEEPLAB[model][k]}
-    command = f"python -m course_utils.train deeplab --recipe course --model {model} --threads 1" + "".join(
+    # the device the run used: one thread per process on a shared CPU, or the GPU
+    where = "--device cuda" if str(result.get("device", "cpu")).startswith("cuda") else "--threads 1"
+    command = f"python -m course_utils.train deeplab --recipe course --model {model} {where}" + "".join(
         f" --{k} {v}" for k, v in changed.items())
     fields = {"family": "deeplab", "file": f"{name}.pt", "sha256": sha, "command": command, "seed": settings["seed"],
               "data": {"generator": "MiniCity", "version": GENERATOR_VERSION,
