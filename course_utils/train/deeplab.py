@@ -497,7 +497,7 @@ _DEEPLAB_COMMON: dict[str, Any] = {
     "scale_range": (0.75, 1.25),
     "batch_size": 8,
     "lr": 0.02,
-    "epochs": 40,
+    "epochs": 60,
     "batch_norm": True,
     "seed": 0,
     "amp": True,
@@ -525,7 +525,7 @@ TRIMAP_WIDTHS: tuple[float, ...] = (0, 1, 2, 4, 8, 16)
 #: in pixels of the 256 x 512 frames themselves (not rescaled from PASCAL VOC's values). Each axis
 #: doubles from a light or narrow value to one past what helps, so that the choice is not at the grid's edge.
 CRF_SEARCH_GRID: tuple[tuple[float, float, float, float, float], ...] = tuple(
-    (w1, sa, sb, 3.0, 2.0) for w1 in (4.0, 8.0, 16.0, 32.0) for sa in (15.0, 30.0, 60.0, 120.0)
+    (w1, sa, sb, 3.0, 2.0) for w1 in (4.0, 8.0, 16.0, 32.0, 64.0) for sa in (15.0, 30.0, 60.0, 120.0, 240.0)
     for sb in (4.0, 8.0, 16.0))
 
 
