@@ -25,6 +25,7 @@ __all__ = [
     "get_device",
     "DeviceError",
     "cpu_threads",
+    "cpu_cores",
     "THREADS_ENV",
     "is_full_mode",
     "seed_everything",
@@ -40,7 +41,8 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def _cores() -> int:
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity; all of the machine's where that is unknown)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
@@ -108,7 +110,7 @@ def cpu_threads(limit: int | None = None) -> int:
         if n < 1:
             raise ValueError(f"environment variable {THREADS_ENV}={value!r} must be a positive int")
     else:
-        n = max(1, _cores() - _other_runnable())
+        n = max(1, cpu_cores() - _other_runnable())
     return n if limit is None else min(n, limit)
 
 

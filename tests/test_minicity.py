@@ -145,15 +145,15 @@ def test_prepare_offline_renders_full_size_on_every_core(tmp_path, monkeypatch):
 
     calls = []
     monkeypatch.setattr(mc, "write_minicity", lambda folder, **kw: calls.append((folder.name, kw)) or folder)
-    monkeypatch.setattr(mc.os, "cpu_count", lambda: 12)
+    monkeypatch.setattr(mc, "cpu_cores", lambda: 12)
     prepare_offline(tmp_path, full=True, progress=False)
     prepare_offline(tmp_path, full=False, progress=False)
     (full_name, full), (quick_name, quick) = calls
     assert (full_name, full["workers"], full["size"], full["train_images"]) == ("minicity_full", 12, (1024, 2048), 2975)
     assert (quick_name, quick["workers"]) == ("minicity", 1)
-    monkeypatch.setattr(mc.os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(mc, "cpu_cores", lambda: 64)
     prepare_offline(tmp_path, full=True, progress=False)
-    assert calls[-1][1]["workers"] == 16  # capped: the frames are written by one disk
+    assert calls[-1][1]["workers"] == 16  # capped at 16 processes
 
 
 def test_bad_arguments(tmp_path):

@@ -244,7 +244,7 @@ def test_cpu_threads_follows_the_environment_and_the_idle_cores(monkeypatch):
     with pytest.raises(ValueError, match="SEGCOURSE_THREADS"):
         env.cpu_threads()
     monkeypatch.delenv("SEGCOURSE_THREADS")
-    monkeypatch.setattr(env, "_cores", lambda: 2)
+    monkeypatch.setattr(env, "cpu_cores", lambda: 2)
     monkeypatch.setattr(env, "_other_runnable", lambda: 1)  # another process is busy on one of two cores
     assert env.cpu_threads() == 1
     monkeypatch.setattr(env, "_other_runnable", lambda: 0)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +44,7 @@ import numpy as np
 
 from course_utils.cli import atomic_file, check_output_folder, write_text_atomic
 from course_utils.config import SETTINGS
-from course_utils.env import is_full_mode
+from course_utils.env import cpu_cores, is_full_mode
 from course_utils.paths import data_root
 
 __all__ = [
@@ -1201,7 +1200,7 @@ def prepare_offline(root: Path, full: bool, progress: bool = True) -> Path:
         if old == {"format": "cityscapes", "generator": _GENERATOR, "size": list(params["size"]), "seed": 0,
                    "train_images": params["train_images"], "val_images": params["val_images"]}:
             return folder
-    workers = min(16, os.cpu_count() or 1) if full else 1  # the files do not depend on it
+    workers = min(16, cpu_cores()) if full else 1  # the files do not depend on it
     return write_minicity(folder, progress=progress, workers=workers, **params)  # refuses other parameters
 
 
