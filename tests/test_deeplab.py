@@ -200,3 +200,24 @@ def test_pretrained_weights_are_loaded_when_available(monkeypatch):
     net = deeplab_resnet101_aspp(3, pretrained_backbone=True, depth=18)
     assert net.backbone_pretrained is True
     torch.testing.assert_close(net.backbone["layer4"][1].conv2.weight, res.layer4[1].conv2.weight)
+
+
+@pytest.mark.parametrize("width,num_classes", [(0.125, 19), (0.25, 21), (0.0625, 19)])
+def test_capacity_matched_largefov_has_aspp_l_parameters(width, num_classes):
+    """The capacity control: LargeFOV widened to ASPP-L's parameter count (within 1 %), more than plain LargeFOV."""
+    def count(net):
+        return sum(p.numel() for p in net.parameters())
+
+    hidden = dl.capacity_matched_hidden_channels(num_classes, width, batch_norm=True)
+    wide = dl.deeplab_vgg16_largefov(num_classes, width, batch_norm=True, hidden_channels=hidden)
+    aspp = dl.deeplab_vgg16_aspp(num_classes, width, batch_norm=True)
+    plain = dl.deeplab_vgg16_largefov(num_classes, width, batch_norm=True)
+    assert abs(count(wide) - count(aspp)) / count(aspp) < 0.01
+    assert count(plain) < 0.75 * count(aspp)
+    assert wide.classifier.fc6.out_channels == hidden and wide.classifier.fc6.dilation == (12, 12)
+    # one channel fewer or more moves the count further from ASPP-L's: the nearest depth was chosen
+    for other in (hidden - 1, hidden + 1):
+        off = dl.deeplab_vgg16_largefov(num_classes, width, batch_norm=True, hidden_channels=other)
+        assert abs(count(off) - count(aspp)) >= abs(count(wide) - count(aspp))
+    with pytest.raises(ValueError, match="hidden_channels"):
+        dl.deeplab_vgg16_largefov(num_classes, width, hidden_channels=0)

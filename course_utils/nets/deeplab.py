@@ -57,6 +57,7 @@ __all__ = [
     "deeplab_vgg16_largefov",
     "deeplab_vgg16_aspp",
     "deeplab_resnet101_aspp",
+    "capacity_matched_hidden_channels",
 ]
 
 #: VGG16's five stages: (number of 3x3 convolutions, output channels at width 1).
@@ -429,19 +430,24 @@ def _check_pretrained(pretrained_backbone, width: float, batch_norm: bool = Fals
     return pretrained_backbone
 
 
-def _vgg_net(classifier_fn, num_classes: int, width: float, batch_norm: bool, pretrained_backbone: bool) -> DeepLabV2:
+def _vgg_net(classifier_fn, num_classes: int, width: float, batch_norm: bool, pretrained_backbone: bool,
+             hidden_channels: int | None = None) -> DeepLabV2:
     _check_positive_int(num_classes, "num_classes")
     width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
+    if hidden_channels is None:
+        hidden_channels = scaled_channels(1024, width)
+    _check_positive_int(hidden_channels, "hidden_channels")
     pretrained = _check_pretrained(pretrained_backbone, width, batch_norm)
     features = DeepLabVGG16Features(width, batch_norm=batch_norm)
-    net = DeepLabV2(features, classifier_fn(features.out_channels, scaled_channels(1024, width)), num_classes)
+    net = DeepLabV2(features, classifier_fn(features.out_channels, hidden_channels), num_classes)
     if pretrained:
         net.backbone_pretrained = _try_load(features, "VGG16_Weights", rename=_vgg_rename(features))
     return net
 
 
 def deeplab_vgg16_largefov(num_classes: int, width: float = 1.0, rate: int = 12, *, dropout: float = 0.5,
-                           batch_norm: bool = False, pretrained_backbone: bool = False) -> DeepLabV2:
+                           batch_norm: bool = False, pretrained_backbone: bool = False,
+                           hidden_channels: int | None = None) -> DeepLabV2:
     """DeepLab-LargeFOV: dilated VGG16 (output stride 8) + fc6 (3x3, rate) -> fc7 -> fc8.
 
     Parameters
@@ -459,6 +465,10 @@ def deeplab_vgg16_largefov(num_classes: int, width: float = 1.0, rate: int = 12,
     pretrained_backbone : bool
         Load torchvision's ImageNet VGG16 convolutions (needs ``width=1``); offline
         this warns and keeps the random initialisation.
+    hidden_channels : int, optional
+        Depth of fc6 and fc7 (default ``1024 * width``). A wider head is the capacity control of
+        ASPP: :func:`capacity_matched_hidden_channels` gives the depth at which LargeFOV has as many
+        parameters as the four-branch ASPP-L.
 
     Returns
     -------
@@ -468,7 +478,32 @@ def deeplab_vgg16_largefov(num_classes: int, width: float = 1.0, rate: int = 12,
     """
     _check_positive_int(rate, "rate")
     return _vgg_net(lambda c, h: LargeFOVHead(c, num_classes, h, rate=rate, dropout=dropout),
-                    num_classes, width, batch_norm, pretrained_backbone)
+                    num_classes, width, batch_norm, pretrained_backbone, hidden_channels)
+
+
+def capacity_matched_hidden_channels(num_classes: int, width: float, rates: Sequence[int] = (6, 12, 18, 24), *,
+                                     batch_norm: bool = True) -> int:
+    """The fc6/fc7 depth at which one LargeFOV head has the parameters of ASPP-L's ``len(rates)`` heads.
+
+    The head of depth ``h`` on ``c`` feature channels has ``h**2 + h * (9 c + num_classes + 3)
+    + num_classes`` parameters (fc6 3x3, fc7 1x1, fc8 1x1, with biases); the returned ``h`` is the
+    integer nearest to the root of that quadratic set equal to ASPP-L's head parameters, so that
+    ``deeplab_vgg16_largefov(..., hidden_channels=h)`` and ``deeplab_vgg16_aspp(...)`` differ in
+    parameter count by well under 1 %.
+    """
+    rates = _check_rates(rates)
+    _check_positive_int(num_classes, "num_classes")
+    width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
+    c = DeepLabVGG16Features(width, batch_norm=batch_norm).out_channels
+    h0 = scaled_channels(1024, width)
+
+    def head(h: int) -> int:
+        return h * h + h * (9 * c + num_classes + 3) + num_classes
+
+    target = len(rates) * head(h0)
+    b = 9 * c + num_classes + 3
+    root = (-b + (b * b + 4 * (target - num_classes)) ** 0.5) / 2
+    return min((int(root), int(root) + 1), key=lambda h: abs(head(h) - target))
 
 
 def deeplab_vgg16_aspp(num_classes: int, width: float = 1.0, rates: Sequence[int] = (6, 12, 18, 24), *,

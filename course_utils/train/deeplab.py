@@ -12,6 +12,8 @@ The course checkpoints' recipe (:data:`COURSE_DEEPLAB`) adds a class-weighted lo
 ``aspp``      DeepLab-ASPP on a dilated ResNet (ResNet-101 in full mode): four 3x3
               branches with rates 6, 12, 18, 24 whose class scores are summed.
 ``vgg_aspp``  DeepLab-ASPP-L: dilated VGG16 with four LargeFOV-style branches.
+``largefov_wide``  the capacity control: LargeFOV with fc6/fc7 widened until it has as many
+              parameters as ``vgg_aspp`` (one rate, ASPP-L's capacity).
 
 Quick mode trains narrow networks (a fraction ``width`` of the channels, a
 ResNet-18 instead of ResNet-101) from scratch at half resolution on a 2-core
@@ -60,7 +62,8 @@ from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFl
 from course_utils.env import cpu_threads, get_device
 from course_utils.evaluate.cityscapes import evaluate_cityscapes
 from course_utils.evaluate.crf import CRFEvaluation, frame_scores, search_crf_params
-from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
+from course_utils.nets.deeplab import (capacity_matched_hidden_channels, deeplab_resnet101_aspp, deeplab_vgg16_aspp,
+                                      deeplab_vgg16_largefov)
 from course_utils.paths import data_root
 from course_utils.train import fit, poly_lr, save_atomic, train_cached
 from course_utils.train.distributed import (barrier, cleanup_distributed, init_distributed, is_distributed,
@@ -93,6 +96,7 @@ MODELS: dict[str, str] = {
     "largefov": "DeepLab-LargeFOV (dilated VGG16, fc6 rate 12)",
     "aspp": "DeepLab-ASPP (dilated ResNet, rates 6/12/18/24)",
     "vgg_aspp": "DeepLab-ASPP-L (dilated VGG16, rates 6/12/18/24)",
+    "largefov_wide": "DeepLab-LargeFOV, head widened to ASPP-L's parameter count (capacity control)",
 }
 
 # Settings that do not change between quick and full mode.
@@ -136,7 +140,7 @@ def deeplab_settings(model: str = "largefov", **overrides: Any) -> dict[str, Any
 
     Parameters
     ----------
-    model : {'largefov', 'aspp', 'vgg_aspp'}
+    model : {'largefov', 'aspp', 'vgg_aspp', 'largefov_wide'}
     **overrides
         Any of: ``epochs``, ``batch_size`` (global, over all processes), ``lr``,
         ``momentum``, ``weight_decay``, ``power`` (poly exponent), ``crop`` ((H, W)
@@ -181,13 +185,22 @@ def deeplab_settings(model: str = "largefov", **overrides: Any) -> dict[str, Any
     return settings
 
 
+def _hidden_channels(settings: dict[str, Any], num_classes: int) -> int | None:
+    """fc6/fc7 depth of a LargeFOV run: ASPP-L's parameter count for ``largefov_wide``, else the width's."""
+    if settings["model"] != "largefov_wide":
+        return None
+    return capacity_matched_hidden_channels(num_classes, settings["width"], settings["rates"],
+                                            batch_norm=settings["batch_norm"])
+
+
 def build_deeplab(settings: dict[str, Any], num_classes: int = 19) -> nn.Module:
     """The network a settings dict describes (see :func:`deeplab_settings`)."""
 
     model = settings["model"]
-    if model == "largefov":
+    if model in ("largefov", "largefov_wide"):
         return deeplab_vgg16_largefov(num_classes, width=settings["width"], rate=settings["rate"],
-                                      dropout=settings["dropout"], batch_norm=settings["batch_norm"])
+                                      dropout=settings["dropout"], batch_norm=settings["batch_norm"],
+                                      hidden_channels=_hidden_channels(settings, num_classes))
     if model == "vgg_aspp":
         return deeplab_vgg16_aspp(num_classes, width=settings["width"], rates=settings["rates"],
                                   dropout=settings["dropout"], batch_norm=settings["batch_norm"])
@@ -333,7 +346,7 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
 
     Parameters
     ----------
-    model : {'largefov', 'aspp', 'vgg_aspp'}
+    model : {'largefov', 'aspp', 'vgg_aspp', 'largefov_wide'}
     data_root : path, optional
         A Cityscapes root (default ``$CITYSCAPES_DATASET``, else MiniCity, generated if missing).
     out_dir : path, optional
@@ -515,8 +528,10 @@ COURSE_DEEPLAB: dict[str, dict[str, Any]] = {
     "largefov": {**_DEEPLAB_COMMON, "width": 0.125},
     "vgg_aspp": {**_DEEPLAB_COMMON, "width": 0.125},
     "aspp": {**_DEEPLAB_COMMON, "width": 0.25, "depth": 18, "lr": 0.01},
+    "largefov_wide": {**_DEEPLAB_COMMON, "width": 0.125},
 }
-_BUILDERS = {"largefov": "deeplab_vgg16_largefov", "vgg_aspp": "deeplab_vgg16_aspp", "aspp": "deeplab_resnet101_aspp"}
+_BUILDERS = {"largefov": "deeplab_vgg16_largefov", "vgg_aspp": "deeplab_vgg16_aspp", "aspp": "deeplab_resnet101_aspp",
+             "largefov_wide": "deeplab_vgg16_largefov"}
 
 #: Trimap band widths (pixels of the evaluated frames) reported for the checkpoints.
 TRIMAP_WIDTHS: tuple[float, ...] = (0, 1, 2, 4, 8, 16)
@@ -546,8 +561,11 @@ def deeplab_architecture(settings: dict[str, Any], num_classes: int = 19) -> dic
         kwargs = {"width": settings["width"], "rates": list(settings["rates"]), "depth": settings["depth"]}
     else:
         kwargs = {"width": settings["width"], "dropout": settings["dropout"], "batch_norm": settings["batch_norm"]}
-        if model == "largefov":
+        if model in ("largefov", "largefov_wide"):
             kwargs["rate"] = settings["rate"]
+            hidden = _hidden_channels(settings, num_classes)
+            if hidden is not None:
+                kwargs["hidden_channels"] = hidden
         else:
             kwargs["rates"] = list(settings["rates"])
     return {"builder": _BUILDERS[model], "args": [num_classes], "kwargs": kwargs,
