@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_utils.exercises.guard import Delegated, guarded
+
 __all__ = [
     "CORRECT",
     "INCORRECT",
@@ -67,13 +69,16 @@ class Exercise:
     hint: str
     wrong_answers: Sequence[Callable] = field(default_factory=tuple)
     success: str = "well done."
+    forbidden: Sequence[str] = field(default_factory=tuple)
+    delegating: Sequence[Callable] = field(default_factory=tuple)
 
 
 _REGISTRY: dict[str, Exercise] = {}
 
 
 def exercise(exercise_id: str, *, hint: str, wrong_answers: Sequence[Callable] = (),
-             success: str = "well done.") -> Callable:
+             success: str = "well done.", forbidden: Sequence[str] = (),
+             delegating: Sequence[Callable] = ()) -> Callable:
     """Decorator registering ``check(answer) -> None`` (raising :class:`Incorrect`) as an exercise.
 
     Parameters
@@ -84,16 +89,28 @@ def exercise(exercise_id: str, *, hint: str, wrong_answers: Sequence[Callable] =
         Shown when the student has not attempted it yet (the stub's message).
     wrong_answers : sequence of callables
         Typical mistakes that the check must reject (tested).
+    forbidden : sequence of str
+        What the answer must not call while it runs (:mod:`course_utils.exercises.guard`): the
+        library's own implementation and the reference packages, as ``"module:attribute"`` or
+        ``"module"``. An answer that reaches one is incorrect ("write it yourself: ...").
+    delegating : sequence of callables
+        Answers that call a forbidden implementation instead of writing the algorithm, in different
+        forms (an imported name, a module attribute, an import inside the function); the tests prove
+        each is rejected. Required (at least two) when ``forbidden`` is given.
     """
     if not isinstance(exercise_id, str) or "." not in exercise_id:
         raise ValueError(f"exercise_id must look like 'NN.name', got {exercise_id!r}")
     if len(wrong_answers) < 2:
         raise ValueError(f"exercise {exercise_id!r}: keep at least two typical wrong answers beside it")
 
+    if forbidden and len(delegating) < 2:
+        raise ValueError(f"exercise {exercise_id!r}: keep at least two delegating answers beside its forbidden list")
+
     def register(check_fn: Callable[[object], None]) -> Callable[[object], None]:
         if exercise_id in _REGISTRY and _REGISTRY[exercise_id].check.__qualname__ != check_fn.__qualname__:
             raise ValueError(f"exercise id {exercise_id!r} is registered twice")
-        _REGISTRY[exercise_id] = Exercise(exercise_id, check_fn, hint, tuple(wrong_answers), success)
+        _REGISTRY[exercise_id] = Exercise(exercise_id, check_fn, hint, tuple(wrong_answers), success,
+                                          tuple(forbidden), tuple(delegating))
         return check_fn
 
     return register
@@ -118,7 +135,9 @@ def run_check(exercise_id: str, answer: object) -> CheckResult:
     """Run the check of ``exercise_id`` on ``answer`` and return the :class:`CheckResult`."""
     ex = _get(exercise_id)
     try:
-        ex.check(answer)
+        ex.check(guarded(answer, ex.forbidden))
+    except Delegated as err:
+        return CheckResult(exercise_id, INCORRECT, str(err))
     except NotImplementedError:
         return CheckResult(exercise_id, NOT_ATTEMPTED, f"replace the `raise NotImplementedError` line. Hint: {ex.hint}")
     except Incorrect as err:

@@ -207,6 +207,30 @@ def _wrong_changes_the_input(capacity, source, sink):
     return flow, _bfs_parents(residual, source) >= 0
 
 
+# Answers that hand the work to a reference instead of writing it (each must be rejected).
+def _delegates_imported_name(capacity, source, sink):
+    return pymaxflow_max_flow(capacity, source, sink)
+
+
+def _delegates_module_attribute(capacity, source, sink):
+    from course_utils.graphcut import flow_network
+
+    return flow_network.pymaxflow_max_flow(capacity, source, sink)
+
+
+def _delegates_pymaxflow(capacity, source, sink):
+    import maxflow
+
+    n = len(capacity)
+    g = maxflow.Graph[float]()
+    nodes = g.add_nodes(n)
+    for u in range(n):
+        for v in range(n):
+            if capacity[u, v] > 0 and u != source and v != sink and u != sink and v != source:
+                g.add_edge(nodes[u], nodes[v], capacity[u, v], 0)
+    return g.maxflow(), np.zeros(n, bool)
+
+
 def _check_network(max_flow, capacity, source, sink, name):
     given = capacity.copy()
     got = call_answer(max_flow, given, source, sink)
@@ -240,6 +264,9 @@ def _check_network(max_flow, capacity, source, sink, name):
     wrong_answers=[_wrong_one_path_only, _wrong_no_reverse_edges, _wrong_cut_in_the_original_graph,
                    _wrong_pushes_the_widest_edge, _wrong_changes_the_input],
     success="max-flow = min-cut: the flow you pushed equals the cost of the cut it leaves, as PyMaxflow finds.",
+    forbidden=("maxflow", "course_utils.graphcut.flow_network:pymaxflow_max_flow",
+               "course_utils.graphcut.graph_cut:graph_cut", "course_utils.graphcut.graph_cut:segment_with_seeds"),
+    delegating=[_delegates_imported_name, _delegates_module_attribute, _delegates_pymaxflow],
 )
 def check_max_flow(max_flow) -> None:
     capacity, source, sink, expected = _lecture_network()
