@@ -14,7 +14,11 @@ this file) records:
 ``figures``             the validation figures measured on the shipped (float16) weights, and
                         the frames they were measured on; ``tolerance`` is how far a re-measure
                         may differ (``tests/test_checkpoints.py`` checks it);
-``crf`` (DeepLab)       the CRF's temperature and kernel parameters found by the held-out search.
+``crf`` (DeepLab)       the CRF's temperature and kernel parameters found by the held-out search;
+``seed_runs``           every training seed of the same recipe (the shipped one included): its seed,
+                        command, device, time and validation figures (:func:`seed_summary` gives
+                        mean, sd, min and max over them; extra seeds' weights are not shipped);
+``unseen``              the figures on data generated with seeds the training never used, by seed.
 
 Python::
 
@@ -45,6 +49,9 @@ __all__ = [
     "build_net",
     "load_checkpoint",
     "checkpoint_curves",
+    "SeedSummary",
+    "seed_values",
+    "seed_summary",
     "sha256_file",
     "save_checkpoint_file",
     "write_entry",
@@ -83,6 +90,8 @@ class CheckpointEntry:
     figures: dict
     tolerance: float
     crf: dict = field(default_factory=dict)
+    seed_runs: list = field(default_factory=list)
+    unseen: dict = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -195,6 +204,71 @@ def load_checkpoint(name: str, *, device: torch.device | str | None = None) -> n
 def checkpoint_curves(name: str) -> dict[str, Any]:
     """The training curves stored with ``name`` (e.g. ``train_loss``, ``val_loss``, ``val_mean_iu`` per epoch)."""
     return dict(_read(_entry(name)).get("curves", {}))
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """One figure over a checkpoint's training seeds: ``values`` by seed, their mean, sd (n - 1), min, max."""
+
+    name: str
+    key: str
+    seeds: tuple[int, ...]
+    values: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(sum(self.values) / len(self.values))
+
+    @property
+    def sd(self) -> float:
+        """Sample standard deviation (``nan`` for a single seed)."""
+        if len(self.values) < 2:
+            return float("nan")
+        m = self.mean
+        return float((sum((v - m) ** 2 for v in self.values) / (len(self.values) - 1)) ** 0.5)
+
+    @property
+    def min(self) -> float:
+        return float(min(self.values))
+
+    @property
+    def max(self) -> float:
+        return float(max(self.values))
+
+    def __str__(self) -> str:
+        if self.n < 2:
+            return f"{100 * self.mean:.1f} (1 seed)"
+        return (f"{100 * self.mean:.1f} ± {100 * self.sd:.1f} (min {100 * self.min:.1f}, max {100 * self.max:.1f}, "
+                f"{self.n} seeds)")
+
+
+def seed_values(name: str, key: str = "mean_iou") -> dict[int, float]:
+    """``key`` of ``figures`` for each training seed of checkpoint ``name`` (the shipped seed included).
+
+    Raises
+    ------
+    ValueError
+        An unknown checkpoint, or a key that a recorded seed run lacks.
+    """
+    entry = _entry(name)
+    runs = entry.seed_runs or [{"seed": entry.seed, "figures": entry.figures}]
+    values = {}
+    for run in runs:
+        if key not in run["figures"]:
+            raise ValueError(f"key={key!r} is not a figure of {name}'s seed {run['seed']}; "
+                             f"it has {sorted(run['figures'])}")
+        values[int(run["seed"])] = float(run["figures"][key])
+    return dict(sorted(values.items()))
+
+
+def seed_summary(name: str, key: str = "mean_iou") -> SeedSummary:
+    """Mean, sd, min and max of ``key`` over the training seeds of ``name`` (see :func:`seed_values`)."""
+    values = seed_values(name, key)
+    return SeedSummary(name, key, tuple(values), tuple(values.values()))
 
 
 def write_entry(name: str, fields: dict[str, Any]) -> CheckpointEntry:

@@ -117,3 +117,21 @@ def test_fcn_checkpoint_keeps_its_recorded_scores(name):
 def test_registry_file_is_sorted_json():
     raw = json.loads((WEIGHTS_DIR / "registry.json").read_text())
     assert list(raw) == sorted(raw)
+
+
+def test_seed_summary_statistics():
+    from course_utils.checkpoints import SeedSummary, seed_summary, seed_values
+
+    s = SeedSummary("x", "mean_iou", (0, 1, 2), (0.50, 0.54, 0.52))
+    assert s.n == 3 and abs(s.mean - 0.52) < 1e-12 and abs(s.sd - 0.02) < 1e-12
+    assert (s.min, s.max) == (0.50, 0.54)
+    assert str(s) == "52.0 ± 2.0 (min 50.0, max 54.0, 3 seeds)"
+    one = SeedSummary("x", "mean_iou", (0,), (0.5,))
+    assert one.sd != one.sd and str(one) == "50.0 (1 seed)"
+    for name in REGISTRY:
+        values = seed_values(name, "mean_iou" if REGISTRY[name].family == "deeplab" else "mean_iu")
+        assert REGISTRY[name].seed in values
+        summary = seed_summary(name, "mean_iou" if REGISTRY[name].family == "deeplab" else "mean_iu")
+        assert summary.min <= summary.mean <= summary.max
+    with pytest.raises(ValueError, match="not a figure"):
+        seed_values("fcn-8s", "no_such_figure")
