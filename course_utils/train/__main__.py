@@ -3,6 +3,7 @@
     python -m course_utils.train deeplab [--recipe course] --model {largefov,vgg_aspp,aspp,largefov_wide} ...
     python -m course_utils.train fcn --recipe course [--out DIR] ...
     python -m course_utils.train record {deeplab,fcn} --run DIR --device-note TEXT
+    python -m course_utils.train report [--write README.md | --check README.md]
 
 ``record`` ships a ``--recipe course`` run as a course checkpoint (:mod:`course_utils.checkpoints`).
 """
@@ -18,6 +19,7 @@ _COMMANDS = {
     "fcn": ("course_utils.train.fcn", "main"),
     "record deeplab": ("course_utils.train.deeplab", "record_main"),
     "record fcn": ("course_utils.train.fcn", "record_main"),
+    "report": ("course_utils.train.report", "main"),
 }
 
 

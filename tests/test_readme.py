@@ -1,0 +1,43 @@
+"""The README's checkpoint figures are generated from the registry, never typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from course_utils.train import report
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_checkpoint_section_is_current():
+    assert report.update_readme(README, check=True), (
+        "README.md's checkpoint section differs from the registry: run "
+        "python -m course_utils.train report --write README.md")
+
+
+def test_report_rewrites_only_between_markers_and_refuses_a_file_without_them(tmp_path):
+    f = tmp_path / "README.md"
+    f.write_text(f"intro\n{report.BEGIN}\nold table 12.3 %\n{report.END}\noutro\n")
+    assert not report.update_readme(f, check=True)
+    assert "old table" in f.read_text()  # --check writes nothing
+    assert not report.update_readme(f)
+    text = f.read_text()
+    assert text.startswith("intro\n") and text.endswith("\noutro\n") and "old table" not in text
+    assert report.update_readme(f, check=True)
+    for name in report.REGISTRY:
+        assert f"`{name}`" in text
+    bare = tmp_path / "bare.md"
+    bare.write_text("no markers here\n")
+    with pytest.raises(ValueError, match="markers"):
+        report.update_readme(bare)
+    assert bare.read_text() == "no markers here\n"
+
+
+def test_parameter_counts_leave_out_the_fixed_bilinear_upsampling():
+    from course_utils.checkpoints import REGISTRY
+
+    assert report.parameter_count(REGISTRY["fcn-32s"]) == report.parameter_count(REGISTRY["fcn-32s-fixed"])
+    assert report.parameter_count(REGISTRY["deeplab-vgg_aspp"]) > 1.5 * report.parameter_count(
+        REGISTRY["deeplab-largefov"])
