@@ -93,7 +93,7 @@ def minicity_val():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", DEEPLAB)
 def test_deeplab_checkpoint_keeps_its_recorded_mean_iou(name, minicity_val):
-    from course_utils.train.deeplab import evaluate_deeplab_checkpoint
+    from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint
 
     entry = REGISTRY[name]
     frames = entry.figures["frames"]
@@ -106,7 +106,7 @@ def test_deeplab_checkpoint_keeps_its_recorded_mean_iou(name, minicity_val):
 @pytest.mark.parametrize("name", FCN)
 def test_fcn_checkpoint_keeps_its_recorded_scores(name):
     from course_utils.data.voc import course_voc_root
-    from course_utils.train.fcn import evaluate_fcn_checkpoint
+    from course_utils.evaluate.checkpoints import evaluate_fcn_checkpoint
 
     entry = REGISTRY[name]
     got = evaluate_fcn_checkpoint(name, course_voc_root())

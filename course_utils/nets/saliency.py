@@ -11,7 +11,7 @@ input size.  Weights start random (``weights=None``: nothing is downloaded).
 
 Blocks: :class:`VGGEncoder`, :class:`FuseBlock`, :class:`SaliencyDecoder`,
 :class:`SaliencyNet`; builder :func:`saliency_vgg`.
-Training is in :mod:`course_utils.train.saliency`, inference in :mod:`course_utils.train.predict`.
+Training is in :mod:`course_utils.train.saliency`, inference in :mod:`course_utils.evaluate.predict`.
 """
 
 from __future__ import annotations
