@@ -58,7 +58,7 @@ from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFl
 from course_utils.env import cpu_threads, get_device
 from course_utils.evaluate.cityscapes import evaluate_cityscapes
 from course_utils.evaluate.predict import predict_cityscapes
-from course_utils.nets.deeplab import (capacity_matched_hidden_channels, deeplab_resnet101_aspp, deeplab_vgg16_aspp,
+from course_utils.nets.deeplab import (capacity_matched_hidden_channels, deeplab_resnet_aspp, deeplab_vgg16_aspp,
                                       deeplab_vgg16_largefov)
 from course_utils.paths import data_root
 from course_utils.train import fit, poly_lr, save_atomic, train_cached
@@ -193,8 +193,8 @@ def build_deeplab(settings: dict[str, Any], num_classes: int = 19) -> nn.Module:
         return deeplab_vgg16_aspp(num_classes, width=settings["width"], rates=settings["rates"],
                                   dropout=settings["dropout"], batch_norm=settings["batch_norm"])
     if model == "aspp":
-        return deeplab_resnet101_aspp(num_classes, width=settings["width"], rates=settings["rates"],
-                                      depth=settings["depth"])
+        return deeplab_resnet_aspp(num_classes, width=settings["width"], rates=settings["rates"],
+                                   depth=settings["depth"])
     raise ValueError(f"model={model!r} is unknown; expected one of {sorted(MODELS)}")
 
 
@@ -457,7 +457,7 @@ COURSE_DEEPLAB: dict[str, dict[str, Any]] = {
     "aspp": {**_DEEPLAB_COMMON, "width": 0.25, "depth": 18, "lr": 0.01},
     "largefov_wide": {**_DEEPLAB_COMMON, "width": 0.125},
 }
-_BUILDERS = {"largefov": "deeplab_vgg16_largefov", "vgg_aspp": "deeplab_vgg16_aspp", "aspp": "deeplab_resnet101_aspp",
+_BUILDERS = {"largefov": "deeplab_vgg16_largefov", "vgg_aspp": "deeplab_vgg16_aspp", "aspp": "deeplab_resnet_aspp",
              "largefov_wide": "deeplab_vgg16_largefov"}
 
 def course_deeplab_overrides(model: str, **changes: Any) -> dict[str, Any]:
