@@ -28,6 +28,7 @@ from course_utils.checkpoints import REGISTRY, load_checkpoint
 from course_utils.crf.deeplab import crf_labels
 from course_utils.crf.dense_crf import CRFParams
 from course_utils.data.cityscapes import CityscapesSegmentation
+from course_utils.data.minicity import offline_cityscapes_root
 from course_utils.data.voc import COURSE_VOC, VOCSegmentationDataset, find_voc_root, voc_loaders
 from course_utils.evaluate.crf import CRFEvaluation, frame_scores
 from course_utils.evaluate.predict import dcnn_logits, predict_labels
@@ -142,7 +143,7 @@ def evaluate_deeplab_checkpoint(name: str, data_root: str | Path | None = None, 
     entry = _deeplab_entry(name)
     net = load_checkpoint(name) if net is None else net
     scale = entry.architecture.get("input_scale", 1.0)
-    dataset = CityscapesSegmentation(data_root, split)
+    dataset = CityscapesSegmentation(offline_cityscapes_root(data_root), split)
     count = len(dataset) if frames is None else check_int(frames, f"frames (the {split} split of {dataset.root})",
                                                           1, len(dataset))
     if crf:

@@ -51,9 +51,8 @@ from torch import nn
 
 from course_utils.cli import check_output_folder, command, write_text_atomic
 from course_utils.config import setting
-from course_utils.data.cityscapes import (CityscapesSegmentation, cityscapes_root, labels_to_train_ids, list_frames,
-                                          read_label_ids)
-from course_utils.data.minicity import course_minicity_root
+from course_utils.data.cityscapes import CityscapesSegmentation, labels_to_train_ids, list_frames, read_label_ids
+from course_utils.data.minicity import course_minicity_root, offline_cityscapes_root
 from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale
 from course_utils.env import cpu_threads, get_device
 from course_utils.evaluate.cityscapes import evaluate_cityscapes
@@ -360,7 +359,7 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
 
     settings = deeplab_settings(model, **overrides)
     info = init_distributed(device)
-    root = cityscapes_root(data_root)
+    root = offline_cityscapes_root(data_root)
     settings["data"] = f"{root.resolve()}#{_fingerprint(root)}"
     out = Path(out_dir) if out_dir is not None else _default_out_dir(model)
     torch.manual_seed(settings["seed"])
@@ -417,7 +416,7 @@ def evaluate_deeplab(net: nn.Module, model: str = "largefov", data_root: str | P
         :func:`course_utils.evaluate.cityscapes.evaluate_cityscapes`) and ``predictions`` (the folder).
     """
 
-    root = cityscapes_root(data_root)
+    root = offline_cityscapes_root(data_root)
     scale = deeplab_settings(model)["input_scale"] if input_scale is None else input_scale
     dataset = CityscapesSegmentation(root, split, scale=scale)
     out = Path(out_dir) if out_dir is not None else _default_out_dir(model)
