@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from course_utils.cli import atomic_file, write_text_atomic
-from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
+from course_utils.nets.deeplab import deeplab_resnet_aspp, deeplab_vgg16_aspp, deeplab_vgg16_largefov
 from course_utils.nets.fcn import fcn_vgg16
 
 __all__ = [
@@ -65,9 +65,12 @@ _REGISTRY_FILE = WEIGHTS_DIR / "registry.json"
 _BUILDERS = {
     "deeplab_vgg16_largefov": deeplab_vgg16_largefov,
     "deeplab_vgg16_aspp": deeplab_vgg16_aspp,
-    "deeplab_resnet101_aspp": deeplab_resnet101_aspp,
+    "deeplab_resnet_aspp": deeplab_resnet_aspp,
     "fcn_vgg16": fcn_vgg16,
 }
+# earlier names of a builder, as files written before the rename record them (the shipped
+# deeplab-aspp.pt says "deeplab_resnet101_aspp"): read as the current name, never written
+_BUILDER_ALIASES = {"deeplab_resnet101_aspp": "deeplab_resnet_aspp"}
 # state-dict keys not stored in the file: the fixed bilinear last deconvolution of an FCN
 # (not learnt; the builder initialises it), so the file holds only what training changed
 _FIXED_KEYS = {"fcn_vgg16": ("upscore.weight", "upscore16.weight", "upscore8.weight")}
@@ -102,8 +105,25 @@ def registry() -> dict[str, CheckpointEntry]:
     """Every entry of ``weights/registry.json``, by name."""
     if not _REGISTRY_FILE.is_file():
         return {}
-    raw = json.loads(_REGISTRY_FILE.read_text())
-    return {name: CheckpointEntry(name=name, **fields) for name, fields in raw.items()}
+    raw = _read_registry_file()
+    try:
+        return {name: CheckpointEntry(name=name, **fields) for name, fields in raw.items()}
+    except (TypeError, AttributeError) as err:
+        raise ValueError(f"checkpoint registry {_REGISTRY_FILE} has an entry of the wrong form ({err}); "
+                         "restore the file from the repository") from None
+
+
+def _read_registry_file() -> dict:
+    """``registry.json`` as a dict; a truncated or damaged file raises a ValueError naming it."""
+    try:
+        raw = json.loads(_REGISTRY_FILE.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"checkpoint registry {_REGISTRY_FILE} cannot be read ({err}); it may be truncated "
+                         "or damaged: restore the file from the repository") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"checkpoint registry {_REGISTRY_FILE} must hold a JSON object of entries by name, "
+                         f"got {type(raw).__name__}; restore the file from the repository")
+    return raw
 
 
 REGISTRY: dict[str, CheckpointEntry] = registry()
@@ -117,7 +137,7 @@ def _entry(name: str) -> CheckpointEntry:
 
 def build_net(architecture: dict) -> nn.Module:
     """The untrained network an entry's ``architecture`` describes (``{"builder": ..., "kwargs": {...}}``)."""
-    builder = architecture.get("builder")
+    builder = _BUILDER_ALIASES.get(architecture.get("builder"), architecture.get("builder"))
     if builder not in _BUILDERS:
         raise ValueError(f"architecture builder={builder!r} is unknown; expected one of {sorted(_BUILDERS)}")
     kwargs = dict(architecture.get("kwargs", {}))
@@ -126,6 +146,13 @@ def build_net(architecture: dict) -> nn.Module:
             kwargs[key] = tuple(kwargs[key])
     args = architecture.get("args", [])
     return _BUILDERS[builder](*args, **kwargs)
+
+
+def _canonical(architecture) -> object:
+    """``architecture`` with its builder under the current name (see ``_BUILDER_ALIASES``)."""
+    if not isinstance(architecture, dict) or architecture.get("builder") not in _BUILDER_ALIASES:
+        return architecture
+    return {**architecture, "builder": _BUILDER_ALIASES[architecture["builder"]]}
 
 
 def sha256_file(path: str | Path) -> str:
@@ -182,7 +209,7 @@ def load_checkpoint(name: str, *, device: torch.device | str | None = None) -> n
     """
     entry = _entry(name)
     state = _read(entry)
-    if state.get("architecture") != entry.architecture:
+    if _canonical(state.get("architecture")) != _canonical(entry.architecture):
         raise ValueError(f"checkpoint file {entry.path} holds architecture {state.get('architecture')}, the "
                          f"registry says {entry.architecture}; rebuild it with: {entry.command}")
     net = build_net(entry.architecture)
@@ -280,7 +307,7 @@ def write_entry(name: str, fields: dict[str, Any]) -> CheckpointEntry:
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     with open(WEIGHTS_DIR / ".registry.lock", "w") as lock:  # several record commands may run at once
         fcntl.flock(lock, fcntl.LOCK_EX)
-        entries = json.loads(_REGISTRY_FILE.read_text()) if _REGISTRY_FILE.is_file() else {}
+        entries = _read_registry_file() if _REGISTRY_FILE.is_file() else {}
         entries[name] = fields
         write_text_atomic(_REGISTRY_FILE, json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
     REGISTRY[name] = entry

@@ -93,7 +93,7 @@ def minicity_val():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", DEEPLAB)
 def test_deeplab_checkpoint_keeps_its_recorded_mean_iou(name, minicity_val):
-    from course_utils.train.deeplab import evaluate_deeplab_checkpoint
+    from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint
 
     entry = REGISTRY[name]
     frames = entry.figures["frames"]
@@ -106,7 +106,7 @@ def test_deeplab_checkpoint_keeps_its_recorded_mean_iou(name, minicity_val):
 @pytest.mark.parametrize("name", FCN)
 def test_fcn_checkpoint_keeps_its_recorded_scores(name):
     from course_utils.data.voc import course_voc_root
-    from course_utils.train.fcn import evaluate_fcn_checkpoint
+    from course_utils.evaluate.checkpoints import evaluate_fcn_checkpoint
 
     entry = REGISTRY[name]
     got = evaluate_fcn_checkpoint(name, course_voc_root())
@@ -135,3 +135,28 @@ def test_seed_summary_statistics():
         assert summary.min <= summary.mean <= summary.max
     with pytest.raises(ValueError, match="not a figure"):
         seed_values("fcn-8s", "no_such_figure")
+
+
+def test_builders_are_named_for_what_they_build():
+    # the ResNet builder takes the depth as an argument, so its name carries no depth
+    builders = {e.architecture["builder"] for e in REGISTRY.values()}
+    assert builders == {"deeplab_vgg16_largefov", "deeplab_vgg16_aspp", "deeplab_resnet_aspp", "fcn_vgg16"}
+    assert REGISTRY["deeplab-aspp"].architecture["kwargs"]["depth"] == 18
+    # a file written before the rename records the old name: it still loads, and an architecture
+    # naming the old builder still builds (the same state_dict keys)
+    stored = torch.load(REGISTRY["deeplab-aspp"].path, map_location="cpu", weights_only=True)["architecture"]
+    assert stored["builder"] == "deeplab_resnet101_aspp"
+    old = checkpoints.build_net(stored)
+    new = checkpoints.build_net(REGISTRY["deeplab-aspp"].architecture)
+    assert list(old.state_dict()) == list(new.state_dict())
+    with pytest.raises(ValueError, match="builder='deeplab_resnet18_aspp' is unknown"):
+        checkpoints.build_net({**stored, "builder": "deeplab_resnet18_aspp"})
+
+
+@pytest.mark.parametrize("text", ['{"fcn-8s": {"family": "fcn", "fi', "", "[1, 2]", '{"fcn-8s": 3}'])
+def test_a_damaged_registry_file_is_named_in_the_error(tmp_path, monkeypatch, text):
+    registry_file = tmp_path / "registry.json"
+    registry_file.write_text(text)
+    monkeypatch.setattr(checkpoints, "_REGISTRY_FILE", registry_file)
+    with pytest.raises(ValueError, match=f"checkpoint registry {registry_file}.*restore the file"):
+        checkpoints.registry()

@@ -140,3 +140,21 @@ def test_transform_bad_input():
         RandomHorizontalFlip()(image, np.zeros((9, 10), np.uint8))
     with pytest.raises(ValueError, match="scale"):
         CityscapesSegmentation(None, "train", scale=0)
+
+
+def test_the_reader_does_not_choose_a_root(monkeypatch, root, tmp_path):
+    # cityscapes.py only reads the layout: without a root or $CITYSCAPES_DATASET it says how to choose one
+    import course_utils.data.cityscapes as cityscapes
+    from course_utils.data import minicity
+
+    monkeypatch.delenv("CITYSCAPES_DATASET", raising=False)
+    with pytest.raises(FileNotFoundError, match="no Cityscapes root.*offline_cityscapes_root"):
+        cityscapes_root()
+    assert not hasattr(cityscapes, "full_size_frames")
+    assert "minicity" not in cityscapes.__dict__
+    # the offline default is MiniCity's: the variable if set, else the MiniCity of the mode
+    monkeypatch.setattr(minicity, "minicity_root", lambda: tmp_path / "mc")
+    assert minicity.offline_cityscapes_root() == tmp_path / "mc"
+    assert minicity.offline_cityscapes_root(root) == root
+    monkeypatch.setenv("CITYSCAPES_DATASET", str(root))
+    assert minicity.offline_cityscapes_root() == root

@@ -14,7 +14,7 @@ from course_utils.nets.deeplab import (
     ASPP,
     DilatedResNet,
     LargeFOVHead,
-    deeplab_resnet101_aspp,
+    deeplab_resnet_aspp,
     deeplab_vgg16_aspp,
     deeplab_vgg16_largefov,
 )
@@ -23,8 +23,8 @@ BUILDERS = {
     "largefov": lambda c, w: deeplab_vgg16_largefov(c, width=w),
     "vgg_aspp": lambda c, w: deeplab_vgg16_aspp(c, width=w),
     "vgg_aspp_bn": lambda c, w: deeplab_vgg16_aspp(c, width=w, batch_norm=True),
-    "resnet101_aspp": lambda c, w: deeplab_resnet101_aspp(c, width=w),
-    "resnet18_aspp": lambda c, w: deeplab_resnet101_aspp(c, width=w, depth=18),
+    "resnet101_aspp": lambda c, w: deeplab_resnet_aspp(c, width=w),
+    "resnet18_aspp": lambda c, w: deeplab_resnet_aspp(c, width=w, depth=18),
 }
 
 SIZES = [(65, 97), (33, 50), (17, 9), (1, 1)]  # odd, non-square, smaller than one stride-8 cell
@@ -52,7 +52,7 @@ def test_output_shapes(name, device):
 
 
 def test_train_step_backpropagates():
-    net = deeplab_resnet101_aspp(3, width=0.0625, depth=18)
+    net = deeplab_resnet_aspp(3, width=0.0625, depth=18)
     x = torch.randn(2, 3, 40, 33)
     labels = torch.randint(0, 3, (2, 40, 33))
     labels[0, :5] = 255
@@ -101,7 +101,7 @@ def test_vgg_aspp_branches_summed():
 
 
 def test_resnet_aspp_head_and_dilations():
-    net = deeplab_resnet101_aspp(19, width=0.125)
+    net = deeplab_resnet_aspp(19, width=0.125)
     head = net.classifier
     assert [b.dilation[0] for b in head.branches] == [6, 12, 18, 24]
     assert all(b.kernel_size == (3, 3) and b.out_channels == 19 for b in head.branches)
@@ -159,11 +159,11 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="rates"):
         deeplab_vgg16_aspp(3, width=0.1, rates=())
     with pytest.raises(ValueError, match="rates"):
-        deeplab_resnet101_aspp(3, width=0.1, rates=(6, 1.5))
+        deeplab_resnet_aspp(3, width=0.1, rates=(6, 1.5))
     with pytest.raises(ValueError, match="depth"):
-        deeplab_resnet101_aspp(3, width=0.1, depth=42)
+        deeplab_resnet_aspp(3, width=0.1, depth=42)
     with pytest.raises(ValueError, match="pretrained_backbone"):
-        deeplab_resnet101_aspp(3, width=0.5, pretrained_backbone=True)
+        deeplab_resnet_aspp(3, width=0.5, pretrained_backbone=True)
     with pytest.raises(ValueError, match="dropout"):
         deeplab_vgg16_largefov(3, width=0.1, dropout=1.0)
     net = deeplab_vgg16_largefov(3, width=0.0625)
@@ -181,9 +181,9 @@ def test_pretrained_offline_warns_and_keeps_random_init(monkeypatch):
 
     monkeypatch.setattr(dl, "_download_state_dict", offline)
     with pytest.warns(UserWarning, match="RANDOM"):
-        net = deeplab_resnet101_aspp(3, pretrained_backbone=True, depth=18)
+        net = deeplab_resnet_aspp(3, pretrained_backbone=True, depth=18)
     assert net.backbone_pretrained is False
-    assert deeplab_resnet101_aspp(3, width=0.1, depth=18).backbone_pretrained is False
+    assert deeplab_resnet_aspp(3, width=0.1, depth=18).backbone_pretrained is False
 
 
 def test_pretrained_weights_are_loaded_when_available(monkeypatch):
@@ -197,7 +197,7 @@ def test_pretrained_weights_are_loaded_when_available(monkeypatch):
     torch.testing.assert_close(net.backbone.conv5_3.bias, features[28].bias)
     res = torchvision.models.resnet18()
     monkeypatch.setattr(dl, "_download_state_dict", lambda weights: res.state_dict())
-    net = deeplab_resnet101_aspp(3, pretrained_backbone=True, depth=18)
+    net = deeplab_resnet_aspp(3, pretrained_backbone=True, depth=18)
     assert net.backbone_pretrained is True
     torch.testing.assert_close(net.backbone["layer4"][1].conv2.weight, res.layer4[1].conv2.weight)
 

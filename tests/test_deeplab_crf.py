@@ -14,8 +14,8 @@ from course_utils.crf import CRFParams
 from course_utils.crf.deeplab import crf_labels, fit_temperature, scaled_crf_params
 from course_utils.evaluate.crf import (LECTURE_RESULTS, format_results_table, frame_scores, results_table,
                                        search_crf_params)
-from course_utils.train.deeplab import evaluate_crf
-from course_utils.train.predict import coarse_logits
+from course_utils.evaluate.checkpoints import score_with_crf
+from course_utils.evaluate.predict import dcnn_logits
 
 
 def _scene(h: int = 48, w: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -136,15 +136,15 @@ def test_frame_scores_match_the_official_evaluation(tmp_path: Path):
         frame_scores(truth, preds[:1])
 
 
-def test_coarse_logits_shape_and_scale():
+def test_dcnn_logits_shape_and_scale():
     image, lab = _scene()
     net = _BlurryNet([lab])
-    logits = coarse_logits(net, image, input_scale=0.5)
+    logits = dcnn_logits(net, image, input_scale=0.5)
     assert logits.shape == (19, 48, 64) and logits.dtype == torch.float32
     agree = (logits.argmax(0).numpy() == lab)[lab != 255].mean()
     assert agree > 0.8
     with pytest.raises(ValueError, match="input_scale"):
-        coarse_logits(net, image, input_scale=0)
+        dcnn_logits(net, image, input_scale=0)
 
 
 def test_crf_labels_temperature_checked_and_sharp_unaries_kept():
@@ -161,7 +161,7 @@ def test_evaluate_crf_improves_boundaries_of_blurred_scores():
     scenes = [_scene(seed=s) for s in range(2)]
     net = _BlurryNet([lab for _, lab in scenes])
     params = CRFParams(w1=6, sigma_alpha=12, sigma_beta=12, w2=2, sigma_gamma=1)
-    ev = evaluate_crf(net, _Dataset(scenes), params=params, iterations=5, history_class=13, widths=(1, 2, 16))
+    ev = score_with_crf(net, _Dataset(scenes), params=params, iterations=5, history_class=13, widths=(1, 2, 16))
     assert ev.frames == ["test_000000_000019", "test_000001_000019"]
     gain = ev.gain(width_max=2)
     assert gain["trimap_small"] > 0.02  # sharp colour edges: the CRF fixes the blurred boundaries
@@ -170,14 +170,14 @@ def test_evaluate_crf_improves_boundaries_of_blurred_scores():
     assert first.scores_history.shape[:2] == (6, 1) and first.history_classes == [13]
     assert np.all(np.diff(first.objective.numpy()) <= 1e-6 * np.abs(first.objective.numpy()[:-1]))
     with pytest.raises(ValueError, match="frames"):
-        evaluate_crf(net, _Dataset(scenes), params=params, frames=5)
+        score_with_crf(net, _Dataset(scenes), params=params, frames=5)
 
 
 def test_search_crf_params_picks_the_best_candidate():
     scenes = [_scene(seed=s) for s in range(2)]
     net = _BlurryNet([lab for _, lab in scenes])
     images = [im for im, _ in scenes]
-    logits = [coarse_logits(net, im) for im in images]
+    logits = [dcnn_logits(net, im) for im in images]
     good = CRFParams(w1=6, sigma_alpha=12, sigma_beta=12, w2=2, sigma_gamma=1)
     off = CRFParams(w1=0.0, sigma_alpha=12, sigma_beta=12, w2=0.0, sigma_gamma=1)  # no pairwise term: no change
     best, rows = search_crf_params(images, logits, [lab for _, lab in scenes], [off, good], band=2)

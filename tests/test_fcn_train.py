@@ -11,8 +11,9 @@ from course_utils.data.loaders import tensor_loader
 from course_utils.data.voc import images_to_tensor, voc_loaders, write_synthetic_voc
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 from course_utils.nets.fcn import fcn_alexnet, fcn_vgg16
-from course_utils.train.fcn import evaluate_fcn, fcn_loss, train_fcn, train_fcn_stage
-from course_utils.train.predict import predict_labels
+from course_utils.evaluate.checkpoints import evaluate_fcn
+from course_utils.train.fcn import fcn_loss, train_fcn, train_fcn_stage
+from course_utils.evaluate.predict import predict_labels
 
 
 class _Oracle(nn.Module):

@@ -49,12 +49,12 @@ def test_conv_matrix_size_bounded_by_bytes():
 
 @pytest.mark.parametrize("build", ["largefov", "aspp", "fcn", "saliency"])
 def test_network_widths_bounded_by_bytes(build):
-    from course_utils.nets.deeplab import deeplab_resnet101_aspp, deeplab_vgg16_largefov
+    from course_utils.nets.deeplab import deeplab_resnet_aspp, deeplab_vgg16_largefov
     from course_utils.nets.fcn import fcn_vgg16
     from course_utils.nets.saliency import saliency_vgg
 
     fn = {"largefov": lambda: deeplab_vgg16_largefov(21, width=100.0),
-          "aspp": lambda: deeplab_resnet101_aspp(19, width=1e4),
+          "aspp": lambda: deeplab_resnet_aspp(19, width=1e4),
           "fcn": lambda: fcn_vgg16("32s", 21, width=1e9),
           "saliency": lambda: saliency_vgg(64 * 1000)}[build]
     with pytest.raises(ValueError, match="width"):

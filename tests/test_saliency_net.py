@@ -9,7 +9,7 @@ from torch import nn
 
 from course_utils.data.loaders import saliency_loader
 from course_utils.nets.saliency import SaliencyDecoder, VGGEncoder, saliency_vgg
-from course_utils.train.predict import predict_saliency
+from course_utils.evaluate.predict import predict_saliency
 from course_utils.train.saliency import train_saliency_net
 
 

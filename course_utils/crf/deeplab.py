@@ -3,7 +3,7 @@
 DeepLab (Chen et al., *Semantic Image Segmentation with Deep Convolutional Nets
 and Fully Connected CRFs*, ICLR 2015; TPAMI 2018) is two modules: a DCNN gives
 coarse stride-8 class scores, bilinearly upsampled to the image
-(:func:`course_utils.train.predict.coarse_logits`); the fully connected CRF
+(:func:`course_utils.evaluate.predict.dcnn_logits`); the fully connected CRF
 (:mod:`course_utils.crf.dense_crf`) refines them on the image's colours:
 
 * :func:`fit_temperature` -- temperature scaling (Guo et al., ICML 2017): the
@@ -16,7 +16,7 @@ coarse stride-8 class scores, bilinearly upsampled to the image
 
 Scoring with and without the CRF, the parameter search and the lecture's results table are in
 :mod:`course_utils.evaluate.crf`; a trained net's evaluation is
-:func:`course_utils.train.deeplab.evaluate_crf`.
+:func:`course_utils.evaluate.checkpoints.score_with_crf`.
 """
 
 from __future__ import annotations

@@ -9,14 +9,14 @@ The ground truth holds *label ids* (0-33); training uses the 19 *train ids*
 (0 = road ... 18 = bicycle) and 255 for the classes evaluation ignores. The
 mapping is read from the official ``cityscapesscripts.helpers.labels`` table.
 
-The root is, in this order: the ``root`` argument, ``$CITYSCAPES_DATASET``
-(the variable the official scripts read; point it at a real Cityscapes
-download), or the offline MiniCity (:mod:`course_utils.data.minicity`).
+This module only reads the layout. The root is the ``root`` argument, else
+``$CITYSCAPES_DATASET`` (the variable the official scripts read; point it at a
+real Cityscapes download); the offline default (MiniCity when the variable is
+unset) is :func:`course_utils.data.minicity.offline_cityscapes_root`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils._shared import IGNORE_INDEX
-from course_utils.data.minicity import CITIES, minicity_root, minicity_stem, render_scene, scene_rng
+from course_utils._shared import IGNORE_INDEX, check_number
 from course_utils.data.transforms import to_tensors
 from course_utils.images import read_image_file, resize_image, resize_labels
 
@@ -42,7 +41,6 @@ __all__ = [
     "read_image",
     "read_label_ids",
     "CityscapesSegmentation",
-    "full_size_frames",
 ]
 
 CITYSCAPES_ENV = "CITYSCAPES_DATASET"
@@ -129,18 +127,27 @@ def check_layout(root: str | Path, split: str) -> Path:
         if not folder.is_dir():
             raise FileNotFoundError(
                 f"the Cityscapes root {root} has no folder {folder}: expected the layout {expected} "
-                f"(set ${CITYSCAPES_ENV} to a Cityscapes download, or leave it unset for MiniCity)")
+                f"(set ${CITYSCAPES_ENV} to a Cityscapes download, or generate MiniCity: "
+                "python -m data_scripts.make_minicity)")
     return root
 
 
 def cityscapes_root(root: str | Path | None = None) -> Path:
-    """``root``, else ``$CITYSCAPES_DATASET``, else the MiniCity of the current mode (generated if missing)."""
+    """``root``, else ``$CITYSCAPES_DATASET``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Neither is given: the caller chooses the root (the offline default, MiniCity, is
+        :func:`course_utils.data.minicity.offline_cityscapes_root`).
+    """
     if root is not None:
         return Path(root)
     env = os.environ.get(CITYSCAPES_ENV, "").strip()
     if env:
         return Path(env).expanduser()
-    return minicity_root()
+    raise FileNotFoundError(f"no Cityscapes root: pass one, or set ${CITYSCAPES_ENV} to a Cityscapes download "
+                            "(the offline MiniCity: course_utils.data.minicity.offline_cityscapes_root())")
 
 
 @dataclass(frozen=True)
@@ -196,7 +203,7 @@ class CityscapesSegmentation:
     Parameters
     ----------
     root : path, optional
-        The dataset root; default :func:`cityscapes_root` (``$CITYSCAPES_DATASET`` or MiniCity).
+        The dataset root; default :func:`cityscapes_root` (``$CITYSCAPES_DATASET``).
     split : {'train', 'val'}
     scale : float
         Resize every frame by this factor when it is read (images area-averaged,
@@ -221,8 +228,7 @@ class CityscapesSegmentation:
 
     def __init__(self, root: str | Path | None = None, split: str = "train", *, scale: float = 1.0,
                  transform: Callable | None = None, seed: int = 0, cache: bool = False) -> None:
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 4:
-            raise ValueError(f"scale must be a number in (0, 4], got {scale!r}")
+        scale = check_number(scale, "scale", 0, 4, open_min=True)
         self.root = cityscapes_root(root)
         self.split = split
         self.frames = list_frames(self.root, split)
@@ -277,28 +283,3 @@ class CityscapesSegmentation:
 
     def __repr__(self) -> str:
         return f"CityscapesSegmentation(root={str(self.root)!r}, split={self.split!r}, frames={len(self)}, scale={self.scale})"
-
-
-def full_size_frames(count: int, root=None, *, split: str = "val", size: tuple[int, int] = (1024, 2048),
-                     seed: int = 0) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """``count`` frames at Cityscapes' full size: ``(name, image (H, W, 3) uint8, labels (H, W) uint8 train ids)``.
-
-    On MiniCity (a root holding ``minicity.json``, the default without ``$CITYSCAPES_DATASET``) the
-    same scenes as the split's first frames are rendered at ``size`` (MiniCity draws every scene at
-    any resolution); on a real Cityscapes root its first frames are read as they are (1024 x 2048).
-    """
-    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
-        raise ValueError(f"count must be a positive int, got {count!r}")
-    root = cityscapes_root(root)
-    out = []
-    if (root / "minicity.json").is_file():
-        seed = int(json.loads((root / "minicity.json").read_text()).get("seed", seed))
-        cities = CITIES[split]
-        for i in range(int(count)):
-            scene = render_scene(scene_rng(seed, split, i), size)
-            name = minicity_stem(cities[i % len(cities)], i // len(cities))
-            out.append((name, scene.image, labels_to_train_ids(scene.label_ids)))
-        return out
-    for frame in list_frames(root, split)[: int(count)]:
-        out.append((frame.stem, read_image(frame.image), labels_to_train_ids(read_label_ids(frame.label_ids))))
-    return out

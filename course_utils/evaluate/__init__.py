@@ -13,7 +13,8 @@ crf
     ``from course_utils.evaluate.crf import ...``.
 
 The functions of the first three (numpy only) are exported here. Running a network is
-:mod:`course_utils.train.predict`.
+:mod:`course_utils.evaluate.predict`; scoring networks and the shipped checkpoints is
+:mod:`course_utils.evaluate.checkpoints` (both import torch).
 """
 
 from course_utils.evaluate.segmentation import (

@@ -78,10 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         scores = evaluate_cityscapes(args.pred, args.gt, pred_ids=args.pred_ids)
         print(json.dumps(_json_result(scores), indent=1) if args.json else _table(scores))
         return 0
-    # scoring a checkpoint runs a network: the recipes (train layer) own that. This command-line
-    # entry point is the one module of `evaluate` allowed to reach up (pyproject's contract says so).
-    from course_utils.train.deeplab import evaluate_deeplab_checkpoint
-    from course_utils.train.fcn import evaluate_fcn_checkpoint
+    # scoring a checkpoint runs a network (torch): imported only for these two commands
+    from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint, evaluate_fcn_checkpoint
 
     if not Path(args.data_root).is_dir():
         raise FileNotFoundError(f"--data-root {args.data_root} is not a folder")

@@ -3,7 +3,7 @@
 * :func:`frame_scores` -- mean IoU (the official Cityscapes definition) and the boundary
   trimap accuracy of a set of frames;
 * :class:`CRFEvaluation` -- the same frames scored without and with the CRF (what
-  :func:`course_utils.train.deeplab.evaluate_crf` returns);
+  :func:`course_utils.evaluate.checkpoints.score_with_crf` returns);
 * :func:`search_crf_params` -- a small grid search on held-out frames;
 * :data:`LECTURE_RESULTS`, :func:`results_table`, :func:`format_results_table` -- the lecture's
   Cityscapes table with our figures beside it.
@@ -81,7 +81,7 @@ def frame_scores(labels_true: Sequence[np.ndarray], labels_pred: Sequence[np.nda
 
 @dataclass
 class CRFEvaluation:
-    """What :func:`course_utils.train.deeplab.evaluate_crf` returns: the same frames scored without and with the CRF.
+    """What :func:`course_utils.evaluate.checkpoints.score_with_crf` returns: the same frames scored without and with the CRF.
 
     Attributes
     ----------

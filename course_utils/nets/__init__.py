@@ -32,7 +32,7 @@ from course_utils.nets.fcn import (
 )
 from course_utils.nets.deeplab import (
     ASPP,
-    deeplab_resnet101_aspp,
+    deeplab_resnet_aspp,
     deeplab_vgg16_aspp,
     deeplab_vgg16_largefov,
     DeepLabV2,
@@ -40,9 +40,9 @@ from course_utils.nets.deeplab import (
     DilatedBasicBlock,
     DilatedResNet,
     LargeFOVHead,
-    scaled_channels,
     VGG16_STAGES,
 )
+from course_utils.nets.blocks import scaled_channels
 from course_utils.nets.saliency import (
     FuseBlock,
     saliency_vgg,
@@ -68,7 +68,7 @@ __all__ = [
     "coord_map",
     "CoordMap",
     "crop_offset",
-    "deeplab_resnet101_aspp",
+    "deeplab_resnet_aspp",
     "deeplab_vgg16_aspp",
     "deeplab_vgg16_largefov",
     "DeepLabV2",

@@ -43,7 +43,8 @@ from torch import nn
 from torchvision.models._utils import IntermediateLayerGetter
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet, conv1x1
 
-from course_utils._shared import check_width
+from course_utils._shared import check_choice, check_int, check_number, check_sequence, check_width
+from course_utils.nets.blocks import scaled_channels
 
 __all__ = [
     "VGG16_STAGES",
@@ -53,44 +54,26 @@ __all__ = [
     "ASPP",
     "DilatedBasicBlock",
     "DilatedResNet",
-    "scaled_channels",
     "deeplab_vgg16_largefov",
     "deeplab_vgg16_aspp",
-    "deeplab_resnet101_aspp",
+    "deeplab_resnet_aspp",
     "capacity_matched_hidden_channels",
 ]
 
 #: VGG16's five stages: (number of 3x3 convolutions, output channels at width 1).
 VGG16_STAGES: tuple[tuple[int, int], ...] = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
 
-def scaled_channels(channels: int, width: float) -> int:
-    """``channels * width`` rounded, at least 1: the channel count of a narrow ("quick") network."""
-    return max(1, int(round(channels * width)))
-
 # The most parameters a DeepLab here has at width 1 (ResNet-152 + ASPP, about 60 M): widths are
 # checked against the memory they would take before anything is built (they grow as width**2).
 _PARAMS_AT_WIDTH_1 = 60e6
 
 
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
 def _check_rates(rates) -> tuple[int, ...]:
-    if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or len(rates) == 0:
-        raise ValueError(f"rates must be a non-empty sequence of positive ints, got {rates!r}")
-    for r in rates:
-        if isinstance(r, bool) or not isinstance(r, int) or r < 1:
-            raise ValueError(f"rates must be a non-empty sequence of positive ints, got {rates!r}")
-    return tuple(rates)
+    return check_sequence(rates, "rates", lambda r, name: check_int(r, name, 1), what="positive ints")
 
 
 def _check_dropout(dropout) -> float:
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
-    return float(dropout)
+    return check_number(dropout, "dropout", 0, 1, open_max=True)
 
 
 def _init_classifier(conv: nn.Conv2d) -> None:
@@ -120,8 +103,8 @@ class DeepLabV2(nn.Module):
         super().__init__()
         self.backbone = backbone
         self.classifier = classifier
-        self.num_classes = _check_positive_int(num_classes, "num_classes")
-        self.output_stride = _check_positive_int(output_stride, "output_stride")
+        self.num_classes = check_int(num_classes, "num_classes", 1)
+        self.output_stride = check_int(output_stride, "output_stride", 1)
         self.backbone_pretrained = False
 
     @staticmethod
@@ -223,10 +206,10 @@ class LargeFOVHead(nn.Sequential):
 
     def __init__(self, in_channels: int, num_classes: int, hidden_channels: int = 1024, rate: int = 12,
                  dropout: float = 0.5) -> None:
-        _check_positive_int(in_channels, "in_channels")
-        _check_positive_int(num_classes, "num_classes")
-        _check_positive_int(hidden_channels, "hidden_channels")
-        _check_positive_int(rate, "rate")
+        check_int(in_channels, "in_channels", 1)
+        check_int(num_classes, "num_classes", 1)
+        check_int(hidden_channels, "hidden_channels", 1)
+        check_int(rate, "rate", 1)
         dropout = _check_dropout(dropout)
         super().__init__(_ordered({
             "fc6": nn.Conv2d(in_channels, hidden_channels, 3, padding=rate, dilation=rate),
@@ -273,8 +256,8 @@ class ASPP(nn.Module):
     def __init__(self, in_channels: int, num_classes: int, rates: Sequence[int] = (6, 12, 18, 24),
                  hidden_channels: int | None = 1024, dropout: float = 0.5) -> None:
         super().__init__()
-        _check_positive_int(in_channels, "in_channels")
-        _check_positive_int(num_classes, "num_classes")
+        check_int(in_channels, "in_channels", 1)
+        check_int(num_classes, "num_classes", 1)
         self.rates = _check_rates(rates)
         branches = []
         for r in self.rates:
@@ -343,10 +326,11 @@ class DilatedResNet(ResNet):
     def __init__(self, depth: int = 101, width: float = 1.0,
                  replace_stride_with_dilation: Sequence[bool] = (False, True, True)) -> None:
         nn.Module.__init__(self)
-        if depth not in _RESNET_LAYERS:
-            raise ValueError(f"depth must be one of {sorted(_RESNET_LAYERS)}, got {depth!r}")
+        depth = check_choice(depth, "depth", sorted(_RESNET_LAYERS))
         width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
-        if len(replace_stride_with_dilation) != 3:
+        flags = check_sequence(replace_stride_with_dilation, "replace_stride_with_dilation",
+                               lambda v, name: check_choice(v, name, (False, True)), min_length=3, what="3 bools")
+        if len(flags) != 3:
             raise ValueError(f"replace_stride_with_dilation must hold 3 bools, got {replace_stride_with_dilation!r}")
         block, layers = _RESNET_LAYERS[depth]
         self.depth = depth
@@ -432,11 +416,11 @@ def _check_pretrained(pretrained_backbone, width: float, batch_norm: bool = Fals
 
 def _vgg_net(classifier_fn, num_classes: int, width: float, batch_norm: bool, pretrained_backbone: bool,
              hidden_channels: int | None = None) -> DeepLabV2:
-    _check_positive_int(num_classes, "num_classes")
+    check_int(num_classes, "num_classes", 1)
     width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
     if hidden_channels is None:
         hidden_channels = scaled_channels(1024, width)
-    _check_positive_int(hidden_channels, "hidden_channels")
+    check_int(hidden_channels, "hidden_channels", 1)
     pretrained = _check_pretrained(pretrained_backbone, width, batch_norm)
     features = DeepLabVGG16Features(width, batch_norm=batch_norm)
     net = DeepLabV2(features, classifier_fn(features.out_channels, hidden_channels), num_classes)
@@ -476,7 +460,7 @@ def deeplab_vgg16_largefov(num_classes: int, width: float = 1.0, rate: int = 12,
         ``net(x)``: ``(N, 3, H, W)`` -> logits ``(N, num_classes, H, W)``;
         ``net.forward_coarse(x)``: logits ``(N, num_classes, ceil(H/8), ceil(W/8))``.
     """
-    _check_positive_int(rate, "rate")
+    check_int(rate, "rate", 1)
     return _vgg_net(lambda c, h: LargeFOVHead(c, num_classes, h, rate=rate, dropout=dropout),
                     num_classes, width, batch_norm, pretrained_backbone, hidden_channels)
 
@@ -492,7 +476,7 @@ def capacity_matched_hidden_channels(num_classes: int, width: float, rates: Sequ
     parameter count by well under 1 %.
     """
     rates = _check_rates(rates)
-    _check_positive_int(num_classes, "num_classes")
+    check_int(num_classes, "num_classes", 1)
     width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
     c = DeepLabVGG16Features(width, batch_norm=batch_norm).out_channels
     h0 = scaled_channels(1024, width)
@@ -519,9 +503,10 @@ def deeplab_vgg16_aspp(num_classes: int, width: float = 1.0, rates: Sequence[int
                     num_classes, width, batch_norm, pretrained_backbone)
 
 
-def deeplab_resnet101_aspp(num_classes: int, width: float = 1.0, rates: Sequence[int] = (6, 12, 18, 24),
-                           pretrained_backbone: bool = False, *, depth: int = 101) -> DeepLabV2:
-    """DeepLab v2 ResNet-101: dilated ResNet (output stride 8) + ASPP of four 3x3 dilated convs, summed.
+def deeplab_resnet_aspp(num_classes: int, width: float = 1.0, rates: Sequence[int] = (6, 12, 18, 24),
+                       pretrained_backbone: bool = False, *, depth: int = 101) -> DeepLabV2:
+    """DeepLab v2 on a dilated ResNet of ``depth`` layers (the paper's ResNet-101 by default): output
+    stride 8, then ASPP of four 3x3 dilated convolutions whose class scores are summed.
 
     Parameters
     ----------
@@ -546,7 +531,7 @@ def deeplab_resnet101_aspp(num_classes: int, width: float = 1.0, rates: Sequence
         :class:`DilatedResNet`; ``net(x)`` and ``net.forward_coarse(x)`` as in
         :func:`deeplab_vgg16_largefov`.
     """
-    _check_positive_int(num_classes, "num_classes")
+    check_int(num_classes, "num_classes", 1)
     width = check_width(width, params_at_width_1=_PARAMS_AT_WIDTH_1)
     rates = _check_rates(rates)
     pretrained = _check_pretrained(pretrained_backbone, width)

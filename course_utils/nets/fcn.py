@@ -35,7 +35,8 @@ from fractions import Fraction
 import torch
 from torch import nn
 
-from course_utils._shared import check_width
+from course_utils._shared import check_int, check_width
+from course_utils.nets.blocks import scaled_channels
 from course_utils.nets.convolutionalize import convolutionalize_classifier
 from course_utils.ops.bilinear import BilinearDeconv
 
@@ -157,7 +158,7 @@ def _crop(x: torch.Tensor, offset: int, size: tuple[int, int], name: str) -> tor
 # ---------------------------------------------------------------------------------------------
 # Backbones
 # ---------------------------------------------------------------------------------------------
-def _scaled(channels: int, width: float) -> int:
+def scaled_channels(channels: int, width: float) -> int:
     return max(1, int(round(channels * width)))
 
 
@@ -198,7 +199,7 @@ def _vgg_features(cfg: list, width: float, batch_norm: bool, pad: int) -> tuple[
             layers.append(nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True))
             pools.append(len(layers) - 1)
             continue
-        c = _scaled(v, width)
+        c = scaled_channels(v, width)
         layers.append(nn.Conv2d(in_channels, c, kernel_size=3, padding=pad if first else 1))
         if batch_norm:
             layers.append(nn.BatchNorm2d(c))
@@ -228,7 +229,7 @@ class VGG16Backbone(_Backbone):
         super().__init__()
         width = check_width(width, maximum=4, params_at_width_1=_PARAMS_AT_WIDTH_1)
         self.features, pools, c5 = _vgg_features(VGG16_CFG, width, batch_norm, pad)
-        fc = _scaled(4096, width)
+        fc = scaled_channels(4096, width)
         self.taps = {"skip8": pools[2], "skip16": pools[3]}
         self.tap_names = {"skip8": "pool3", "skip16": "pool4"}
         self.channels = {"skip8": self.features[pools[2] - 2 - batch_norm].out_channels,
@@ -250,7 +251,7 @@ class AlexNetBackbone(_Backbone):
     def __init__(self, width: float = 1.0, *, pad: int = 100, dropout: float = 0.5) -> None:
         super().__init__()
         width = check_width(width, maximum=4, params_at_width_1=_PARAMS_AT_WIDTH_1)
-        c = [_scaled(v, width) for v in (64, 192, 384, 256, 256)]
+        c = [scaled_channels(v, width) for v in (64, 192, 384, 256, 256)]
         self.features = nn.Sequential(
             nn.Conv2d(3, c[0], kernel_size=11, stride=4, padding=pad),
             nn.ReLU(inplace=True),
@@ -266,7 +267,7 @@ class AlexNetBackbone(_Backbone):
             nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
         )
-        fc = _scaled(4096, width)
+        fc = scaled_channels(4096, width)
         self.taps = {"skip8": 2, "skip16": 5}
         self.tap_names = {"skip8": "pool1", "skip16": "pool2"}
         self.channels = {"skip8": c[0], "skip16": c[1], "out": fc}
@@ -457,8 +458,7 @@ def _check_variant(variant: str, num_classes: int) -> None:
     # checked before a (possibly large) backbone is built
     if variant not in VARIANTS:
         raise ValueError(f"variant={variant!r}: expected one of {VARIANTS}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+    check_int(num_classes, "num_classes", 2)
 
 
 def fcn_vgg16(variant: str = "8s", num_classes: int = 21, *, width: float = 1.0, batch_norm: bool = False,

@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from course_utils._shared import check_int, check_width
-from course_utils.nets.deeplab import VGG16_STAGES, scaled_channels
+from course_utils.nets.blocks import scaled_channels
+from course_utils.nets.deeplab import VGG16_STAGES
 
 __all__ = ["plain_vgg16", "hole_algorithm"]
 

@@ -11,7 +11,7 @@ input size.  Weights start random (``weights=None``: nothing is downloaded).
 
 Blocks: :class:`VGGEncoder`, :class:`FuseBlock`, :class:`SaliencyDecoder`,
 :class:`SaliencyNet`; builder :func:`saliency_vgg`.
-Training is in :mod:`course_utils.train.saliency`, inference in :mod:`course_utils.train.predict`.
+Training is in :mod:`course_utils.train.saliency`, inference in :mod:`course_utils.evaluate.predict`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils._shared import IMAGENET_MEAN, IMAGENET_STD, check_bytes
+from course_utils._shared import IMAGENET_MEAN, IMAGENET_STD, check_bytes, check_int
 
 __all__ = ["VGGEncoder", "FuseBlock", "SaliencyDecoder", "SaliencyNet", "saliency_vgg"]
 
@@ -30,8 +30,7 @@ def _scaled_cfg(cfg: str, width: int) -> list:
 
     if cfg not in cfgs:
         raise ValueError(f"cfg must be one of torchvision's VGG configurations {sorted(cfgs)}, got {cfg!r}")
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be a positive int (channels of the first stage; VGG has 64), got {width!r}")
+    check_int(width, "width (channels of the first stage; VGG has 64)", 1)
     # VGG's 15 M convolution parameters at width 64 grow as (width / 64)**2 (float32)
     check_bytes(4.0 * 15e6 * (width / 64) ** 2, name="width", value=width, what="the network's parameters")
     return [v if v == "M" else max(1, v * width // 64) for v in cfgs[cfg]]
@@ -181,8 +180,7 @@ def saliency_vgg(width: int = 64, *, cfg: str = "D", decoder_channels: int | Non
         raise ValueError("weights must be None: this course trains from scratch and downloads nothing")
     encoder = VGGEncoder(cfg, width, batch_norm)
     channels = max(8, 2 * width) if decoder_channels is None else decoder_channels
-    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-        raise ValueError(f"decoder_channels must be a positive int, got {decoder_channels!r}")
+    check_int(channels, "decoder_channels", 1)
     return SaliencyNet(encoder, SaliencyDecoder(encoder.channels, channels, first_stage))
 
 

@@ -11,7 +11,7 @@ fixations
     bottom-up contrast, noise), fixation points, fixation maps, density maps.
 
 numpy only. The saliency network is :mod:`course_utils.nets.saliency`, its training
-:mod:`course_utils.train.saliency`, its inference :func:`course_utils.train.predict.predict_saliency`.
+:mod:`course_utils.train.saliency`, its inference :func:`course_utils.evaluate.predict.predict_saliency`.
 """
 
 from course_utils.saliency.bottom_up import (

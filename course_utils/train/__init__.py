@@ -17,13 +17,17 @@ fcn
     The FCN paper's loss, SGD recipe and staged training (lesson 4).
 deeplab
     DeepLab on Cityscapes / MiniCity, with its command line
-    ``python -m course_utils.train deeplab ...`` (lesson 6), and its evaluation with the CRF.
+    ``python -m course_utils.train deeplab ...`` (lesson 7).
 saliency
     The saliency net's training (lesson 1).
-predict
-    Running a trained network: labels, Cityscapes predictions, DeepLab's logits, saliency maps.
+record
+    Shipping a ``--recipe course`` run as a course checkpoint
+    (``python -m course_utils.train record {deeplab,fcn} ...``).
 distributed
     ``torchrun`` / DistributedDataParallel helpers.
+
+Running and scoring a trained network is :mod:`course_utils.evaluate.predict` and
+:mod:`course_utils.evaluate.checkpoints`.
 """
 
 from __future__ import annotations

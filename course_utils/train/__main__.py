@@ -17,8 +17,8 @@ import sys
 _COMMANDS = {
     "deeplab": ("course_utils.train.deeplab", "main"),
     "fcn": ("course_utils.train.fcn", "main"),
-    "record deeplab": ("course_utils.train.deeplab", "record_main"),
-    "record fcn": ("course_utils.train.fcn", "record_main"),
+    "record deeplab": ("course_utils.train.record", "record_deeplab_main"),
+    "record fcn": ("course_utils.train.record", "record_fcn_main"),
     "report": ("course_utils.train.report", "main"),
 }
 

@@ -23,7 +23,9 @@ Python::
 
     net, history = train_deeplab("aspp")             # cached: a second call loads the weights
     scores = evaluate_deeplab(net, "aspp")           # {"mean_iou", "class_iou", "category_iou", ...}
-    crf = evaluate_crf(net, dataset, params=...)     # the same frames without and with the dense CRF
+
+Scoring a network with and without the dense CRF is :func:`course_utils.evaluate.checkpoints.score_with_crf`;
+shipping a run as a checkpoint is :mod:`course_utils.train.record`.
 
 Command line (one process, or one per GPU under torchrun)::
 
@@ -40,8 +42,6 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -49,26 +49,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_utils.checkpoints import REGISTRY, WEIGHTS_DIR, build_net, load_checkpoint, save_checkpoint_file, write_entry
 from course_utils.cli import check_output_folder, command, write_text_atomic
 from course_utils.config import setting
-from course_utils.crf.deeplab import crf_labels, fit_temperature
-from course_utils.crf.dense_crf import CRFParams
-from course_utils.data.cityscapes import (CityscapesSegmentation, cityscapes_root, labels_to_train_ids, list_frames,
-                                          read_label_ids)
-from course_utils.data.minicity import (COURSE_MINICITY, GENERATOR_VERSION, course_minicity_root,
-                                        course_minicity_val_root, heldout_frames)
+from course_utils.data.cityscapes import CityscapesSegmentation, labels_to_train_ids, list_frames, read_label_ids
+from course_utils.data.minicity import course_minicity_root, offline_cityscapes_root
 from course_utils.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, RandomScale
 from course_utils.env import cpu_threads, get_device
 from course_utils.evaluate.cityscapes import evaluate_cityscapes
-from course_utils.evaluate.crf import CRFEvaluation, frame_scores, search_crf_params
-from course_utils.nets.deeplab import (capacity_matched_hidden_channels, deeplab_resnet101_aspp, deeplab_vgg16_aspp,
+from course_utils.evaluate.predict import predict_cityscapes
+from course_utils.nets.deeplab import (capacity_matched_hidden_channels, deeplab_resnet_aspp, deeplab_vgg16_aspp,
                                       deeplab_vgg16_largefov)
 from course_utils.paths import data_root
 from course_utils.train import fit, poly_lr, save_atomic, train_cached
 from course_utils.train.distributed import (barrier, cleanup_distributed, init_distributed, is_distributed,
                                             make_loader, replica_max_difference, wrap_ddp)
-from course_utils.train.predict import coarse_logits, predict_cityscapes
 
 __all__ = [
     "MODELS",
@@ -76,19 +70,12 @@ __all__ = [
     "build_deeplab",
     "train_deeplab",
     "evaluate_deeplab",
-    "evaluate_crf",
     "COURSE_DEEPLAB",
     "course_deeplab_overrides",
     "deeplab_architecture",
-    "TRIMAP_WIDTHS",
     "CLASS_WEIGHTINGS",
     "train_class_shares",
     "enet_class_weights",
-    "CRF_SEARCH_GRID",
-    "evaluate_deeplab_checkpoint",
-    "search_checkpoint_crf",
-    "record_deeplab",
-    "record_main",
     "main",
 ]
 
@@ -205,8 +192,8 @@ def build_deeplab(settings: dict[str, Any], num_classes: int = 19) -> nn.Module:
         return deeplab_vgg16_aspp(num_classes, width=settings["width"], rates=settings["rates"],
                                   dropout=settings["dropout"], batch_norm=settings["batch_norm"])
     if model == "aspp":
-        return deeplab_resnet101_aspp(num_classes, width=settings["width"], rates=settings["rates"],
-                                      depth=settings["depth"])
+        return deeplab_resnet_aspp(num_classes, width=settings["width"], rates=settings["rates"],
+                                   depth=settings["depth"])
     raise ValueError(f"model={model!r} is unknown; expected one of {sorted(MODELS)}")
 
 
@@ -372,7 +359,7 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
 
     settings = deeplab_settings(model, **overrides)
     info = init_distributed(device)
-    root = cityscapes_root(data_root)
+    root = offline_cityscapes_root(data_root)
     settings["data"] = f"{root.resolve()}#{_fingerprint(root)}"
     out = Path(out_dir) if out_dir is not None else _default_out_dir(model)
     torch.manual_seed(settings["seed"])
@@ -429,7 +416,7 @@ def evaluate_deeplab(net: nn.Module, model: str = "largefov", data_root: str | P
         :func:`course_utils.evaluate.cityscapes.evaluate_cityscapes`) and ``predictions`` (the folder).
     """
 
-    root = cityscapes_root(data_root)
+    root = offline_cityscapes_root(data_root)
     scale = deeplab_settings(model)["input_scale"] if input_scale is None else input_scale
     dataset = CityscapesSegmentation(root, split, scale=scale)
     out = Path(out_dir) if out_dir is not None else _default_out_dir(model)
@@ -439,67 +426,6 @@ def evaluate_deeplab(net: nn.Module, model: str = "largefov", data_root: str | P
     scores = evaluate_cityscapes(pred_dir, root / "gtFine" / split)
     scores["predictions"] = str(pred_dir)
     return scores
-
-
-def evaluate_crf(net: torch.nn.Module, dataset, *, params: CRFParams, temperature: float = 1.0, iterations: int = 5,
-                 input_scale: float = 1.0, frames: int | Sequence[int] | None = None,
-                 widths: Sequence[float] = (0, 1, 2, 4, 8, 16), history_class: int | None = None,
-                 device: torch.device | str | None = None) -> CRFEvaluation:
-    """Score ``net`` alone and ``net`` + dense CRF on the same frames of ``dataset``.
-
-    Parameters
-    ----------
-    net : nn.Module
-        A trained DeepLab network (eval mode).
-    dataset : CityscapesSegmentation
-        Frames are read with ``dataset.load`` (at the dataset's ``scale``); the CRF and the
-        scores use that size.
-    params : CRFParams
-        CRF parameters for frames of this size (see :func:`course_utils.crf.deeplab.scaled_crf_params`).
-    temperature : float
-        Logits are divided by it before the softmax (see :func:`course_utils.crf.deeplab.fit_temperature`).
-    input_scale : float
-        The network sees each frame resized by this factor.
-    frames : int or sequence of int, optional
-        The first ``frames`` frames, or these indices (default: all).
-    widths : trimap band widths, pixels.
-    history_class : int, optional
-        Record this class's scores and probabilities over the iterations (and the
-        mean-field objective) for the first frame.
-
-    Returns
-    -------
-    CRFEvaluation
-    """
-    if frames is None:
-        indices = list(range(len(dataset)))
-    elif isinstance(frames, (int, np.integer)) and not isinstance(frames, bool):
-        if not 0 < frames <= len(dataset):
-            raise ValueError(f"frames must be in 1..{len(dataset)}, got {frames}")
-        indices = list(range(int(frames)))
-    else:
-        indices = [int(i) for i in frames]
-        if not indices or any(not 0 <= i < len(dataset) for i in indices):
-            raise ValueError(f"frames must be indices in 0..{len(dataset) - 1}, got {list(frames)}")
-    truth, plain, refined, names = [], [], [], []
-    first: dict = {}
-    for n, i in enumerate(indices):
-        image, labels = dataset.load(i)
-        logits = coarse_logits(net, image, input_scale=input_scale, device=device)
-        extra = {}
-        if n == 0 and history_class is not None:
-            extra = {"history": True, "history_classes": [int(history_class)], "objective": True}
-        pred_crf, result = crf_labels(image, logits, params, temperature=temperature, iterations=iterations, **extra)
-        pred = logits.argmax(0).numpy().astype(np.uint8)
-        truth.append(labels)
-        plain.append(pred)
-        refined.append(pred_crf)
-        names.append(dataset.frames[i].stem)
-        if n == 0:
-            first = {"image": image, "labels": labels, "dcnn": pred, "crf": pred_crf, "logits": logits,
-                     "result": result}
-    return CRFEvaluation(dcnn=frame_scores(truth, plain, widths), crf=frame_scores(truth, refined, widths),
-                         params=params, temperature=float(temperature), frames=names, first=first)
 
 
 # --------------------------------------------------------------------------- the course checkpoints
@@ -530,19 +456,8 @@ COURSE_DEEPLAB: dict[str, dict[str, Any]] = {
     "aspp": {**_DEEPLAB_COMMON, "width": 0.25, "depth": 18, "lr": 0.01},
     "largefov_wide": {**_DEEPLAB_COMMON, "width": 0.125},
 }
-_BUILDERS = {"largefov": "deeplab_vgg16_largefov", "vgg_aspp": "deeplab_vgg16_aspp", "aspp": "deeplab_resnet101_aspp",
+_BUILDERS = {"largefov": "deeplab_vgg16_largefov", "vgg_aspp": "deeplab_vgg16_aspp", "aspp": "deeplab_resnet_aspp",
              "largefov_wide": "deeplab_vgg16_largefov"}
-
-#: Trimap band widths (pixels of the evaluated frames) reported for the checkpoints.
-TRIMAP_WIDTHS: tuple[float, ...] = (0, 1, 2, 4, 8, 16)
-
-#: What the held-out CRF search tries: (w1, sigma_alpha, sigma_beta, w2, sigma_gamma), the widths
-#: in pixels of the 256 x 512 frames themselves (not rescaled from PASCAL VOC's values). Each axis
-#: doubles from a light or narrow value to one past what helps, so that the choice is not at the grid's edge.
-CRF_SEARCH_GRID: tuple[tuple[float, float, float, float, float], ...] = tuple(
-    (w1, sa, sb, 3.0, 2.0) for w1 in (4.0, 8.0, 16.0, 32.0, 64.0) for sa in (15.0, 30.0, 60.0, 120.0, 240.0)
-    for sb in (4.0, 8.0, 16.0))
-
 
 def course_deeplab_overrides(model: str, **changes: Any) -> dict[str, Any]:
     """The course recipe's settings for ``model`` (:data:`COURSE_DEEPLAB`) with ``changes`` applied
@@ -570,148 +485,6 @@ def deeplab_architecture(settings: dict[str, Any], num_classes: int = 19) -> dic
             kwargs["rates"] = list(settings["rates"])
     return {"builder": _BUILDERS[model], "args": [num_classes], "kwargs": kwargs,
             "input_scale": settings["input_scale"]}
-
-
-def _deeplab_entry(name: str):
-    if name not in REGISTRY or REGISTRY[name].family != "deeplab":
-        names = sorted(k for k, e in REGISTRY.items() if e.family == "deeplab")
-        raise ValueError(f"checkpoint={name!r} is not a DeepLab checkpoint; expected one of {names}")
-    return REGISTRY[name]
-
-
-def _clean_scores(scores: dict) -> dict:
-    t = scores["trimap"]
-    return {"mean_iou": float(scores["mean_iou"]),
-            "class_iou": {k: (None if np.isnan(v) else float(v)) for k, v in scores["class_iou"].items()},
-            "trimap": {"width": [float(w) for w in t["width"]], "pixel_acc": [float(a) for a in t["pixel_acc"]]}}
-
-
-def evaluate_deeplab_checkpoint(name: str, data_root: str | Path | None = None, *, frames: int | None = 100,
-                                crf: bool = False, split: str = "val", widths: Sequence[float] = TRIMAP_WIDTHS,
-                                net: nn.Module | None = None) -> dict:
-    """Mean IoU, class IoU and trimap accuracy of a DeepLab checkpoint on a Cityscapes-layout split.
-
-    Parameters
-    ----------
-    name : str
-        A DeepLab entry of :data:`course_utils.checkpoints.REGISTRY`.
-    data_root : path, optional
-        A Cityscapes-layout root (default: ``$CITYSCAPES_DATASET``, else MiniCity).
-    frames : int, optional
-        Score the split's first ``frames`` frames (None: all).
-    crf : bool
-        Also refine with the dense CRF, with the temperature and parameters the course's held-out
-        search chose for this checkpoint (its registry entry's ``crf``), and report both.
-    net : nn.Module, optional
-        The loaded network (default: :func:`~course_utils.checkpoints.load_checkpoint` of ``name``).
-
-    Returns
-    -------
-    dict
-        ``frames`` (count), ``dcnn`` = ``{"mean_iou", "class_iou", "trimap": {"width", "pixel_acc"}}``
-        (fractions; the official Cityscapes definition of the IoU) and, with ``crf``, ``crf`` (the same
-        for the refined labels) and ``gain`` (``mean_iou``; ``trimap_small``: the accuracy gain
-        averaged over bands <= 4 px).
-    """
-    entry = _deeplab_entry(name)
-    net = load_checkpoint(name) if net is None else net
-    scale = entry.architecture.get("input_scale", 1.0)
-    dataset = CityscapesSegmentation(data_root, split)
-    count = len(dataset) if frames is None else frames
-    if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= len(dataset):
-        raise ValueError(f"frames must be an int in 1..{len(dataset)} (the {split} split of {dataset.root}), "
-                         f"got {frames!r}")
-    if crf:
-        ev = evaluate_crf(net, dataset, params=CRFParams(**entry.crf["params"]), temperature=entry.crf["temperature"],
-                          iterations=entry.crf["iterations"], input_scale=scale, frames=count, widths=widths)
-        return {"frames": count, "dcnn": _clean_scores(ev.dcnn), "crf": _clean_scores(ev.crf),
-                "gain": {k: float(v) for k, v in ev.gain(4.0).items()}}
-    truth, preds = [], []
-    for i in range(count):
-        image, labels = dataset.load(i)
-        preds.append(coarse_logits(net, image, input_scale=scale).argmax(0).numpy().astype(np.uint8))
-        truth.append(labels)
-    return {"frames": count, "dcnn": _clean_scores(frame_scores(truth, preds, widths))}
-
-
-def search_checkpoint_crf(net: nn.Module, frames: Sequence[tuple[np.ndarray, np.ndarray]], *,
-                          input_scale: float = 1.0, iterations: int = 5,
-                          grid: Sequence[tuple[float, ...]] = CRF_SEARCH_GRID) -> dict:
-    """Choose the CRF's temperature and kernel parameters for ``net`` on held-out ``frames``.
-
-    ``frames`` are ``(image (H, W, 3) uint8, labels (H, W) train ids)``. The temperature minimises
-    the held-out negative log-likelihood of the network's softmax; then every candidate of ``grid``
-    is scored (mean IoU, ties broken by the 4-px trimap accuracy) and the best is kept, as DeepLab
-    chose its CRF parameters by cross-validation.
-
-    Returns
-    -------
-    dict
-        ``temperature``, ``iterations``, ``params`` (the chosen CRFParams as a dict), ``rows`` (each
-        candidate's ``params``, ``mean_iou``, ``trimap``; the first row is the network alone).
-    """
-    images = [im for im, _ in frames]
-    labels = [lab for _, lab in frames]
-    logits = [coarse_logits(net, im, input_scale=input_scale) for im in images]
-    temperature = fit_temperature(logits, labels)
-    best, rows = search_crf_params(images, logits, labels, [CRFParams(*g) for g in grid], temperature=temperature,
-                                   iterations=iterations)
-    return {"temperature": float(temperature), "iterations": int(iterations), "params": asdict(best),
-            "rows": [{"params": None if r["params"] is None else asdict(r["params"]), "mean_iou": float(r["mean_iou"]),
-                      "trimap": float(r["trimap"])} for r in rows]}
-
-
-def record_deeplab(run_dir: str | Path, *, device_note: str, val_frames: int = 100, heldout: int = 8,
-                   data_root: str | Path | None = None, log=print) -> dict[str, Any]:
-    """Ship a ``--recipe course`` run: float16 file, held-out CRF search, validation figures, registry entry.
-
-    ``run_dir`` holds the run's ``final.pt`` and ``result.json``. The CRF is searched on training-split
-    scenes the run never saw (:func:`course_utils.data.minicity.heldout_frames`); the figures are
-    measured on the first ``val_frames`` validation frames with the shipped float16 weights.
-    """
-    run_dir = Path(run_dir)
-    state = torch.load(run_dir / "final.pt", map_location="cpu", weights_only=False)
-    result = json.loads((run_dir / "result.json").read_text())
-    settings = state["settings"]
-    model = settings["model"]
-    name = f"deeplab-{model}"
-    arch = deeplab_architecture(settings)
-    net = build_net(arch)
-    net.load_state_dict(state["net"])
-    sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves={"train_loss": list(state["history"])})
-    changed = {k: settings[k] for k in ("epochs",) if settings[k] != COURSE_DEEPLAB[model][k]}
-    # the device the run used: one thread per process on a shared CPU, or the GPU
-    where = "--device cuda" if str(result.get("device", "cpu")).startswith("cuda") else "--threads 1"
-    command = f"python -m course_utils.train deeplab --recipe course --model {model} {where}" + "".join(
-        f" --{k} {v}" for k, v in changed.items())
-    fields = {"family": "deeplab", "file": f"{name}.pt", "sha256": sha, "command": command, "seed": settings["seed"],
-              "data": {"generator": "MiniCity", "version": GENERATOR_VERSION,
-                       **{k: list(v) if isinstance(v, tuple) else v for k, v in COURSE_MINICITY.items()}},
-              "architecture": arch, "train_seconds": round(float(result.get("seconds", 0.0)), 1),
-              "device": device_note, "figures": {}, "tolerance": 0.005, "crf": {}}
-    write_entry(name, fields)
-    shipped = load_checkpoint(name)  # the float16 weights, as users get them
-    log(f"{name}: searching the CRF on {heldout} held-out training scenes")
-    first = COURSE_MINICITY["train_images"]
-    frames = [(im, labels_to_train_ids(ids)) for im, ids in
-              heldout_frames(heldout, seed=COURSE_MINICITY["seed"], first=first, size=tuple(COURSE_MINICITY["size"]))]
-    search = search_checkpoint_crf(shipped, frames, input_scale=arch["input_scale"])
-    search["heldout"] = (f"training-split scenes {first}..{first + heldout - 1} (seed {COURSE_MINICITY['seed']}), "
-                         "never trained on")
-    fields["crf"] = search
-    write_entry(name, fields)
-    log(f"{name}: scoring {val_frames} validation frames with and without the CRF")
-    root = Path(data_root) if data_root is not None else course_minicity_val_root(val_frames)
-    ev = evaluate_deeplab_checkpoint(name, root, frames=val_frames, crf=True, net=shipped)
-    fields["figures"] = {"split": "val", "frames": val_frames, "data": "course MiniCity (seed 0)",
-                         "mean_iou": ev["dcnn"]["mean_iou"], "crf_mean_iou": ev["crf"]["mean_iou"],
-                         "class_iou": ev["dcnn"]["class_iou"], "crf_class_iou": ev["crf"]["class_iou"],
-                         "trimap_width": ev["dcnn"]["trimap"]["width"], "trimap_acc": ev["dcnn"]["trimap"]["pixel_acc"],
-                         "crf_trimap_acc": ev["crf"]["trimap"]["pixel_acc"], "gain": ev["gain"]}
-    write_entry(name, fields)
-    log(f"{name}: mean IoU {ev['dcnn']['mean_iou']:.4f} -> {ev['crf']['mean_iou']:.4f} with the CRF; "
-        f"trimap gain (<= 4 px) {ev['gain']['trimap_small']:+.4f}")
-    return fields
 
 
 # --------------------------------------------------------------------------- command line
@@ -809,19 +582,4 @@ def main(argv: list[str] | None = None) -> int:
         barrier()
     finally:
         cleanup_distributed()
-    return 0
-
-
-@command
-def record_main(argv: list[str] | None = None) -> int:
-    """``python -m course_utils.train record deeplab --run DIR --device-note TEXT``: ship a course run."""
-    p = argparse.ArgumentParser(prog="python -m course_utils.train record deeplab",
-                                description="Ship a --recipe course DeepLab run as a checkpoint: float16 file, "
-                                            "held-out CRF search, validation figures, registry entry.")
-    p.add_argument("--run", required=True, help="the training run's folder (final.pt, result.json)")
-    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
-    p.add_argument("--val-frames", type=int, default=100, help="validation frames scored")
-    p.add_argument("--heldout", type=int, default=8, help="held-out training scenes for the CRF search")
-    args = p.parse_args(argv)
-    record_deeplab(args.run, device_note=args.device_note, val_frames=args.val_frames, heldout=args.heldout)
     return 0

@@ -8,11 +8,13 @@ staged training (FCN-32s, then FCN-16s from it, then FCN-8s). The models are in
 * :func:`fcn_loss`, :func:`fcn_param_groups`, :func:`train_fcn` -- one training run;
 * :class:`FCNRun`, :func:`train_fcn_stage` -- one variant trained (or loaded from the cache),
   optionally from the previous stage's weights;
-* :func:`evaluate_fcn` -- the paper's four scores of a net over a loader;
-* :data:`COURSE_FCN`, :func:`train_fcn_course`, :func:`record_fcn` -- the recipe of the shipped FCN
-  checkpoints (``python -m course_utils.train fcn --recipe course``), trained to convergence with a
-  validation loss per epoch, and how a run becomes a checkpoint; :func:`evaluate_fcn_checkpoint`
-  scores one on any VOC-layout folder (``python -m course_utils.evaluate fcn``).
+* :data:`COURSE_FCN`, :func:`train_fcn_course` -- the recipe of the shipped FCN checkpoints
+  (``python -m course_utils.train fcn --recipe course``), trained to convergence with a
+  validation loss per epoch.
+
+The paper's four scores of a net are :func:`course_utils.evaluate.checkpoints.evaluate_fcn` (of a
+shipped checkpoint: :func:`~course_utils.evaluate.checkpoints.evaluate_fcn_checkpoint`); a run becomes
+a checkpoint with :func:`course_utils.train.record.record_fcn`.
 """
 
 from __future__ import annotations
@@ -27,18 +29,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from course_utils.checkpoints import REGISTRY, WEIGHTS_DIR, build_net, load_checkpoint, save_checkpoint_file, write_entry
 from course_utils.cli import check_output_folder, command, write_text_atomic
-from course_utils.data.voc import COURSE_VOC, VOCSegmentationDataset, course_voc_root, find_voc_root, voc_loaders
+from course_utils.data.voc import COURSE_VOC, course_voc_root, voc_loaders
 from course_utils.env import get_device
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 from course_utils.nets.fcn import FCN, VARIANTS, fcn_vgg16, freeze_backbone, load_matching_weights
 from course_utils.paths import data_root
 from course_utils.train import fit, poly_lr, save_atomic, train_cached
-from course_utils.train.predict import predict_labels
 
-__all__ = ["FCNRun", "evaluate_fcn", "fcn_loss", "fcn_param_groups", "train_fcn", "train_fcn_stage", "COURSE_FCN",
-           "train_fcn_course", "fcn_architecture", "evaluate_fcn_checkpoint", "record_fcn", "main", "record_main"]
+__all__ = ["FCNRun", "fcn_loss", "fcn_param_groups", "train_fcn", "train_fcn_stage", "COURSE_FCN",
+           "train_fcn_course", "fcn_architecture", "main"]
 
 
 def fcn_param_groups(net: nn.Module, lr: float, weight_decay: float = 5e-4) -> list[dict]:
@@ -105,30 +105,6 @@ def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9
     scheduler = poly_lr(optimizer, epochs * len(loader)) if schedule == "poly" else None
     return fit(net, loader, fcn_loss, optimizer, epochs=epochs, device=device, scheduler=scheduler,
                checkpoint=checkpoint, seed=seed, desc=desc, log=log, on_epoch=on_epoch)
-
-
-@torch.no_grad()
-def evaluate_fcn(net: nn.Module, batches, num_classes: int = 21, *, device: torch.device | str | None = None,
-             ignore_index: int = 255) -> dict:
-    """The FCN paper's four scores of ``net`` over ``batches`` of ``(images, labels)``.
-
-    Images of different sizes are fine with a batch size of 1 (real VOC).
-
-    Returns
-    -------
-    dict
-        :func:`course_utils.evaluate.segmentation_scores` plus ``"confusion"`` (C, C) int64.
-    """
-    cm = None
-    for images, labels in batches:
-        pred = predict_labels(net, images, batch_size=images.shape[0], device=device)
-        part = confusion_matrix(labels.cpu(), pred, num_classes, ignore_index)
-        cm = part if cm is None else cm + part
-    if cm is None:
-        raise ValueError("batches is empty")
-    scores = segmentation_scores(cm)
-    scores["confusion"] = cm
-    return scores
 
 
 @dataclass
@@ -297,59 +273,6 @@ def fcn_architecture(variant: str) -> dict[str, Any]:
             "kwargs": {"num_classes": 21, "width": COURSE_FCN["width"], "batch_norm": COURSE_FCN["batch_norm"]}}
 
 
-def evaluate_fcn_checkpoint(name: str, data_root: str | Path, *, split: str = "val",
-                            net: nn.Module | None = None) -> dict:
-    """The FCN paper's four scores of an FCN checkpoint on a VOC-layout split (images one by one, full size).
-
-    Returns
-    -------
-    dict
-        ``pixel_acc``, ``mean_acc``, ``mean_iu``, ``fw_iu`` (fractions) and ``images``.
-    """
-    if name not in REGISTRY or REGISTRY[name].family != "fcn":
-        names = sorted(k for k, e in REGISTRY.items() if e.family == "fcn")
-        raise ValueError(f"checkpoint={name!r} is not an FCN checkpoint; expected one of {names}")
-    find_voc_root(data_root)  # a clear error for a folder without VOCdevkit/VOC2012
-    net = load_checkpoint(name) if net is None else net
-    _, val = voc_loaders(data_root, batch_size=1, image_size=COURSE_VOC["size"][0], val_set=split)
-    scores = evaluate_fcn(net, val, 21)
-    out = {k: float(scores[k]) for k in ("pixel_acc", "mean_acc", "mean_iu", "fw_iu")}
-    out["images"] = len(VOCSegmentationDataset(data_root, split))
-    return out
-
-
-def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path | None = None,
-               log=print) -> dict[str, dict[str, Any]]:
-    """Ship the stages of a ``python -m course_utils.train fcn --recipe course`` folder as checkpoints
-    (float16 files without the fixed bilinear layer, curves, validation scores, registry entries)."""
-    run_dir = Path(run_dir)
-    root = Path(data_root) if data_root is not None else course_voc_root()
-    out = {}
-    for variant in COURSE_FCN["epochs"]:
-        state = torch.load(run_dir / f"fcn-{variant}.pt", map_location="cpu", weights_only=False)
-        name = f"fcn-{variant}"
-        arch = fcn_architecture(variant)
-        net = build_net(arch)
-        net.load_state_dict(state["net"])
-        curves = {k: [float(x) for x in state[k]] for k in ("train_loss", "val_loss", "val_mean_iu")}
-        sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves=curves)
-        data = {"generator": "synthetic VOC", **{k: list(v) if isinstance(v, tuple) else v for k, v in COURSE_VOC.items()}}
-        init = {"16s": "fcn-32s", "8s": "fcn-16s"}.get(variant)
-        if init:
-            data["initialised_from"] = init
-        fields = {"family": "fcn", "file": f"{name}.pt", "sha256": sha,
-                  "command": "python -m course_utils.train fcn --recipe course", "seed": COURSE_FCN["seed"],
-                  "data": data, "architecture": arch, "train_seconds": round(float(state["seconds"]), 1),
-                  "device": device_note, "figures": {}, "tolerance": 0.005, "crf": {}}
-        write_entry(name, fields)
-        scores = evaluate_fcn_checkpoint(name, root)
-        fields["figures"] = {"split": "val", **scores, "epochs": int(state["epochs"])}
-        write_entry(name, fields)
-        log(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "images"))
-        out[name] = fields
-    return out
-
-
 @command
 def main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train fcn --recipe course [--out DIR] ...``; returns the exit status."""
@@ -379,17 +302,4 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.data_root) if args.data_root else course_voc_root(workers=args.data_workers)
     train_fcn_course(root, device=device, epochs=epochs, on_stage=save)
     write_text_atomic(out / "result.json", json.dumps(summary, indent=1, default=float))
-    return 0
-
-
-@command
-def record_main(argv: list[str] | None = None) -> int:
-    """``python -m course_utils.train record fcn --run DIR --device-note TEXT``: ship a course run."""
-    p = argparse.ArgumentParser(prog="python -m course_utils.train record fcn",
-                                description="Ship a --recipe course FCN run as checkpoints: float16 files, "
-                                            "validation scores, registry entries.")
-    p.add_argument("--run", required=True, help="the training run's folder (fcn-<variant>.pt)")
-    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
-    args = p.parse_args(argv)
-    record_fcn(args.run, device_note=args.device_note)
     return 0

@@ -3,8 +3,8 @@
 * :func:`predict_labels` -- arg-max labels of a batch (FCN, lesson 4);
 * :func:`predict_cityscapes` -- every frame of a Cityscapes-layout dataset written as
   official-format label-id PNGs (scored by :mod:`course_utils.evaluate.cityscapes`);
-* :func:`coarse_logits` -- DeepLab's module 1: a frame's upsampled logits, the CRF's unaries
-  (not to be confused with :func:`course_utils.crf.coarse_logits`, synthetic unaries from labels);
+* :func:`dcnn_logits` -- DeepLab's module 1: the DCNN's logits of a frame, upsampled to it (the CRF's
+  unaries; :func:`course_utils.crf.coarse_logits` makes synthetic ones from labels);
 * :func:`predict_saliency` -- a saliency net's map of one image (lesson 1).
 """
 
@@ -24,7 +24,7 @@ from course_utils.env import get_device
 from course_utils.evaluate.cityscapes import write_prediction
 from course_utils.images import check_image, image_to_tensor, resize_image
 
-__all__ = ["coarse_logits", "predict_cityscapes", "predict_labels", "predict_saliency"]
+__all__ = ["dcnn_logits", "predict_cityscapes", "predict_labels", "predict_saliency"]
 
 
 @torch.no_grad()
@@ -126,7 +126,7 @@ def predict_cityscapes(net, dataset, out_dir: str | Path, *, device=None, progre
     return out_dir
 
 
-def coarse_logits(net: torch.nn.Module, image: np.ndarray, *, input_scale: float = 1.0,
+def dcnn_logits(net: torch.nn.Module, image: np.ndarray, *, input_scale: float = 1.0,
                   device: torch.device | str | None = None) -> torch.Tensor:
     """Module 1 of DeepLab: the DCNN's class scores of one frame, bilinearly upsampled to the frame.
 
