@@ -97,14 +97,18 @@ def test_fit_temperature_bad_input():
 
 def test_scaled_crf_params():
     p = CRFParams(w1=4, sigma_alpha=120, sigma_beta=5, w2=3, sigma_gamma=4)
-    q = scaled_crf_params(p, 512)
+    q = scaled_crf_params(p, 512, 2048)
     assert (q.sigma_alpha, q.sigma_gamma) == (30.0, 1.0)
     assert (q.w1, q.w2, q.sigma_beta) == (4, 3, 5)
-    assert scaled_crf_params(p, 2048) == p
+    assert scaled_crf_params(p, 2048, 2048) == p
+    up = scaled_crf_params(p, 2048, 512)  # a course checkpoint's widths (512-wide frames) on real Cityscapes
+    assert (up.sigma_alpha, up.sigma_gamma) == (480.0, 16.0)
+    with pytest.raises(TypeError):
+        scaled_crf_params(p, 512)  # no default reference: the frames the settings were chosen for must be named
     with pytest.raises(ValueError, match="width"):
-        scaled_crf_params(p, 0)
+        scaled_crf_params(p, 0, 2048)
     with pytest.raises(TypeError, match="params"):
-        scaled_crf_params({"w1": 1}, 512)
+        scaled_crf_params({"w1": 1}, 512, 2048)
 
 
 def test_frame_scores_match_the_official_evaluation(tmp_path: Path):

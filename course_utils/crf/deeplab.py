@@ -107,8 +107,12 @@ def fit_temperature(logits: Sequence[torch.Tensor], labels: Sequence[np.ndarray]
     return float(math.exp((a + b) / 2))
 
 
-def scaled_crf_params(params: CRFParams, width: int, reference_width: int = REFERENCE_WIDTH) -> CRFParams:
+def scaled_crf_params(params: CRFParams, width: int, reference_width: int) -> CRFParams:
     """``params`` with the spatial widths (``sigma_alpha``, ``sigma_gamma``) scaled from ``reference_width`` to ``width``.
+
+    ``reference_width`` is the width in pixels of the frames ``params`` were chosen for (no default: the
+    course checkpoints' settings are in pixels of 512-wide MiniCity frames, DeepLab's in pixels of
+    Cityscapes' :data:`REFERENCE_WIDTH`, and a silent default would mix them up).
 
     Kernel widths are lengths in pixels: a 256x512 frame is a 1024x2048 one at a quarter of the
     resolution, so its kernels are a quarter as wide. Weights and the colour width do not change.

@@ -1,8 +1,8 @@
 """Evaluate predictions in a benchmark's official format.
 
     python -m course_utils.evaluate cityscapes --pred DIR --gt DIR [--pred-ids {label,train}] [--json]
-    python -m course_utils.evaluate deeplab --checkpoint NAME --data-root DIR [--crf] [--frames N] [--json]
-    python -m course_utils.evaluate fcn --checkpoint NAME --data-root DIR [--json]
+    python -m course_utils.evaluate deeplab --checkpoint NAME (--data-root DIR | --data-seed S) [--crf] [--frames N] [--json]
+    python -m course_utils.evaluate fcn --checkpoint NAME (--data-root DIR | --data-seed S) [--json]
 
 ``--pred``: label-id PNGs named ``{city}_{seq}_{frame}*.png`` (``--pred-ids train``: train ids 0-18, 255); ``--gt``: a
 folder of ``*_gtFine_labelIds.png`` (e.g. ``<root>/gtFine/val``). Prints a table,
@@ -12,7 +12,9 @@ or with ``--json`` ``{"mean_iou": ..., "class_iou": {...}, "category_iou": {...}
 ``deeplab`` scores a course checkpoint (:mod:`course_utils.checkpoints`) on the ``val`` split of
 a Cityscapes-layout folder and prints ``{"mean_iou", "class_iou", "trimap"}`` (with ``--crf``: of the
 network refined by the dense CRF with the course's searched settings); ``fcn`` scores an FCN
-checkpoint on the ``val`` split of a VOC-layout folder (the four FCN scores).
+checkpoint on the ``val`` split of a VOC-layout folder (the four FCN scores). ``--data-seed S``
+scores on data the course's generators draw with seed ``S`` (generated under the data folder if missing,
+:mod:`course_utils.evaluate.unseen`) instead of a folder.
 """
 
 from __future__ import annotations
@@ -65,13 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     cs.add_argument("--json", action="store_true", help="print the scores as JSON")
     dl = sub.add_parser("deeplab", help="score a course DeepLab checkpoint on a Cityscapes-layout folder")
     dl.add_argument("--checkpoint", required=True, help="e.g. deeplab-vgg_aspp (python -m course_utils.checkpoints)")
-    dl.add_argument("--data-root", required=True, help="a Cityscapes-layout root (its val split is scored)")
+    where = dl.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data-root", help="a Cityscapes-layout root (its val split is scored)")
+    where.add_argument("--data-seed", type=int, help="MiniCity validation frames drawn with this seed "
+                                                      "(generated under the data folder if missing)")
     dl.add_argument("--crf", action="store_true", help="refine with the dense CRF (the course's searched settings)")
     dl.add_argument("--frames", type=int, default=None, help="score the first N validation frames (default: all)")
     dl.add_argument("--json", action="store_true", help="print the scores as JSON")
     fc = sub.add_parser("fcn", help="score a course FCN checkpoint on a VOC-layout folder")
     fc.add_argument("--checkpoint", required=True, help="e.g. fcn-8s")
-    fc.add_argument("--data-root", required=True, help="the folder holding VOCdevkit/VOC2012 (its val split is scored)")
+    where = fc.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data-root", help="the folder holding VOCdevkit/VOC2012 (its val split is scored)")
+    where.add_argument("--data-seed", type=int, help="synthetic VOC validation images drawn with this seed "
+                                                      "(generated under the data folder if missing)")
     fc.add_argument("--json", action="store_true", help="print the scores as JSON")
     args = parser.parse_args(argv)
     if args.benchmark == "cityscapes":
@@ -81,18 +89,34 @@ def main(argv: list[str] | None = None) -> int:
     # scoring a checkpoint runs a network (torch): imported only for these two commands
     from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint, evaluate_fcn_checkpoint
 
-    if not Path(args.data_root).is_dir():
+    if args.data_seed is not None and args.data_seed < 0:
+        raise ValueError(f"--data-seed must be a non-negative int, got {args.data_seed}")
+    if args.data_root is not None and not Path(args.data_root).is_dir():
         raise FileNotFoundError(f"--data-root {args.data_root} is not a folder")
     if args.benchmark == "deeplab":
         if args.frames is not None and args.frames < 1:
             raise ValueError(f"--frames must be >= 1, got {args.frames}")
-        ev = evaluate_deeplab_checkpoint(args.checkpoint, args.data_root, frames=args.frames, crf=args.crf)
-        result = {"checkpoint": args.checkpoint, "frames": ev["frames"], "crf": args.crf,
+        root = args.data_root
+        if args.data_seed is not None:
+            from course_utils.evaluate.unseen import unseen_minicity_root
+
+            root = unseen_minicity_root(args.data_seed, args.frames or 100)
+        ev = evaluate_deeplab_checkpoint(args.checkpoint, root, frames=args.frames, crf=args.crf)
+        result = {"checkpoint": args.checkpoint, "data": str(root), "frames": ev["frames"], "crf": args.crf,
                   **ev["crf" if args.crf else "dcnn"]}
+        if ev.get("scale_note"):
+            result["scale_note"] = ev["scale_note"]
+            if not args.json:
+                print(ev["scale_note"])
         if args.crf:
             result["without_crf"] = {"mean_iou": ev["dcnn"]["mean_iou"], "trimap": ev["dcnn"]["trimap"]}
     else:
-        result = {"checkpoint": args.checkpoint, **evaluate_fcn_checkpoint(args.checkpoint, args.data_root)}
+        root = args.data_root
+        if args.data_seed is not None:
+            from course_utils.evaluate.unseen import unseen_voc_root
+
+            root = unseen_voc_root(args.data_seed)
+        result = {"checkpoint": args.checkpoint, "data": str(root), **evaluate_fcn_checkpoint(args.checkpoint, root)}
     if args.json:
         print(json.dumps(result, indent=1))
     else:

@@ -25,7 +25,7 @@ from torch import nn
 
 from course_utils._shared import check_int, check_sequence
 from course_utils.checkpoints import REGISTRY, load_checkpoint
-from course_utils.crf.deeplab import crf_labels
+from course_utils.crf.deeplab import crf_labels, scaled_crf_params
 from course_utils.crf.dense_crf import CRFParams
 from course_utils.data.cityscapes import CityscapesSegmentation
 from course_utils.data.minicity import offline_cityscapes_root
@@ -138,25 +138,61 @@ def evaluate_deeplab_checkpoint(name: str, data_root: str | Path | None = None, 
         ``frames`` (count), ``dcnn`` = ``{"mean_iou", "class_iou", "trimap": {"width", "pixel_acc"}}``
         (fractions; the official Cityscapes definition of the IoU) and, with ``crf``, ``crf`` (the same
         for the refined labels) and ``gain`` (``mean_iou``; ``trimap_small``: the accuracy gain
-        averaged over bands <= 4 px).
+        averaged over bands <= 4 px). Frames of another width than the training frames (real
+        Cityscapes, 1024 x 2048, for a network trained on 256 x 512 MiniCity) are met at the scale the
+        network was trained at, and ``scale_note`` says so (see :func:`_frame_scale`).
     """
     entry = _deeplab_entry(name)
     net = load_checkpoint(name) if net is None else net
-    scale = entry.architecture.get("input_scale", 1.0)
     dataset = CityscapesSegmentation(offline_cityscapes_root(data_root), split)
     count = len(dataset) if frames is None else check_int(frames, f"frames (the {split} split of {dataset.root})",
                                                           1, len(dataset))
+    scale, crf_width, note = _frame_scale(name, entry, dataset)
+    out: dict = {"frames": count}
+    if note:
+        out["scale_note"] = note
     if crf:
-        ev = score_with_crf(net, dataset, params=CRFParams(**entry.crf["params"]), temperature=entry.crf["temperature"],
-                          iterations=entry.crf["iterations"], input_scale=scale, frames=count, widths=widths)
-        return {"frames": count, "dcnn": _clean_scores(ev.dcnn), "crf": _clean_scores(ev.crf),
+        params = CRFParams(**entry.crf["params"])
+        if crf_width is not None:
+            params = scaled_crf_params(params, crf_width[1], crf_width[0])
+        ev = score_with_crf(net, dataset, params=params, temperature=entry.crf["temperature"],
+                            iterations=entry.crf["iterations"], input_scale=scale, frames=count, widths=widths)
+        return {**out, "dcnn": _clean_scores(ev.dcnn), "crf": _clean_scores(ev.crf),
                 "gain": {k: float(v) for k, v in ev.gain(4.0).items()}}
     truth, preds = [], []
     for i in range(count):
         image, labels = dataset.load(i)
         preds.append(dcnn_logits(net, image, input_scale=scale).argmax(0).numpy().astype(np.uint8))
         truth.append(labels)
-    return {"frames": count, "dcnn": _clean_scores(frame_scores(truth, preds, widths))}
+    return {**out, "dcnn": _clean_scores(frame_scores(truth, preds, widths))}
+
+
+def _frame_scale(name: str, entry, dataset) -> tuple[float, tuple[int, int] | None, str]:
+    """How a checkpoint meets frames of another size than it was trained on.
+
+    The network sees every frame at the scale it was trained at (objects as many pixels tall): frames
+    ``k`` times wider than the training frames are resized by ``1/k`` before the network, its scores
+    are upsampled to the frame and scored there. The CRF runs on the frame itself, so its spatial
+    widths (in pixels of the frames the held-out search used) are scaled by ``k``.
+
+    Returns ``(input_scale, (searched width, frame width) or None, note)``; the note is empty when the
+    frames have the training frames' width.
+    """
+    scale = float(entry.architecture.get("input_scale", 1.0))
+    trained = entry.data.get("size")
+    if not trained:
+        return scale, None, ""
+    height, width = dataset.load(0)[0].shape[:2]
+    trained_h, trained_w = int(trained[0]), int(trained[1])
+    searched_w = int(entry.crf.get("frame_width", trained_w)) if entry.crf else trained_w
+    if width == trained_w:
+        return scale, None, ""
+    factor = trained_w / width
+    note = (f"{name} was trained on {trained_h}x{trained_w} frames; the frames of {dataset.root} are "
+            f"{height}x{width}: the network sees them resized by {factor:g} (to about "
+            f"{round(height * factor)}x{round(width * factor)}), its scores are upsampled to {height}x{width} and "
+            f"scored there, and the CRF's spatial widths are scaled by {width / searched_w:g}")
+    return scale * factor, (searched_w, width), note
 
 
 @torch.no_grad()
