@@ -18,7 +18,9 @@ this file) records:
 ``seed_runs``           every training seed of the same recipe (the shipped one included): its seed,
                         command, device, time and validation figures (:func:`seed_summary` gives
                         mean, sd, min and max over them; extra seeds' weights are not shipped);
-``unseen``              the figures on data generated with seeds the training never used, by seed.
+``unseen``              the figures on data generated with seeds the training never used, by seed;
+``provenance``          the code commit, the full argument list as run, the epochs, the settings and
+                        the data parameters read from the run folder.
 
 Python::
 
@@ -95,6 +97,7 @@ class CheckpointEntry:
     crf: dict = field(default_factory=dict)
     seed_runs: list = field(default_factory=list)
     unseen: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
 
     @property
     def path(self) -> Path:

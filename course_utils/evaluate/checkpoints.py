@@ -115,7 +115,7 @@ def _clean_scores(scores: dict) -> dict:
 
 def evaluate_deeplab_checkpoint(name: str, data_root: str | Path | None = None, *, frames: int | None = 100,
                                 crf: bool = False, split: str = "val", widths: Sequence[float] = TRIMAP_WIDTHS,
-                                net: nn.Module | None = None) -> dict:
+                                net: nn.Module | None = None, crf_settings: dict | None = None) -> dict:
     """Mean IoU, class IoU and trimap accuracy of a DeepLab checkpoint on a Cityscapes-layout split.
 
     Parameters
@@ -131,6 +131,9 @@ def evaluate_deeplab_checkpoint(name: str, data_root: str | Path | None = None, 
         search chose for this checkpoint (its registry entry's ``crf``), and report both.
     net : nn.Module, optional
         The loaded network (default: :func:`~course_utils.checkpoints.load_checkpoint` of ``name``).
+    crf_settings : dict, optional
+        ``{"temperature", "iterations", "params"}`` to use instead of the entry's ``crf`` (another
+        training seed of the same recipe, with the settings its own held-out search chose).
 
     Returns
     -------
@@ -152,11 +155,12 @@ def evaluate_deeplab_checkpoint(name: str, data_root: str | Path | None = None, 
     if note:
         out["scale_note"] = note
     if crf:
-        params = CRFParams(**entry.crf["params"])
+        chosen = entry.crf if crf_settings is None else crf_settings
+        params = CRFParams(**chosen["params"])
         if crf_width is not None:
             params = scaled_crf_params(params, crf_width[1], crf_width[0])
-        ev = score_with_crf(net, dataset, params=params, temperature=entry.crf["temperature"],
-                            iterations=entry.crf["iterations"], input_scale=scale, frames=count, widths=widths)
+        ev = score_with_crf(net, dataset, params=params, temperature=chosen["temperature"],
+                            iterations=chosen["iterations"], input_scale=scale, frames=count, widths=widths)
         return {**out, "dcnn": _clean_scores(ev.dcnn), "crf": _clean_scores(ev.crf),
                 "gain": {k: float(v) for k, v in ev.gain(4.0).items()}}
     truth, preds = [], []

@@ -2,7 +2,8 @@
 
     python -m course_utils.train deeplab [--recipe course] --model {largefov,vgg_aspp,aspp,largefov_wide} ...
     python -m course_utils.train fcn --recipe course [--out DIR] ...
-    python -m course_utils.train record {deeplab,fcn} --run DIR --device-note TEXT
+    python -m course_utils.train record {deeplab,fcn} --run DIR --device-note TEXT [--seed-run]
+    python -m course_utils.train record unseen --checkpoint NAME... [--data-seeds S ...]
     python -m course_utils.train report [--write README.md | --check README.md]
 
 ``record`` ships a ``--recipe course`` run as a course checkpoint (:mod:`course_utils.checkpoints`).
@@ -19,6 +20,7 @@ _COMMANDS = {
     "fcn": ("course_utils.train.fcn", "main"),
     "record deeplab": ("course_utils.train.record", "record_deeplab_main"),
     "record fcn": ("course_utils.train.record", "record_fcn_main"),
+    "record unseen": ("course_utils.train.record", "record_unseen_main"),
     "report": ("course_utils.train.report", "main"),
 }
 

@@ -527,6 +527,37 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def code_commit() -> tuple[str | None, bool | None]:
+    """The git commit of the library's checkout and whether it has uncommitted changes (None, None outside git)."""
+    import subprocess
+
+    from course_utils.paths import repo_root
+
+    try:
+        head = subprocess.run(["git", "-C", str(repo_root()), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+        if head.returncode != 0:
+            return None, None
+        status = subprocess.run(["git", "-C", str(repo_root()), "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=10)
+        return head.stdout.strip(), bool(status.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def _write_provenance(out: Path, argv: list[str]) -> None:
+    """``out/provenance.json``: the arguments as run and the commit(s) of the code that trained the run.
+
+    A resumed run keeps the commits of the processes before it (``commits``); ``commit`` is the last.
+    """
+    record = out / "provenance.json"
+    old = json.loads(record.read_text()) if record.is_file() else {}
+    commit, dirty = code_commit()
+    commits = [c for c in old.get("commits", [old["commit"]] if old.get("commit") else []) if c != commit] + [commit]
+    write_text_atomic(record, json.dumps({"commit": commit, "dirty": dirty, "commits": commits, "argv": argv},
+                                         indent=1))
+
+
 @command
 def main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train deeplab ...``; returns the exit status (2 on bad input or files)."""
@@ -579,6 +610,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{MODELS[args.model]}: mean IoU {scores['mean_iou']:.4f} over {scores['frames']} frames "
                       f"(predictions in {scores['predictions']})")
             write_text_atomic(out / "result.json", json.dumps(result, indent=1, default=float))
+            _write_provenance(out, ["python", "-m", "course_utils.train", "deeplab",
+                                    *(sys.argv[2:] if argv is None else argv)])
         barrier()
     finally:
         cleanup_distributed()

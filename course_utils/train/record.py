@@ -8,8 +8,16 @@ into a checkpoint of :mod:`course_utils.checkpoints`:
 * :func:`record_deeplab` -- the float16 file, the CRF's temperature and parameters chosen on held-out
   training scenes (:func:`search_checkpoint_crf` over :data:`CRF_SEARCH_GRID`), the validation
   figures with and without the CRF, the registry entry;
+* :func:`record_deeplab_seed` -- another training seed of a shipped DeepLab's recipe: its own held-out
+  CRF search and validation figures, added to the entry's ``seed_runs`` (its weights are not shipped);
+* :func:`record_unseen` -- a checkpoint's figures on data drawn with seeds the training never used
+  (:data:`~course_utils.evaluate.unseen.UNSEEN_DATA_SEEDS`), the entry's ``unseen``;
 * :func:`record_fcn` -- every stage's float16 file (without the fixed bilinear layer), curves,
   validation scores and registry entry.
+
+Every DeepLab record reads the run folder's provenance (:func:`run_provenance`: commit, arguments as
+run, settings, epochs, data) and refuses a run whose settings differ from the recipe it names unless
+its arguments carried them (:func:`recipe_command`).
 
 The figures are measured by :mod:`course_utils.evaluate.checkpoints` on the shipped float16 weights.
 """
@@ -27,7 +35,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_utils.checkpoints import WEIGHTS_DIR, build_net, load_checkpoint, save_checkpoint_file, write_entry
+from course_utils.checkpoints import (REGISTRY, WEIGHTS_DIR, CheckpointEntry, build_net, load_checkpoint,
+                                      save_checkpoint_file, write_entry)
 from course_utils.cli import command
 from course_utils.crf.deeplab import fit_temperature
 from course_utils.crf.dense_crf import CRFParams
@@ -37,11 +46,13 @@ from course_utils.data.voc import COURSE_VOC, course_voc_root
 from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint, evaluate_fcn_checkpoint
 from course_utils.evaluate.crf import search_crf_params
 from course_utils.evaluate.predict import dcnn_logits
-from course_utils.train.deeplab import COURSE_DEEPLAB, deeplab_architecture
+from course_utils.evaluate.unseen import UNSEEN_DATA_SEEDS, unseen_minicity_root, unseen_voc_root
+from course_utils.train.deeplab import COURSE_DEEPLAB, course_deeplab_overrides, deeplab_architecture, deeplab_settings
 from course_utils.train.fcn import COURSE_FCN, fcn_architecture
 
-__all__ = ["CRF_SEARCH_GRID", "search_checkpoint_crf", "record_deeplab", "record_fcn", "record_deeplab_main",
-           "record_fcn_main"]
+__all__ = ["CRF_SEARCH_GRID", "search_checkpoint_crf", "run_provenance", "recipe_command", "record_deeplab",
+           "record_deeplab_seed", "record_unseen", "record_fcn", "record_deeplab_main", "record_fcn_main",
+           "record_unseen_main"]
 
 #: What the held-out CRF search tries: (w1, sigma_alpha, sigma_beta, w2, sigma_gamma), the widths
 #: in pixels of the 256 x 512 frames themselves (not rescaled from PASCAL VOC's values). Each axis
@@ -78,6 +89,116 @@ def search_checkpoint_crf(net: nn.Module, frames: Sequence[tuple[np.ndarray, np.
                       "trimap": float(r["trimap"])} for r in rows]}
 
 
+# settings that do not change the trained weights, or that the model makes irrelevant
+_NOT_COMPARED = ("data", "model", "workers", "cache_frames")
+
+
+def run_provenance(run_dir: str | Path) -> dict[str, Any]:
+    """What a DeepLab run folder records of how it was made.
+
+    Returns
+    -------
+    dict
+        ``commit`` (the code's git commit, or None if the run did not record it), ``dirty`` (uncommitted
+        changes), ``argv`` (the arguments as run, or None), ``epochs``, ``settings`` (``settings.json``),
+        ``data`` (the parameters in the manifest of the data root the run trained on).
+    """
+    run_dir = Path(run_dir)
+    settings = json.loads((run_dir / "settings.json").read_text())
+    prov_file = run_dir / "provenance.json"
+    prov = json.loads(prov_file.read_text()) if prov_file.is_file() else {}
+    data: dict[str, Any] = {"folder": settings.get("data")}
+    root = Path(str(settings.get("data", "")).split("#")[0])
+    manifest = root / "minicity.json"
+    if manifest.is_file():
+        raw = json.loads(manifest.read_text())
+        data.update({k: raw[k] for k in ("generator", "seed", "train_images", "val_images", "size") if k in raw})
+    return {"commit": prov.get("commit"), "dirty": prov.get("dirty"), "argv": prov.get("argv"),
+            "epochs": settings["epochs"], "settings": settings, "data": data}
+
+
+def _normal(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def recipe_command(settings: dict[str, Any], argv: Sequence[str] | None, *, device: str = "cpu") -> str:
+    """The command that reproduces a ``--recipe course`` run, checked against the recipe it names.
+
+    Every setting that differs from :data:`COURSE_DEEPLAB` must have been given on the command line
+    (``argv``, e.g. ``--seed 1``); it is then part of the returned command. A run without a recorded
+    ``argv`` may differ only in ``seed`` and ``epochs``.
+
+    Raises
+    ------
+    ValueError
+        Naming the settings that differ from the recipe without the arguments that carried them.
+    """
+    model = settings["model"]
+    recipe = {k: _normal(v) for k, v in deeplab_settings(model, **course_deeplab_overrides(model)).items()}
+    ignored = set(_NOT_COMPARED) | ({"depth"} if model != "aspp" else set())
+    differ = sorted(k for k in settings if k not in ignored and _normal(settings[k]) != recipe.get(k))
+    given = {a.split("=")[0][2:].replace("-", "_") for a in (argv or []) if a.startswith("--")}
+    allowed = given if argv is not None else {"seed", "epochs"}
+    missing = [k for k in differ if k not in allowed]
+    if missing:
+        raise ValueError(f"the run's settings differ from the course recipe of {model} in {missing} "
+                         f"({', '.join(f'{k}={settings[k]!r}, recipe {recipe.get(k)!r}' for k in missing)}) and its "
+                         "recorded arguments do not carry them: record only runs of the recipe, or give the "
+                         "setting on the command line")
+    where = "--device cuda" if device.startswith("cuda") else "--threads 1"
+    flags = "".join(f" --{k.replace('_', '-')} {' '.join(map(str, settings[k])) if isinstance(settings[k], list) else settings[k]}"
+                    for k in differ)
+    return f"python -m course_utils.train deeplab --recipe course --model {model} {where}{flags}"
+
+
+def _as_shipped(net: nn.Module) -> nn.Module:
+    """``net`` with its floating weights rounded to float16 and back, as a shipped checkpoint holds them."""
+    with torch.no_grad():
+        for tensor in net.state_dict().values():
+            if tensor.is_floating_point():
+                tensor.copy_(tensor.half().float())
+    return net.eval()
+
+
+def _deeplab_figures(ev: dict, val_frames: int) -> dict[str, Any]:
+    return {"split": "val", "frames": val_frames, "data": "course MiniCity (seed 0)",
+            "mean_iou": ev["dcnn"]["mean_iou"], "crf_mean_iou": ev["crf"]["mean_iou"],
+            "class_iou": ev["dcnn"]["class_iou"], "crf_class_iou": ev["crf"]["class_iou"],
+            "trimap_width": ev["dcnn"]["trimap"]["width"], "trimap_acc": ev["dcnn"]["trimap"]["pixel_acc"],
+            "crf_trimap_acc": ev["crf"]["trimap"]["pixel_acc"], "gain": ev["gain"]}
+
+
+def _seed_run(entry_fields: dict[str, Any]) -> dict[str, Any]:
+    """The ``seed_runs`` record of a shipped run, from its registry fields."""
+    crf = entry_fields.get("crf") or {}
+    return {"seed": entry_fields["seed"], "command": entry_fields["command"], "device": entry_fields["device"],
+            "train_seconds": entry_fields["train_seconds"], "provenance": entry_fields.get("provenance", {}),
+            "crf": {k: crf[k] for k in ("temperature", "iterations", "params") if k in crf},
+            "figures": {k: v for k, v in entry_fields["figures"].items() if k not in ("split", "data")}}
+
+
+def _with_seed_run(fields: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with ``run`` in its ``seed_runs`` (replacing the same seed; sorted by seed)."""
+    runs = [r for r in fields.get("seed_runs") or [] if r["seed"] != run["seed"]] + [run]
+    return {**fields, "seed_runs": sorted(runs, key=lambda r: r["seed"])}
+
+
+def _fields(entry: CheckpointEntry) -> dict[str, Any]:
+    return {k: v for k, v in entry.__dict__.items() if k != "name"}
+
+
+def _heldout_search(net: nn.Module, arch: dict, heldout: int, log) -> dict:
+    log(f"searching the CRF on {heldout} held-out training scenes")
+    first = COURSE_MINICITY["train_images"]
+    frames = [(im, labels_to_train_ids(ids)) for im, ids in
+              heldout_frames(heldout, seed=COURSE_MINICITY["seed"], first=first, size=tuple(COURSE_MINICITY["size"]))]
+    search = search_checkpoint_crf(net, frames, input_scale=arch["input_scale"])
+    search["heldout"] = (f"training-split scenes {first}..{first + heldout - 1} (seed {COURSE_MINICITY['seed']}), "
+                         "never trained on")
+    search["frame_width"] = int(COURSE_MINICITY["size"][1])
+    return search
+
+
 def record_deeplab(run_dir: str | Path, *, device_note: str, val_frames: int = 100, heldout: int = 8,
                    data_root: str | Path | None = None, log=print) -> dict[str, Any]:
     """Ship a ``--recipe course`` run: float16 file, held-out CRF search, validation figures, registry entry.
@@ -92,43 +213,106 @@ def record_deeplab(run_dir: str | Path, *, device_note: str, val_frames: int = 1
     settings = state["settings"]
     model = settings["model"]
     name = f"deeplab-{model}"
+    provenance = run_provenance(run_dir)
+    command = recipe_command(settings, provenance["argv"], device=str(result.get("device", "cpu")))
     arch = deeplab_architecture(settings)
     net = build_net(arch)
     net.load_state_dict(state["net"])
     sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves={"train_loss": list(state["history"])})
-    changed = {k: settings[k] for k in ("epochs",) if settings[k] != COURSE_DEEPLAB[model][k]}
-    # the device the run used: one thread per process on a shared CPU, or the GPU
-    where = "--device cuda" if str(result.get("device", "cpu")).startswith("cuda") else "--threads 1"
-    command = f"python -m course_utils.train deeplab --recipe course --model {model} {where}" + "".join(
-        f" --{k} {v}" for k, v in changed.items())
+    earlier = _fields(REGISTRY[name]).get("seed_runs", []) if name in REGISTRY else []
     fields = {"family": "deeplab", "file": f"{name}.pt", "sha256": sha, "command": command, "seed": settings["seed"],
               "data": {"generator": "MiniCity", "version": GENERATOR_VERSION,
-                       **{k: list(v) if isinstance(v, tuple) else v for k, v in COURSE_MINICITY.items()}},
+                       **{k: _normal(v) for k, v in COURSE_MINICITY.items()}},
               "architecture": arch, "train_seconds": round(float(result.get("seconds", 0.0)), 1),
-              "device": device_note, "figures": {}, "tolerance": 0.005, "crf": {}}
+              "device": device_note, "figures": {}, "tolerance": 0.005, "crf": {}, "seed_runs": [], "unseen": {},
+              "provenance": provenance}
     write_entry(name, fields)
     shipped = load_checkpoint(name)  # the float16 weights, as users get them
-    log(f"{name}: searching the CRF on {heldout} held-out training scenes")
-    first = COURSE_MINICITY["train_images"]
-    frames = [(im, labels_to_train_ids(ids)) for im, ids in
-              heldout_frames(heldout, seed=COURSE_MINICITY["seed"], first=first, size=tuple(COURSE_MINICITY["size"]))]
-    search = search_checkpoint_crf(shipped, frames, input_scale=arch["input_scale"])
-    search["heldout"] = (f"training-split scenes {first}..{first + heldout - 1} (seed {COURSE_MINICITY['seed']}), "
-                         "never trained on")
-    fields["crf"] = search
+    fields["crf"] = _heldout_search(shipped, arch, heldout, lambda m: log(f"{name}: {m}"))
     write_entry(name, fields)
     log(f"{name}: scoring {val_frames} validation frames with and without the CRF")
     root = Path(data_root) if data_root is not None else course_minicity_val_root(val_frames)
     ev = evaluate_deeplab_checkpoint(name, root, frames=val_frames, crf=True, net=shipped)
-    fields["figures"] = {"split": "val", "frames": val_frames, "data": "course MiniCity (seed 0)",
-                         "mean_iou": ev["dcnn"]["mean_iou"], "crf_mean_iou": ev["crf"]["mean_iou"],
-                         "class_iou": ev["dcnn"]["class_iou"], "crf_class_iou": ev["crf"]["class_iou"],
-                         "trimap_width": ev["dcnn"]["trimap"]["width"], "trimap_acc": ev["dcnn"]["trimap"]["pixel_acc"],
-                         "crf_trimap_acc": ev["crf"]["trimap"]["pixel_acc"], "gain": ev["gain"]}
+    fields["figures"] = _deeplab_figures(ev, val_frames)
+    fields["seed_runs"] = [r for r in earlier if r["seed"] != settings["seed"]]
+    fields = _with_seed_run(fields, _seed_run(fields))
     write_entry(name, fields)
     log(f"{name}: mean IoU {ev['dcnn']['mean_iou']:.4f} -> {ev['crf']['mean_iou']:.4f} with the CRF; "
         f"trimap gain (<= 4 px) {ev['gain']['trimap_small']:+.4f}")
     return fields
+
+
+def record_deeplab_seed(run_dir: str | Path, *, device_note: str, val_frames: int = 100, heldout: int = 8,
+                        data_root: str | Path | None = None, log=print) -> dict[str, Any]:
+    """Add another training seed of a shipped DeepLab's recipe to its entry's ``seed_runs``.
+
+    The run is scored as the shipped one was (its weights rounded to float16, its own held-out CRF
+    search, the same validation frames); its weights are not shipped. Returns the seed run's record.
+
+    Raises
+    ------
+    ValueError
+        If the model has no shipped entry yet, the run has the shipped seed, or its settings differ
+        from the recipe (see :func:`recipe_command`).
+    """
+    run_dir = Path(run_dir)
+    state = torch.load(run_dir / "final.pt", map_location="cpu", weights_only=False)
+    result = json.loads((run_dir / "result.json").read_text())
+    settings = state["settings"]
+    name = f"deeplab-{settings['model']}"
+    if name not in REGISTRY:
+        raise ValueError(f"{name} has no shipped checkpoint yet: record its shipped run first "
+                         "(python -m course_utils.train record deeplab --run DIR ...)")
+    entry = REGISTRY[name]
+    if settings["seed"] == entry.seed:
+        raise ValueError(f"run {run_dir} has seed {entry.seed}, the shipped checkpoint's: record it with "
+                         "`record deeplab` (which replaces the shipped weights), not as another seed")
+    provenance = run_provenance(run_dir)
+    command = recipe_command(settings, provenance["argv"], device=str(result.get("device", "cpu")))
+    arch = deeplab_architecture(settings)
+    if arch != entry.architecture:
+        raise ValueError(f"run {run_dir} builds {arch}, the shipped {name} {entry.architecture}")
+    net = build_net(arch)
+    net.load_state_dict(state["net"])
+    net = _as_shipped(net)
+    search = _heldout_search(net, arch, heldout, lambda m: log(f"{name} seed {settings['seed']}: {m}"))
+    root = Path(data_root) if data_root is not None else course_minicity_val_root(val_frames)
+    ev = evaluate_deeplab_checkpoint(name, root, frames=val_frames, crf=True, net=net, crf_settings=search)
+    run = {"seed": settings["seed"], "command": command, "device": device_note,
+           "train_seconds": round(float(result.get("seconds", 0.0)), 1), "provenance": provenance,
+           "crf": {k: search[k] for k in ("temperature", "iterations", "params")},
+           "figures": {k: v for k, v in _deeplab_figures(ev, val_frames).items() if k not in ("split", "data")}}
+    fields = _fields(entry)
+    if not fields.get("seed_runs"):
+        fields["seed_runs"] = [_seed_run(fields)]
+    write_entry(name, _with_seed_run(fields, run))
+    log(f"{name} seed {settings['seed']}: mean IoU {ev['dcnn']['mean_iou']:.4f} -> {ev['crf']['mean_iou']:.4f} "
+        "with its CRF")
+    return run
+
+
+def record_unseen(name: str, *, seeds: Sequence[int] = UNSEEN_DATA_SEEDS, frames: int = 100, log=print) -> dict:
+    """Score a shipped checkpoint on data drawn with ``seeds`` (never used in training); store them as ``unseen``.
+
+    DeepLab: the first ``frames`` MiniCity validation frames of each seed, without and with the CRF;
+    FCN: the synthetic VOC's validation images of each seed. Returns the ``unseen`` dict.
+    """
+    if name not in REGISTRY:
+        raise ValueError(f"checkpoint={name!r} is unknown; expected one of {sorted(REGISTRY)}")
+    entry = REGISTRY[name]
+    training_seed = entry.data.get("seed", 0)
+    if training_seed in seeds:
+        raise ValueError(f"seeds must be data seeds the training never used; {name} was trained on seed {training_seed}")
+    unseen = dict(entry.unseen)
+    for seed in seeds:
+        if entry.family == "deeplab":
+            ev = evaluate_deeplab_checkpoint(name, unseen_minicity_root(seed, frames), frames=frames, crf=True)
+            unseen[str(seed)] = {"frames": frames, "mean_iou": ev["dcnn"]["mean_iou"], "crf_mean_iou": ev["crf"]["mean_iou"]}
+        else:
+            unseen[str(seed)] = evaluate_fcn_checkpoint(name, unseen_voc_root(seed))
+        log(f"{name} on data seed {seed}: {unseen[str(seed)]}")
+    write_entry(name, {**_fields(entry), "unseen": dict(sorted(unseen.items(), key=lambda kv: int(kv[0])))})
+    return unseen
 
 
 def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path | None = None,
@@ -176,8 +360,12 @@ def record_deeplab_main(argv: list[str] | None = None) -> int:
     p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
     p.add_argument("--val-frames", type=int, default=100, help="validation frames scored")
     p.add_argument("--heldout", type=int, default=8, help="held-out training scenes for the CRF search")
+    p.add_argument("--seed-run", action="store_true",
+                   help="another training seed of a shipped checkpoint: add its figures to the entry's seed_runs "
+                        "(its weights are not shipped)")
     args = p.parse_args(argv)
-    record_deeplab(args.run, device_note=args.device_note, val_frames=args.val_frames, heldout=args.heldout)
+    record = record_deeplab_seed if args.seed_run else record_deeplab
+    record(args.run, device_note=args.device_note, val_frames=args.val_frames, heldout=args.heldout)
     return 0
 
 
@@ -191,4 +379,19 @@ def record_fcn_main(argv: list[str] | None = None) -> int:
     p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
     args = p.parse_args(argv)
     record_fcn(args.run, device_note=args.device_note)
+    return 0
+
+
+@command
+def record_unseen_main(argv: list[str] | None = None) -> int:
+    """``python -m course_utils.train record unseen --checkpoint NAME [--data-seeds S ...]``."""
+    p = argparse.ArgumentParser(prog="python -m course_utils.train record unseen",
+                                description="Score shipped checkpoints on data drawn with seeds the training never "
+                                            "used and store the figures in the registry (unseen).")
+    p.add_argument("--checkpoint", nargs="+", required=True, help="registry names, or 'all'")
+    p.add_argument("--data-seeds", type=int, nargs="+", default=list(UNSEEN_DATA_SEEDS))
+    args = p.parse_args(argv)
+    names = sorted(REGISTRY) if args.checkpoint == ["all"] else args.checkpoint
+    for name in names:
+        record_unseen(name, seeds=args.data_seeds)
     return 0
