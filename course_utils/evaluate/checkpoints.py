@@ -29,7 +29,7 @@ from course_utils.crf.deeplab import crf_labels, scaled_crf_params
 from course_utils.crf.dense_crf import CRFParams
 from course_utils.data.cityscapes import CityscapesSegmentation
 from course_utils.data.minicity import offline_cityscapes_root
-from course_utils.data.voc import COURSE_VOC, VOCSegmentationDataset, find_voc_root, voc_loaders
+from course_utils.data.voc import SegmentationTransform, VOCSegmentationDataset, find_voc_root
 from course_utils.evaluate.crf import CRFEvaluation, frame_scores
 from course_utils.evaluate.predict import dcnn_logits, predict_labels
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
@@ -237,7 +237,9 @@ def evaluate_fcn_checkpoint(name: str, data_root: str | Path, *, split: str = "v
         raise ValueError(f"checkpoint={name!r} is not an FCN checkpoint; expected one of {names}")
     find_voc_root(data_root)  # a clear error for a folder without VOCdevkit/VOC2012
     net = load_checkpoint(name) if net is None else net
-    _, val = voc_loaders(data_root, batch_size=1, image_size=COURSE_VOC["size"][0], val_set=split)
+    # the split alone, image by image at full size, as the FCN paper evaluates (a root may hold no training split)
+    val = torch.utils.data.DataLoader(VOCSegmentationDataset(data_root, split, SegmentationTransform(None)),
+                                      batch_size=1, shuffle=False)
     scores = evaluate_fcn(net, val, 21)
     out = {k: float(scores[k]) for k in ("pixel_acc", "mean_acc", "mean_iu", "fw_iu")}
     out["images"] = len(VOCSegmentationDataset(data_root, split))
