@@ -16,7 +16,8 @@ FCN = sorted(k for k, e in REGISTRY.items() if e.family == "fcn")
 
 
 def test_registry_lists_the_course_networks():
-    assert DEEPLAB == ["deeplab-aspp", "deeplab-largefov", "deeplab-vgg_aspp"]
+    assert set(DEEPLAB) >= {"deeplab-aspp", "deeplab-largefov", "deeplab-vgg_aspp"}
+    assert set(DEEPLAB) <= {"deeplab-aspp", "deeplab-largefov", "deeplab-vgg_aspp", "deeplab-largefov_wide"}
     assert FCN == ["fcn-16s", "fcn-32s", "fcn-32s-fixed", "fcn-8s"]
     total = sum(e.path.stat().st_size for e in REGISTRY.values())
     assert total <= 30e6, f"the shipped weights take {total / 1e6:.1f} MB (budget 30 MB)"
@@ -160,3 +161,36 @@ def test_a_damaged_registry_file_is_named_in_the_error(tmp_path, monkeypatch, te
     monkeypatch.setattr(checkpoints, "_REGISTRY_FILE", registry_file)
     with pytest.raises(ValueError, match=f"checkpoint registry {registry_file}.*restore the file"):
         checkpoints.registry()
+
+
+UNSEEN_CASES = [(name, seed) for name in sorted(REGISTRY) for seed in (7, 11)]
+
+
+def test_every_checkpoint_records_two_unseen_data_seeds():
+    from course_utils.evaluate.unseen import UNSEEN_DATA_SEEDS
+
+    assert len(UNSEEN_DATA_SEEDS) == 2 and 0 not in UNSEEN_DATA_SEEDS
+    for name, entry in REGISTRY.items():
+        assert sorted(int(s) for s in entry.unseen) == sorted(UNSEEN_DATA_SEEDS), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,seed", UNSEEN_CASES)
+def test_checkpoint_keeps_its_figures_on_unseen_data_seeds(name, seed):
+    """The registry's figures on data seeds the training never used, re-measured (the CRF on the first seed)."""
+    from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint, evaluate_fcn_checkpoint
+    from course_utils.evaluate.unseen import UNSEEN_DATA_SEEDS, unseen_minicity_root, unseen_voc_root
+
+    entry = REGISTRY[name]
+    recorded = entry.unseen[str(seed)]
+    if entry.family == "deeplab":
+        frames = recorded["frames"]
+        crf = seed == UNSEEN_DATA_SEEDS[0]
+        got = evaluate_deeplab_checkpoint(name, unseen_minicity_root(seed, frames), frames=frames, crf=crf)
+        assert got["dcnn"]["mean_iou"] == pytest.approx(recorded["mean_iou"], abs=entry.tolerance)
+        if crf:
+            assert got["crf"]["mean_iou"] == pytest.approx(recorded["crf_mean_iou"], abs=entry.tolerance)
+    else:
+        got = evaluate_fcn_checkpoint(name, unseen_voc_root(seed))
+        for key in ("pixel_acc", "mean_iu"):
+            assert got[key] == pytest.approx(recorded[key], abs=entry.tolerance), (name, seed, key)
