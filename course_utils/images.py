@@ -35,6 +35,7 @@ __all__ = [
     "resize_image",
     "resize_labels",
     "resize_longest_side",
+    "check_size",
     "read_image_file",
 ]
 
@@ -265,10 +266,22 @@ def _check_resize_bytes(h: int, w: int, pixel_bytes: int, size) -> None:
 
 
 def _check_size(size) -> tuple[int, int]:
-    size = check_sequence(size, "size", lambda s, n: check_int(s, n, 1), what="positive ints (H, W)")
-    if len(size) != 2:
-        raise ValueError(f"size must be a pair of positive ints (H, W), got {size!r}")
-    return size
+    return check_size(size, "size")
+
+
+def check_size(size, name: str = "size", minimum: int = 1) -> tuple[int, int]:
+    """``size`` as a pair of ints ``(H, W)``, each at least ``minimum`` (a list, tuple or 1-D array).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, for anything else (one int, three ints, floats, bools, a string).
+    """
+    where = f"ints >= {minimum} (H, W)"
+    values = check_sequence(size, name, lambda s, n: check_int(s, n, minimum), what=where)
+    if len(values) != 2:
+        raise ValueError(f"{name} must be a pair of {where}, got {size!r}")
+    return values
 
 
 def read_image_file(path, *, mode: str | None = None, what: str = "image") -> np.ndarray:

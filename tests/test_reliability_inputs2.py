@@ -173,3 +173,144 @@ def test_layers_from_module_follows_call_order():
         net.conv.bias.fill_(1.0)
     seen = gradient_footprint(nn.Sequential(net.conv, nn.AvgPool2d(2)), 16, in_channels=1) > 0
     assert seen.any(axis=1).sum() == 6
+
+
+# --------------------------------------------------------------------------- parameters: finite and in range
+
+
+def _image(h=24, w=32, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: __import__("course_utils.saliency.metrics", fromlist=["f_measure"]).f_measure(
+        np.full((4, 4), 0.5), np.eye(4, dtype=bool), beta2=float("inf")), "beta2"),
+    (lambda: __import__("course_utils.saliency.metrics", fromlist=["f_measure"]).f_measure(
+        np.full((4, 4), 0.5), np.eye(4, dtype=bool), threshold=float("nan")), "threshold"),
+    (lambda: __import__("course_utils.saliency.metrics", fromlist=["s_measure"]).s_measure(
+        np.full((4, 4), 0.5), np.eye(4, dtype=bool), alpha=float("nan")), "alpha"),
+    (lambda: __import__("course_utils.saliency.bottom_up", fromlist=["x"]).region_contrast(
+        _image(), segment_scale=float("nan")), "segment_scale"),
+    (lambda: __import__("course_utils.saliency.bottom_up", fromlist=["x"]).region_contrast(
+        _image(), sigma_s2=float("inf")), "sigma_s2"),
+    (lambda: __import__("course_utils.saliency.bottom_up", fromlist=["x"]).spectral_residual(
+        _image(), sigma=-1.0), "sigma"),
+    (lambda: __import__("course_utils.saliency.fixations", fromlist=["x"]).contrast_map(_image(), scales=()), "scales"),
+    (lambda: __import__("course_utils.saliency.fixations", fromlist=["x"]).contrast_map(
+        _image(), scales=(0.1, -0.2)), "scales"),
+    (lambda: __import__("course_utils.saliency.fixations", fromlist=["x"]).contrast_map(
+        _image(), centre_scale=-0.1), "centre_scale"),
+    (lambda: __import__("course_utils.saliency.fixations", fromlist=["x"]).attention_prior(
+        np.eye(8, dtype=bool), blur_sigma=-2.0), "blur_sigma"),
+    (lambda: __import__("course_utils.saliency.fixations", fromlist=["x"]).fixation_density(
+        np.array([[1, 1]]), (8, 8), sigma=-2.0), "sigma"),
+    (lambda: __import__("course_utils.saliency.fixations", fromlist=["x"]).observer_prior(
+        _image(), sharpness=float("nan")), "sharpness"),
+    (lambda: __import__("course_utils.graphcut.graph_cut", fromlist=["x"]).histogram_data_terms(
+        _image(8, 8), np.eye(8, dtype=bool), np.fliplr(np.eye(8, dtype=bool)) & ~np.eye(8, dtype=bool),
+        smoothing=float("inf")), "smoothing"),
+])
+def test_parameters_not_finite_or_out_of_range_are_refused(call, name):
+    with pytest.raises(ValueError, match=rf"\b{name}\b"):
+        call()
+
+
+def test_simulate_eye_tracking_bounded_before_the_loop():
+    from course_utils.saliency.fixations import simulate_eye_tracking
+
+    prior = np.ones((8, 8))
+    with pytest.raises(ValueError, match="observers"):
+        _fast(simulate_eye_tracking, prior, observers=10**8)
+    with pytest.raises(ValueError, match="fixations_per_observer"):
+        _fast(simulate_eye_tracking, prior, observers=2, fixations_per_observer=10**15)
+
+
+def _fast(fn, *args, **kwargs):
+    import time
+
+    start = time.perf_counter()
+    try:
+        fn(*args, **kwargs)
+    finally:
+        assert time.perf_counter() - start < 5.0
+
+
+def test_errors_name_the_argument_given():
+    from course_utils.graphcut.grabcut import grabcut
+    from course_utils.graphcut.graph_cut import segment_with_seeds
+
+    image = _image(16, 16)
+    with pytest.raises(ValueError, match=r"^gamma"):
+        grabcut(image, (2, 2, 10, 10), gamma=-1)
+    fg = np.zeros((16, 16), bool)
+    fg[8, 8] = True
+    bg = np.zeros((16, 16), bool)
+    bg[0, 0] = True
+    with pytest.raises(ValueError, match=r"^lam"):
+        segment_with_seeds(image, fg, bg, lam=1e308)
+    assert segment_with_seeds(image, fg, bg, lam=1e9).mask[8, 8]  # large but finite stays exact
+
+
+def test_dense_crf_size_refused_by_the_byte_check(monkeypatch):
+    from course_utils.crf.dense_crf import crf_bytes, dense_crf
+
+    monkeypatch.setenv("SEGCOURSE_MAX_BYTES", str(2 * 2**30))
+    image = np.zeros((1500, 1500, 3), np.uint8)
+    probs = torch.full((21, 1500, 1500), 1 / 21)
+    with pytest.raises(ValueError, match=r"probs=.* would allocate about .*GiB"):
+        _fast(dense_crf, image, probs)
+    assert crf_bytes(1500, 1500, 21) > 4 * 2**30
+
+
+# --------------------------------------------------------------------------- generated data checked, not trusted
+
+
+def test_voc_writer_refuses_foreign_roots(tmp_path):
+    from course_utils.data.voc import write_synthetic_voc
+
+    for layout in ("JPEGImages", "VOCdevkit/VOC2007/JPEGImages", "VOCdevkit/JPEGImages"):
+        root = tmp_path / layout.replace("/", "_")
+        (root / layout).mkdir(parents=True)
+        (root / layout / "2007_000032.jpg").write_bytes(b"jpeg")
+        with pytest.raises(FileExistsError, match="not writing"):
+            write_synthetic_voc(root, n_train=1, n_val=1, size=(16, 16))
+        assert (root / layout / "2007_000032.jpg").read_bytes() == b"jpeg"
+        assert not (root / "VOCdevkit" / "VOC2012").exists()
+
+
+def test_voc_rerun_verifies_every_file(tmp_path):
+    from course_utils.data.voc import write_synthetic_voc
+
+    root = write_synthetic_voc(tmp_path, n_train=3, n_val=1, size=(24, 24), seed=2)
+    voc = root / "VOCdevkit" / "VOC2012"
+    frame = voc / "JPEGImages" / "2012_000002.jpg"
+    whole = frame.read_bytes()
+    frame.write_bytes(whole[: len(whole) // 2])  # a truncated frame
+    with pytest.raises(ValueError, match="2012_000002.jpg differs"):
+        write_synthetic_voc(root, n_train=3, n_val=1, size=(24, 24), seed=2)
+    assert frame.read_bytes() == whole[: len(whole) // 2]  # refused, not overwritten
+    frame.unlink()
+    write_synthetic_voc(root, n_train=3, n_val=1, size=(24, 24), seed=2)  # a missing file is drawn again
+    assert frame.read_bytes() == whole
+    (voc / "SEGCOURSE_MANIFEST.json").unlink()  # no manifest: whole files are adopted, a broken one refused
+    (voc / "SegmentationClass" / "2012_000001.png").write_bytes(b"\x89PNG broken")
+    with pytest.raises(ValueError, match="2012_000001.png was not written by segcourse, or is damaged"):
+        write_synthetic_voc(root, n_train=3, n_val=1, size=(24, 24), seed=2)
+
+
+def test_two_voc_runs_on_one_root_do_not_collide(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from course_utils.data.voc import write_synthetic_voc; "
+            "write_synthetic_voc(sys.argv[1], n_train=24, n_val=8, size=(48, 48), seed=5)")
+    runs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    errors = [p.communicate()[1] for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], errors
+    voc = tmp_path / "VOCdevkit" / "VOC2012"
+    assert len(list((voc / "JPEGImages").glob("*.jpg"))) == 32
+    assert not [p for p in voc.rglob(".*") if "tmp" in p.name]  # no temporary left behind
+    from course_utils.data.voc import write_synthetic_voc
+
+    write_synthetic_voc(tmp_path, n_train=24, n_val=8, size=(48, 48), seed=5)  # every file verifies
