@@ -198,6 +198,8 @@ def tensor_to_image(tensor: "torch.Tensor", name: str = "tensor", *, tolerance: 
         raise ValueError(f"{name} must have shape (3, H, W) or (1, 3, H, W), got {tuple(tensor.shape)}")
     if not tensor.is_floating_point():
         raise TypeError(f"{name} must be a float tensor, got {tensor.dtype}")
+    if tensor.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device: it has a shape but no values")
     if tensor.shape[1] == 0 or tensor.shape[2] == 0:
         raise ValueError(f"{name} is empty: shape {tuple(tensor.shape)}")
     array = tensor.detach().float().cpu().numpy()
@@ -253,7 +255,7 @@ def _nearest_index(n_in: int, n_out: int) -> np.ndarray:
 def resize_longest_side(image: np.ndarray, side: int, name: str = "image") -> np.ndarray:
     """Resize an RGB image so that its longer side is ``side`` pixels, keeping the aspect ratio."""
     check_image(image, name)
-    side = check_int(side, "side", 1)
+    side = check_int(side, "side", 1, 2**31 - 1)
     h, w = image.shape[:2]
     scale = side / max(h, w)
     return resize_image(image, (max(1, round(h * scale)), max(1, round(w * scale))), name)

@@ -449,6 +449,8 @@ def _as_tensor(x, name: str, device: torch.device | None) -> torch.Tensor:
                         f"got {type(x).__name__}")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a float tensor, got dtype {x.dtype}")
+    if x.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device: it has a shape but no values")
     return x.to(device) if device is not None else x
 
 

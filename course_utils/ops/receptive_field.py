@@ -155,7 +155,8 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
     check_int(padding, "padding", 0)
     span = size + 2 * padding - k_eff
     if span < 0:
-        raise ValueError(f"size={size} with padding={padding} is smaller than the effective kernel {k_eff}")
+        raise ValueError(f"size={size} with padding={padding} is smaller than the effective kernel {k_eff} "
+                         f"(kernel={kernel}, dilation={dilation})")
     if not ceil_mode:
         return span // stride + 1
     out = -(-span // stride) + 1
