@@ -178,8 +178,8 @@ class SegmentationTransform:
 
     def __init__(self, size: int | None = None, *, train: bool = False, mean=IMAGENET_MEAN, std=IMAGENET_STD,
                  generator: np.random.Generator | None = None) -> None:
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-            raise ValueError(f"size must be a positive int or None, got {size!r}")
+        if size is not None:
+            size = check_int(size, "size", 1, 2**15)
         self.size, self.train = size, bool(train)
         self.mean = np.asarray(mean, np.float32)
         self.std = np.asarray(std, np.float32)
@@ -403,8 +403,7 @@ def add_void_band(labels: np.ndarray, radius: int) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(f"labels must be (H, W), got shape {labels.shape}")
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
-        raise ValueError(f"radius must be a non-negative int, got {radius!r}")
+    radius = check_int(radius, "radius", 0, 2**15)
     out = labels.astype(np.uint8).copy()
     if radius == 0:
         return out
