@@ -19,6 +19,8 @@ import os
 import platform
 import random
 
+from course_utils._shared import check_int
+
 __all__ = [
     "DEVICE_ENV",
     "FULL_ENV",
@@ -99,8 +101,8 @@ def cpu_threads(limit: int | None = None) -> int:
     ValueError
         If ``$SEGCOURSE_THREADS`` is not a positive int, or ``limit`` is not a positive int.
     """
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+    if limit is not None:
+        limit = check_int(limit, "limit", 1)
     value = os.environ.get(THREADS_ENV, "").strip()
     if value:
         try:
@@ -212,8 +214,7 @@ def seed_everything(seed: int = 0, *, deterministic: bool = True) -> int:
     int
         The seed, for logging.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = check_int(seed, "seed", 0, 2**63 - 1)
     import numpy as np
     import torch
 

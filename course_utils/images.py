@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from course_utils._shared import check_bytes
+from course_utils._shared import check_bytes, check_int, check_number, check_sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -35,6 +35,7 @@ __all__ = [
     "resize_image",
     "resize_labels",
     "resize_longest_side",
+    "check_size",
     "read_image_file",
 ]
 
@@ -169,13 +170,24 @@ def image_to_tensor(image: np.ndarray, name: str = "image", *, device=None) -> "
     return tensor.to(device) if device is not None else tensor
 
 
-def tensor_to_image(tensor: "torch.Tensor", name: str = "tensor") -> np.ndarray:
+def tensor_to_image(tensor: "torch.Tensor", name: str = "tensor", *, tolerance: float = 0.05) -> np.ndarray:
     """Float tensor ``(3, H, W)`` or ``(1, 3, H, W)`` in [0, 1] -> uint8 image ``(H, W, 3)``.
 
-    Values are clipped to [0, 1] first (network outputs overshoot slightly).
+    Values within ``tolerance`` of [0, 1] are clipped to it (network outputs overshoot slightly);
+    anything further out (a 0..255 tensor, a normalised tensor) and NaN or infinities are refused,
+    never clipped into a different picture.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not a float torch tensor.
+    ValueError
+        Naming ``tensor``, for another shape, non-finite values or values outside
+        ``[-tolerance, 1 + tolerance]``.
     """
     import torch
 
+    tolerance = check_number(tolerance, "tolerance", 0.0, 1.0)
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {_describe(tensor)}")
     if tensor.ndim == 4:
@@ -186,8 +198,18 @@ def tensor_to_image(tensor: "torch.Tensor", name: str = "tensor") -> np.ndarray:
         raise ValueError(f"{name} must have shape (3, H, W) or (1, 3, H, W), got {tuple(tensor.shape)}")
     if not tensor.is_floating_point():
         raise TypeError(f"{name} must be a float tensor, got {tensor.dtype}")
-    array = tensor.detach().float().clamp(0, 1).cpu().numpy()
-    return np.round(chw_to_hwc(array) * 255.0).astype(np.uint8)
+    if tensor.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device: it has a shape but no values")
+    if tensor.shape[1] == 0 or tensor.shape[2] == 0:
+        raise ValueError(f"{name} is empty: shape {tuple(tensor.shape)}")
+    array = tensor.detach().float().cpu().numpy()
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} has NaN or infinite values")
+    lo, hi = float(array.min()), float(array.max())
+    if lo < -tolerance or hi > 1.0 + tolerance:
+        raise ValueError(f"{name} must hold values in [0, 1] (up to tolerance={tolerance:g}); got [{lo:.4g}, {hi:.4g}]"
+                         + ("; divide a 0..255 tensor by 255" if hi > 2 else ""))
+    return np.round(chw_to_hwc(np.clip(array, 0.0, 1.0)) * 255.0).astype(np.uint8)
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int], name: str = "image") -> np.ndarray:
@@ -206,9 +228,12 @@ def resize_image(image: np.ndarray, size: tuple[int, int], name: str = "image") 
 
 
 def resize_labels(labels: np.ndarray, size: tuple[int, int], name: str = "labels") -> np.ndarray:
-    """Resize a label map (or bool mask) to ``size = (H, W)`` with nearest-neighbour sampling."""
-    import cv2
+    """Resize a label map (or bool mask) to ``size = (H, W)`` with nearest-neighbour sampling.
 
+    Output pixel ``i`` takes input pixel ``floor((i + 1/2) * H_in / H_out)`` (pixel centres aligned,
+    the convention of :func:`resize_image`), computed in integers, so every integer dtype gives the
+    same result and no label value is invented. The dtype is kept.
+    """
     if isinstance(labels, np.ndarray) and labels.dtype == bool:
         return resize_labels(labels.astype(np.uint8), size, name).astype(bool)
     check_labels(labels, name)
@@ -216,18 +241,21 @@ def resize_labels(labels: np.ndarray, size: tuple[int, int], name: str = "labels
         raise ValueError(f"{name} is empty: shape {labels.shape}")
     h, w = _check_size(size)
     _check_resize_bytes(h, w, labels.dtype.itemsize, size)
-    if labels.dtype in (np.uint8, np.uint16, np.int16):
-        return cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
-    rows = np.minimum((np.arange(h) + 0.5) * labels.shape[0] / h, labels.shape[0] - 1).astype(int)
-    cols = np.minimum((np.arange(w) + 0.5) * labels.shape[1] / w, labels.shape[1] - 1).astype(int)
+    rows = _nearest_index(labels.shape[0], h)
+    cols = _nearest_index(labels.shape[1], w)
     return labels[rows[:, None], cols[None, :]]
+
+
+def _nearest_index(n_in: int, n_out: int) -> np.ndarray:
+    """Source index of each of ``n_out`` output pixels: ``floor((2 i + 1) n_in / (2 n_out))`` (exact)."""
+    i = np.arange(n_out, dtype=np.int64)
+    return np.minimum(((2 * i + 1) * n_in) // (2 * n_out), n_in - 1)
 
 
 def resize_longest_side(image: np.ndarray, side: int, name: str = "image") -> np.ndarray:
     """Resize an RGB image so that its longer side is ``side`` pixels, keeping the aspect ratio."""
     check_image(image, name)
-    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
-        raise ValueError(f"side must be a positive int, got {side!r}")
+    side = check_int(side, "side", 1, 2**31 - 1)
     h, w = image.shape[:2]
     scale = side / max(h, w)
     return resize_image(image, (max(1, round(h * scale)), max(1, round(w * scale))), name)
@@ -240,10 +268,22 @@ def _check_resize_bytes(h: int, w: int, pixel_bytes: int, size) -> None:
 
 
 def _check_size(size) -> tuple[int, int]:
-    if (not isinstance(size, (tuple, list)) or len(size) != 2
-            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size)):
-        raise ValueError(f"size must be a pair of positive ints (H, W), got {size!r}")
-    return int(size[0]), int(size[1])
+    return check_size(size, "size")
+
+
+def check_size(size, name: str = "size", minimum: int = 1) -> tuple[int, int]:
+    """``size`` as a pair of ints ``(H, W)``, each at least ``minimum`` (a list, tuple or 1-D array).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, for anything else (one int, three ints, floats, bools, a string).
+    """
+    where = f"ints >= {minimum} (H, W)"
+    values = check_sequence(size, name, lambda s, n: check_int(s, n, minimum), what=where)
+    if len(values) != 2:
+        raise ValueError(f"{name} must be a pair of {where}, got {size!r}")
+    return values
 
 
 def read_image_file(path, *, mode: str | None = None, what: str = "image") -> np.ndarray:

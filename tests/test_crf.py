@@ -229,7 +229,7 @@ def test_params_names_and_validation():
             CRFParams(**{name: 0.0})
     with pytest.raises(ValueError, match="w1"):
         CRFParams(w1=-1.0)
-    with pytest.raises(TypeError, match="w2"):
+    with pytest.raises(ValueError, match="w2"):
         CRFParams(w2="3")
     assert CRFParams.from_config() == CRFParams()
 

@@ -117,7 +117,7 @@ def test_unpooling_bad_input():
         max_unpool(np.zeros((2, 2)), np.zeros((2, 3), np.int64), (4, 4))
     with pytest.raises(ValueError, match="positions must lie"):
         max_unpool(np.zeros((1, 1)), np.array([[16]]), (4, 4))
-    with pytest.raises(ValueError, match="x must have shape"):
+    with pytest.raises(ValueError, match="x must be a 2-D or 3-D array"):
         max_pool_with_positions(np.zeros(4), 2)
 
 

@@ -190,7 +190,7 @@ def test_bad_input_gives_clear_errors(synth):
         grabcut(image, (5, 5, 0, 20))
     with pytest.raises(ValueError, match="rect.*whole image"):
         grabcut(image, (0, 0, w, h))
-    with pytest.raises(TypeError, match="rect"):
+    with pytest.raises(ValueError, match="rect"):
         grabcut(image, (5.5, 5, 20, 20))
     with pytest.raises(ValueError, match="exactly one"):
         grabcut(image)

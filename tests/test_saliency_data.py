@@ -84,7 +84,8 @@ def test_writing_is_idempotent_and_never_overwrites(tmp_path):
     S.write_dataset(folder, n_train=2, n_test=1, size=32)
     mask_file = folder / "DUTS-TR" / "DUTS-TR-Mask" / "synth_train_000000.png"
     mask_file.write_bytes(b"user edit")
-    S.write_dataset(folder, n_train=3, n_test=1, size=32)  # adds the missing one, keeps the edited file
+    with pytest.raises(ValueError, match="synth_train_000000.png differs from what segcourse wrote"):
+        S.write_dataset(folder, n_train=3, n_test=1, size=32)  # adds the missing one, keeps the edited file, says so
     assert mask_file.read_bytes() == b"user edit"
     assert len(list((folder / "DUTS-TR" / "DUTS-TR-Image").glob("*.jpg"))) == 3
     assert json.loads((folder / "SYNTHETIC.json").read_text())["n_train"] == 3
@@ -197,7 +198,7 @@ def test_observer_prior_comes_from_the_image_not_the_mask():
     flat = FX.observer_prior(np.full((32, 48, 3), 128, np.uint8))  # no contrast: centre bias + uniform only
     centre = FX.centre_bias((32, 48))
     assert np.unravel_index(flat.argmax(), flat.shape) == np.unravel_index(centre.argmax(), centre.shape)
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(ValueError, match="weight"):
         FX.observer_prior(sample.image, centre_weight=-1)
 
 

@@ -75,10 +75,11 @@ def test_generation_is_deterministic_idempotent_and_never_overwrites(tmp_path, v
         for sub, ext in (("JPEGImages", "jpg"), ("SegmentationClass", "png")):
             rel = f"VOCdevkit/VOC2012/{sub}/{name}.{ext}"
             assert (again / rel).read_bytes() == (voc_root / rel).read_bytes()
-    # a user's edited file is kept on a re-run
+    # a user's edited file is kept on a re-run, and the rerun says so instead of "ready" (issue 25)
     target = again / "VOCdevkit/VOC2012/SegmentationClass/2012_000001.png"
     target.write_bytes(b"edited")
-    write_synthetic_voc(tmp_path / "again", n_train=6, n_val=3, size=(64, 80), seed=3)
+    with pytest.raises(ValueError, match="2012_000001.png differs from what segcourse wrote"):
+        write_synthetic_voc(tmp_path / "again", n_train=6, n_val=3, size=(64, 80), seed=3)
     assert target.read_bytes() == b"edited"
     with pytest.raises(FileExistsError, match="other arguments"):
         write_synthetic_voc(tmp_path / "again", n_train=7, n_val=3, size=(64, 80), seed=3)

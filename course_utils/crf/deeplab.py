@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from course_utils._shared import IGNORE_INDEX, as_generator
+from course_utils._shared import IGNORE_INDEX, as_generator, check_int, check_number
 from course_utils.crf.dense_crf import CRFParams, CRFResult, DenseCRF, dense_crf, unary_from_probs
 
 __all__ = ["REFERENCE_WIDTH", "crf_labels", "fit_temperature", "labelling_energy", "scaled_crf_params"]
@@ -120,8 +120,7 @@ def scaled_crf_params(params: CRFParams, width: int, reference_width: int) -> CR
     if not isinstance(params, CRFParams):
         raise TypeError(f"params must be a CRFParams, got {type(params).__name__}")
     for name, value in (("width", width), ("reference_width", reference_width)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name} must be a positive int (pixels), got {value!r}")
+        check_int(value, name, 1)
     f = width / reference_width
     return replace(params, sigma_alpha=params.sigma_alpha * f, sigma_gamma=params.sigma_gamma * f)
 
@@ -139,8 +138,7 @@ def crf_labels(image: np.ndarray, logits: torch.Tensor, params: CRFParams, *, te
         The refined labelling (argmax of the CRF's marginals).
     result : CRFResult
     """
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
-        raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
+    temperature = check_number(temperature, "temperature", 0.0, 1e6, open_min=True)
     result = dense_crf(image, logits=logits / float(temperature), params=params, iterations=iterations, **kwargs)
     return result.labels.cpu().numpy().astype(np.uint8), result
 

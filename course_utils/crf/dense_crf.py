@@ -46,6 +46,7 @@ import torch
 from course_utils.config import setting
 from course_utils.crf.permutohedral import LatticeFilter, PermutohedralLattice
 from course_utils.env import cpu_threads, get_device
+from course_utils._shared import check_bytes, check_int, check_number, check_sequence
 from course_utils.images import check_image
 
 __all__ = ["CRFParams", "CRFResult", "DenseCRF", "dense_crf", "unary_from_probs", "check_probs"]
@@ -88,11 +89,7 @@ class CRFParams:
 
     def __post_init__(self) -> None:
         for name in ("w1", "sigma_alpha", "sigma_beta", "w2", "sigma_gamma"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-            if not math.isfinite(float(value)):
-                raise ValueError(f"{name} must be finite, got {value}")
+            value = check_number(getattr(self, name), name)
             if name.startswith("sigma") and value <= 0:
                 raise ValueError(f"{name} is a kernel width and must be > 0, got {value}")
             if name.startswith("w") and value < 0:
@@ -173,6 +170,26 @@ def _image_tensor(image, name: str, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(arr)).to(device)
 
 
+def crf_bytes(height: int, width: int, num_classes: int, params: "CRFParams | None" = None, *,
+              iterations: int = 5, history: bool = False, history_classes: int | None = None) -> float:
+    """An upper estimate of the bytes :func:`dense_crf` allocates for one ``height x width`` image.
+
+    Each lattice of dimension ``d`` (5 for the appearance kernel, 2 for the smoothness kernel) has
+    at most ``(d + 1)`` vertices per pixel: building it sorts ``(d + 1)``-long int64 keys, and each
+    filtering holds about three ``(vertices, C)`` float32 tables; mean field keeps about eight
+    ``(pixels, C)`` float32 arrays, and the histories two more per iteration.
+    """
+    params = CRFParams() if params is None else params
+    n, c = float(height) * float(width), float(num_classes)
+    total = 32.0 * n * c
+    for d, on in ((5, params.w1 > 0), (2, params.w2 > 0)):
+        if on:
+            total += n * (d + 1) * ((d + 1) * 32 + 96) + n * (d + 1) * c * 12
+    if history:
+        total += 8.0 * n * (c if history_classes is None else history_classes) * (iterations + 1)
+    return total
+
+
 def check_probs(probs: torch.Tensor, name: str = "probs", *, atol: float = 1e-3) -> torch.Tensor:
     """Check that ``probs`` (..., C, H, W) holds probabilities over dim -3 and return it.
 
@@ -203,8 +220,7 @@ def unary_from_probs(probs: torch.Tensor, clip: float = 1e-5) -> torch.Tensor:
 
     As ``pydensecrf.utils.unary_from_softmax`` (which clips at 1e-5 too).
     """
-    if not 0 < clip < 1:
-        raise ValueError(f"clip must be in (0, 1), got {clip}")
+    clip = check_number(clip, "clip", 0.0, 1.0, open_min=True, open_max=True)
     return -torch.log(probs.to(torch.float32).clamp(min=clip))
 
 
@@ -346,15 +362,15 @@ class DenseCRF:
         c = int(unary.shape[0])
         if tuple(unary.shape[1:]) != (self.height, self.width):
             raise ValueError(f"unary must have shape (C, {self.height}, {self.width}), got {tuple(unary.shape)}")
-        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
-            raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
+        iterations = check_int(iterations, "iterations", 0, 10**5)
         if c < 1:
             raise ValueError(f"unary must have at least one class, got shape {tuple(unary.shape)}")
         if not bool(torch.isfinite(unary).all()):
             raise ValueError("unary contains NaN or infinite values: energies must be finite "
                              "(use unary_from_probs, which clips probabilities before the log)")
         neg_u = (-unary.to(device=self.device, dtype=torch.float32)).permute(1, 2, 0).reshape(-1, c).contiguous()
-        keep = list(range(c)) if history_classes is None else [int(k) for k in history_classes]
+        keep = list(range(c)) if history_classes is None else list(check_sequence(
+            history_classes, "history_classes", lambda k, n: check_int(k, n, 0, c - 1), what="class indices"))
         scores = neg_u
         q = torch.softmax(scores, dim=1) if history else _softmax_rows_(neg_u.clone(), False)
         scores_hist, probs_hist, obj = [], [], []
@@ -433,6 +449,8 @@ def _as_tensor(x, name: str, device: torch.device | None) -> torch.Tensor:
                         f"got {type(x).__name__}")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a float tensor, got dtype {x.dtype}")
+    if x.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device: it has a shape but no values")
     return x.to(device) if device is not None else x
 
 
@@ -493,8 +511,11 @@ def dense_crf(image, probs=None, *, logits=None, params: CRFParams | None = None
         raise ValueError("give exactly one of probs=... (probabilities) or logits=... (unnormalised scores)")
     name = "probs" if probs is not None else "logits"
     x = _as_tensor(probs if probs is not None else logits, name, get_device(device, name="device") if device is not None else None)
-    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
-        raise ValueError(f"iterations must be an int >= 0, got {iterations!r}")
+    iterations = check_int(iterations, "iterations", 0, 10**5)
+    clip = check_number(clip, "clip", 0.0, 1.0, open_min=True, open_max=True)
+    for flag, flag_name in ((history, "history"), (objective, "objective")):
+        if not isinstance(flag, (bool, np.bool_)):  # a flag: 0/1 or a string would be a silent yes/no
+            raise ValueError(f"{flag_name} must be True or False, got {flag!r}")
     if x.ndim not in (3, 4):
         raise ValueError(f"{name} must have shape (C, H, W) or (N, C, H, W), got {tuple(x.shape)}")
     batched = x.ndim == 4
@@ -503,9 +524,16 @@ def dense_crf(image, probs=None, *, logits=None, params: CRFParams | None = None
     if num_classes < 2:
         raise ValueError(f"{name} must have at least 2 classes along dim {-3}, got shape {tuple(x.shape)}")
     if history_classes is not None:
-        bad = [k for k in history_classes if not 0 <= int(k) < num_classes]
-        if bad:
-            raise ValueError(f"history_classes must lie in 0..{num_classes - 1}, got {list(history_classes)}")
+        history_classes = check_sequence(history_classes, "history_classes",
+                                         lambda k, n: check_int(k, n, 0, num_classes - 1), what="class indices")
+    params = CRFParams() if params is None else params
+    if not isinstance(params, CRFParams):
+        raise TypeError(f"params must be a CRFParams, got {type(params).__name__}")
+    check_bytes(crf_bytes(xb.shape[2], xb.shape[3], num_classes, params, iterations=iterations, history=history,
+                          history_classes=None if history_classes is None else len(history_classes)),
+                name=name, value=f"<shape {tuple(x.shape)}>",
+                what=f"the CRF's lattices and mean-field arrays of one {xb.shape[2]}x{xb.shape[3]} image with "
+                     f"{num_classes} classes")
     images = image if not isinstance(image, (list, tuple)) else np.stack([np.asarray(im) for im in image])
     if isinstance(images, torch.Tensor):
         images = images.detach().cpu().numpy()
@@ -536,9 +564,8 @@ def dense_crf(image, probs=None, *, logits=None, params: CRFParams | None = None
             raise ValueError("logits contains NaN or infinite values")
         # the softmax in the logits' precision (at least float32): float64 logits beyond float32's range stay finite
         p = torch.softmax(xb if xb.dtype == torch.float64 else xb.to(torch.float32), dim=1).to(torch.float32)
-    params = CRFParams() if params is None else params
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
-        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+    if threads is not None:
+        threads = check_int(threads, "threads", 1, 4096)
     results = []
     with _cpu_threads(int(threads) if threads is not None else cpu_threads(), p.device.type == "cpu"):
         for im, pk in zip(image_list, p, strict=True):

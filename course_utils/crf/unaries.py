@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_utils._shared import as_generator
+from course_utils._shared import as_generator, check_int, check_number
 from course_utils.images import check_image, check_labels
 
 __all__ = ["photo_labels", "coarse_logits", "coarse_probs"]
@@ -79,17 +79,11 @@ def coarse_logits(labels: np.ndarray, num_classes: int, *, stride: int = 8, nois
     -------
     logits : torch.Tensor, shape (1, num_classes, H, W), float32
     """
-    import math
-
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or not 2 <= num_classes <= 255:
-        raise ValueError(f"num_classes must be an int in [2, 255], got {num_classes!r}")
+    num_classes = check_int(num_classes, "num_classes", 2, 255)
     check_labels(labels, num_classes=num_classes)
-    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
-        raise ValueError(f"stride must be a positive int, got {stride!r}")
+    stride = check_int(stride, "stride", 1, 2**15)
     for name, value in (("noise", noise), ("confidence", confidence), ("blur", blur)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
+        check_number(value, name)
     if noise < 0 or blur < 0:
         raise ValueError(f"noise and blur must be >= 0, got noise={noise!r}, blur={blur!r}")
     if labels.size == 0:

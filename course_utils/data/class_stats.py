@@ -15,6 +15,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from course_utils._shared import check_bytes, check_int
+
 __all__ = [
     "class_pixel_counts",
     "class_image_counts",
@@ -42,9 +44,9 @@ def _check(labels: np.ndarray, num_classes: int, ignore_index: int | None, name:
 
 
 def _check_num_classes(num_classes) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    return int(num_classes)
+    num_classes = check_int(num_classes, "num_classes", 1)
+    check_bytes(8.0 * num_classes, name="num_classes", value=num_classes, what="the per-class counts")
+    return num_classes
 
 
 def class_pixel_counts(labels: np.ndarray | Iterable[np.ndarray], num_classes: int,

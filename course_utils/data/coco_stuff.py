@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils._shared import as_generator
+from course_utils._shared import as_generator, check_int
 from course_utils.config import SETTINGS
 from course_utils.env import is_full_mode
 from course_utils.paths import data_root
@@ -239,8 +239,8 @@ class CocoStuffSegmentation:
                  limit: int | None = None) -> None:
         if classes not in (NUM_CLASSES, NUM_IDS):
             raise ValueError(f"classes={classes!r}: expected 171 or 182")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-            raise ValueError(f"limit={limit!r}: expected a positive int or None")
+        if limit is not None:
+            limit = check_int(limit, "limit", 1)
         self.root = Path(root)
         self.split = split
         self.classes = classes

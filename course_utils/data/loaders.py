@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from course_utils._shared import check_int
+
 __all__ = ["saliency_loader", "tensor_loader"]
 
 
@@ -85,7 +87,6 @@ def saliency_loader(images: np.ndarray, masks: np.ndarray, *, batch_size: int, s
     if masks.dtype != bool or masks.shape != images.shape[:3]:
         raise ValueError(f"masks must be (N, H, W) bool matching images {images.shape[:3]}, "
                          f"got shape {masks.shape} dtype {masks.dtype}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    batch_size = check_int(batch_size, "batch_size", 1)
     return torch.utils.data.DataLoader(_SaliencyPairs(images, masks, flip), batch_size=batch_size,
                                        shuffle=shuffle, num_workers=0)

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils._shared import as_generator
-from course_utils.cli import atomic_file, read_json, write_text_atomic
+from course_utils._shared import as_generator, check_bytes, check_int
+from course_utils.cli import read_json, write_text_atomic
 from course_utils.config import SETTINGS
+from course_utils.data.manifest import Manifest
 
 __all__ = [
     "CUES",
@@ -56,9 +57,9 @@ class SalientSample:
 
 
 def _check_size(size) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 16:
-        raise ValueError(f"size must be an int >= 16 (pixels per side), got {size!r}")
-    return int(size)
+    size = check_int(size, "size", 16, 2**15)
+    check_bytes(64.0 * size * size, name="size", value=size, what=f"a {size}x{size} scene and its layers")
+    return size
 
 
 def _hsv_to_rgb(h: float, s: float, v: float) -> np.ndarray:
@@ -228,9 +229,10 @@ def make_salient_dataset(n: int, size: int = 128, seed: int = 0) -> tuple[np.nda
     masks : ndarray, shape (n, size, size), bool
     cues : list of str
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    n = check_int(n, "n", 1)
     size = _check_size(size)
+    check_int(seed, "seed", 0)
+    check_bytes(4.0 * n * size * size, name="n", value=n, what=f"{n} images and masks of {size}x{size}")
     samples = [make_salient_image(size, np.random.default_rng([seed, i])) for i in range(n)]
     return (np.stack([s.image for s in samples]), np.stack([s.mask for s in samples]), [s.cue for s in samples])
 
@@ -269,9 +271,8 @@ def write_dataset(folder: str | Path, *, n_train: int, n_test: int, size: int = 
 
     folder = Path(folder)
     size = _check_size(size)
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    n_train, n_test = check_int(n_train, "n_train", 1), check_int(n_test, "n_test", 1)
+    seed = check_int(seed, "seed", 0)
     settings = {"version": _VERSION, "size": size, "seed": seed, "n_train": int(n_train), "n_test": int(n_test)}
     marker = folder / _MARKER
     if marker.exists():
@@ -288,23 +289,50 @@ def write_dataset(folder: str | Path, *, n_train: int, n_test: int, size: int = 
         settings["n_train"] = max(settings["n_train"], int(found.get("n_train", 0)))
         settings["n_test"] = max(settings["n_test"], int(found.get("n_test", 0)))
     write_text_atomic(marker, json.dumps(settings, indent=1) + "\n")
-    for split_id, (split, count) in enumerate((("train", n_train), ("test", n_test))):
-        image_dir, mask_dir = _split_paths(folder, split)
-        image_dir.mkdir(parents=True, exist_ok=True)
-        mask_dir.mkdir(parents=True, exist_ok=True)
-        for i in range(count):
-            stem = f"synth_{split}_{i:06d}"
-            image_path, mask_path = image_dir / f"{stem}.jpg", mask_dir / f"{stem}.png"
-            if image_path.exists() and mask_path.exists():
-                continue
-            sample = make_salient_image(size, np.random.default_rng([seed, split_id, i]))
-            if not image_path.exists():  # through a temporary file: an interrupted run leaves no half image
-                with atomic_file(image_path) as tmp:
-                    cv2.imwrite(str(tmp), cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
-            if not mask_path.exists():
-                with atomic_file(mask_path) as tmp:
-                    cv2.imwrite(str(tmp), sample.mask.astype(np.uint8) * 255)
+    manifest = Manifest(folder)
+    try:
+        for split_id, (split, count) in enumerate((("train", n_train), ("test", n_test))):
+            image_dir, mask_dir = _split_paths(folder, split)
+            for i in range(count):
+                stem = f"synth_{split}_{i:06d}"
+                image_rel = (image_dir / f"{stem}.jpg").relative_to(folder).as_posix()
+                mask_rel = (mask_dir / f"{stem}.png").relative_to(folder).as_posix()
+                drawn = []
+
+                def sample(split_id=split_id, i=i, drawn=drawn):
+                    if not drawn:
+                        drawn.append(make_salient_image(size, np.random.default_rng([seed, split_id, i])))
+                    return drawn[0]
+
+                manifest.ensure(image_rel, lambda tmp: _imwrite(tmp, cv2.cvtColor(sample().image, cv2.COLOR_RGB2BGR),
+                                                               [cv2.IMWRITE_JPEG_QUALITY, 95]),
+                                lambda path: _decodes(path, size, 3))
+                manifest.ensure(mask_rel, lambda tmp: _imwrite(tmp, sample().mask.astype(np.uint8) * 255),
+                                lambda path: _decodes(path, size, 2))
+    except BaseException:
+        manifest.save()
+        raise
+    manifest.close()
     return folder
+
+
+def _imwrite(path: Path, array: np.ndarray, params=()) -> None:
+    import cv2
+
+    if not cv2.imwrite(str(path), array, list(params)):
+        raise OSError(f"could not write {path}")
+
+
+def _decodes(path: Path, size: int, ndim: int) -> bool:
+    """Whether ``path`` decodes fully as a ``size x size`` image (``ndim`` 3: colour, 2: grey)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return im.size == (size, size) and (im.mode == "RGB") == (ndim == 3)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
 
 
 def load_split(folder: str | Path, split: str = "train", limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -14,14 +14,15 @@ This is the augmentation of DeepLab (Chen et al., TPAMI 2018): random scaling
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from course_utils._shared import IMAGENET_MEAN, IMAGENET_STD
+from course_utils._shared import (IMAGENET_MEAN, IMAGENET_STD, check_array, check_bytes, check_int, check_number,
+                                  check_probability, check_sequence)
 from course_utils.images import check_image, check_labels, resize_image, resize_labels
 
 __all__ = ["Compose", "RandomScale", "RandomCrop", "RandomHorizontalFlip", "to_tensors"]
+
+_MAX_SCALE = 64.0  # a random scale beyond this is a typo, not an augmentation
 
 
 def _check_pair(image: np.ndarray, labels: np.ndarray) -> None:
@@ -29,6 +30,12 @@ def _check_pair(image: np.ndarray, labels: np.ndarray) -> None:
     check_labels(labels, "labels")
     if image.shape[:2] != labels.shape:
         raise ValueError(f"image is {image.shape[:2]} but labels is {labels.shape}: they must have the same (H, W)")
+
+
+def _check_transform(t, name: str):
+    if not callable(t):
+        raise ValueError(f"{name} must be a callable t(image, labels, generator=None), got {t!r}")
+    return t
 
 
 def _uniform(low: float, high: float, generator) -> float:
@@ -48,7 +55,8 @@ class Compose:
     """Apply transforms in order (each gets the same ``generator``)."""
 
     def __init__(self, transforms) -> None:
-        self.transforms = list(transforms)
+        self.transforms = check_sequence(transforms, "transforms", _check_transform, min_length=0,
+                                         what="callables t(image, labels, generator=None)")
 
     def __call__(self, image, labels, generator=None):
         for t in self.transforms:
@@ -69,11 +77,11 @@ class RandomScale:
     """
 
     def __init__(self, scale_range: tuple[float, float] = (0.5, 2.0)) -> None:
-        if (not isinstance(scale_range, (tuple, list)) or len(scale_range) != 2
-                or not all(isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0 for s in scale_range)
-                or scale_range[0] > scale_range[1]):
+        values = check_sequence(scale_range, "scale_range",
+                                lambda s, n: check_number(s, n, 0.0, _MAX_SCALE, open_min=True), what="factors")
+        if len(values) != 2 or values[0] > values[1]:
             raise ValueError(f"scale_range must be (low, high) with 0 < low <= high, got {scale_range!r}")
-        self.scale_range = (float(scale_range[0]), float(scale_range[1]))
+        self.scale_range = values
 
     def __call__(self, image, labels, generator=None):
         _check_pair(image, labels)
@@ -96,12 +104,16 @@ class RandomCrop:
     """
 
     def __init__(self, size: tuple[int, int], *, ignore_index: int = 255, fill: tuple[int, int, int] = (124, 116, 104)) -> None:
-        if (not isinstance(size, (tuple, list)) or len(size) != 2
-                or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
+        size = check_sequence(size, "size", lambda s, n: check_int(s, n, 1, 2**31 - 1), what="positive ints (H, W)")
+        if len(size) != 2:
             raise ValueError(f"size must be a pair of positive ints (H, W), got {size!r}")
-        self.size = (int(size[0]), int(size[1]))
-        self.ignore_index = int(ignore_index)
-        self.fill = tuple(int(f) for f in fill)
+        check_bytes(float(size[0]) * size[1] * 11, name="size", value=size, what="the padded crop (image + int64 labels)")
+        self.size = size
+        # checked against each label map's dtype when padding (uint8 labels cannot hold -1)
+        self.ignore_index = check_int(ignore_index, "ignore_index", -2**63, 2**63 - 1)
+        self.fill = check_sequence(fill, "fill", lambda f, n: check_int(f, n, 0, 255), what="ints in [0, 255]")
+        if len(self.fill) != 3:
+            raise ValueError(f"fill must be an RGB triple of ints in [0, 255], got {fill!r}")
 
     def __call__(self, image, labels, generator=None):
         _check_pair(image, labels)
@@ -114,6 +126,9 @@ class RandomCrop:
                 image[h:, :] = self.fill
             if pw:
                 image[:, w:] = self.fill
+            if not np.can_cast(np.min_scalar_type(self.ignore_index), labels.dtype):
+                raise ValueError(f"ignore_index={self.ignore_index} does not fit labels of dtype {labels.dtype}: "
+                                 "the padding would be another label value")
             labels = np.pad(labels, ((0, ph), (0, pw)), constant_values=self.ignore_index)
             h, w = labels.shape
         top, left = _randint(h - ch, generator), _randint(w - cw, generator)
@@ -127,9 +142,7 @@ class RandomHorizontalFlip:
     """Mirror left-right with probability ``p``."""
 
     def __init__(self, p: float = 0.5) -> None:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1 or math.isnan(p):
-            raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
-        self.p = float(p)
+        self.p = check_probability(p, "p")
 
     def __call__(self, image, labels, generator=None):
         _check_pair(image, labels)
@@ -144,15 +157,39 @@ class RandomHorizontalFlip:
 def to_tensors(image: np.ndarray, labels: np.ndarray | None = None, *, mean=None, std=None):
     """``image`` (H, W, 3) uint8 -> normalised float tensor (3, H, W); ``labels`` -> int64 tensor (H, W).
 
-    ``mean``/``std`` default to ImageNet's (``course_utils._shared.IMAGENET_MEAN``/``STD``).
-    Returns the image tensor alone when ``labels`` is None.
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3), uint8
+    labels : ndarray, shape (H, W), integer dtype, optional
+        Class ids (255 = ignore), the image's size; float or RGB labels are refused.
+    mean, std : three finite numbers, optional
+        Per-channel statistics of images in [0, 1]; ``std`` positive. Default ImageNet's
+        (``course_utils._shared.IMAGENET_MEAN``/``STD``).
+
+    Returns
+    -------
+    The image tensor alone when ``labels`` is None, else ``(image tensor, labels tensor)``.
     """
     import torch
 
     check_image(image, "image", allow_float=False)
-    mean = torch.tensor(IMAGENET_MEAN if mean is None else mean, dtype=torch.float32).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD if std is None else std, dtype=torch.float32).view(3, 1, 1)
+    mean = _check_stats(IMAGENET_MEAN if mean is None else mean, "mean", positive=False)
+    std = _check_stats(IMAGENET_STD if std is None else std, "std", positive=True)
+    if labels is not None:
+        _check_pair(image, labels)
+    mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
+    std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
     x = torch.from_numpy(np.ascontiguousarray(image).transpose(2, 0, 1).copy()).float().div_(255).sub_(mean).div_(std)
     if labels is None:
         return x
     return x, torch.from_numpy(np.ascontiguousarray(labels).astype(np.int64))
+
+
+def _check_stats(values, name: str, *, positive: bool) -> tuple[float, float, float]:
+    if isinstance(values, np.ndarray):
+        values = check_array(values, name, ndim=1, kinds="iuf").tolist()
+    values = check_sequence(values, name, lambda v, n: check_number(v, n, 0.0 if positive else None, open_min=positive),
+                            what="positive numbers" if positive else "numbers")
+    if len(values) != 3:
+        raise ValueError(f"{name} must hold 3 numbers (R, G, B), got {len(values)}")
+    return values

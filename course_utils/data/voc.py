@@ -28,11 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD
+from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD, check_bytes, check_int
 from course_utils.cli import write_text_atomic
+from course_utils.data.manifest import MANIFEST_NAME, Manifest
 from course_utils.config import SETTINGS
 from course_utils.env import is_full_mode
-from course_utils.images import check_image, check_labels, read_image_file, to_float
+from course_utils.images import check_image, check_labels, check_size, read_image_file, to_float
 from course_utils.palettes import voc_palette
 from course_utils.paths import data_root
 
@@ -177,8 +178,8 @@ class SegmentationTransform:
 
     def __init__(self, size: int | None = None, *, train: bool = False, mean=IMAGENET_MEAN, std=IMAGENET_STD,
                  generator: np.random.Generator | None = None) -> None:
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-            raise ValueError(f"size must be a positive int or None, got {size!r}")
+        if size is not None:
+            size = check_int(size, "size", 1, 2**15)
         self.size, self.train = size, bool(train)
         self.mean = np.asarray(mean, np.float32)
         self.std = np.asarray(std, np.float32)
@@ -402,8 +403,7 @@ def add_void_band(labels: np.ndarray, radius: int) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(f"labels must be (H, W), got shape {labels.shape}")
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
-        raise ValueError(f"radius must be a non-negative int, got {radius!r}")
+    radius = check_int(radius, "radius", 0, 2**15)
     out = labels.astype(np.uint8).copy()
     if radius == 0:
         return out
@@ -478,20 +478,62 @@ def _write_label_png(path: Path, labels: np.ndarray) -> None:
     im.save(path)
 
 
-def _write_scene(job: tuple) -> None:
-    """Draw and write scene ``i`` (a worker's task); files that exist are kept."""
+def _write_scene(job: tuple) -> tuple[dict[str, dict], list[str]]:
+    """Draw and write scene ``i`` (a worker's task) unless both its files check out; return their records.
+
+    A file with a record must match it; a file without one (written before manifests, or by a run
+    stopped before saving its manifest: whole either way, files are renamed into place) is adopted
+    if it decodes fully as an image of the right size and mode. A missing file is drawn; any other
+    file is refused (:meth:`Manifest.ensure`), never overwritten.
+    """
     from PIL import Image
 
-    voc, name, i, seed, size, max_objects, jpeg_quality = job
-    jpg, png = voc / "JPEGImages" / f"{name}.jpg", voc / "SegmentationClass" / f"{name}.png"
-    if jpg.exists() and png.exists():
-        return
-    image, labels = draw_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects)
-    tmp_jpg, tmp_png = jpg.with_suffix(".tmp.jpg"), png.with_suffix(".tmp.png")
-    Image.fromarray(image).save(tmp_jpg, quality=jpeg_quality)
-    _write_label_png(tmp_png, labels)
-    tmp_jpg.replace(jpg)
-    tmp_png.replace(png)
+    voc, name, i, seed, size, max_objects, jpeg_quality, records = job
+    manifest = _records_manifest(voc, records)
+    jpg, png = f"JPEGImages/{name}.jpg", f"SegmentationClass/{name}.png"
+    scene = []
+
+    def draw():
+        if not scene:
+            scene.extend(draw_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects))
+        return scene
+
+    manifest.ensure(jpg, lambda tmp: Image.fromarray(draw()[0]).save(tmp, format="JPEG", quality=jpeg_quality),
+                    lambda path: _decodes(path, size, "RGB"))
+    manifest.ensure(png, lambda tmp: _write_label_png(tmp, draw()[1]), lambda path: _decodes(path, size, "P"))
+    return {k: manifest.records[k] for k in (jpg, png) if k in manifest.records}, manifest.refused
+
+
+def _decodes(path: Path, size: tuple[int, int], mode: str) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return im.mode == mode and im.size == (size[1], size[0])
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+
+
+def _records_manifest(voc: Path, records: dict) -> Manifest:
+    manifest = Manifest.__new__(Manifest)
+    manifest.folder, manifest.path, manifest.records, manifest.refused = voc, voc / MANIFEST_NAME, dict(records), []
+    return manifest
+
+
+def _check_voc_root(root: Path, voc: Path, marker: Path) -> None:
+    """Refuse a ``root`` that holds a dataset this module did not write (a real VOC, at any level)."""
+    for folder in (root, root / "VOCdevkit", voc):
+        if any((folder / sub).exists() for sub in ("JPEGImages", "SegmentationClass", "Annotations")) \
+                and folder != voc:
+            raise FileExistsError(f"{folder} holds a VOC-style dataset (JPEGImages, SegmentationClass, ...): "
+                                  "not writing a synthetic dataset there; choose an empty root")
+    devkit = root / "VOCdevkit"
+    if devkit.is_dir() and any(p.name != "VOC2012" for p in devkit.iterdir()):
+        raise FileExistsError(f"{devkit} holds other datasets ({sorted(p.name for p in devkit.iterdir())}): "
+                              "not writing a synthetic VOC2012 beside them; choose an empty root")
+    if voc.exists() and any(voc.iterdir()) and not marker.exists():
+        raise FileExistsError(f"{voc} holds a VOC dataset that segcourse did not generate: not writing into it")
 
 
 def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, size: tuple[int, int] = (128, 128),
@@ -499,8 +541,11 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     """Write a synthetic dataset in the PASCAL VOC 2012 layout under ``root``.
 
     Scene ``i`` is drawn from ``numpy.random.default_rng([seed, i])``, so the files depend on
-    the arguments only.  Files that already exist are left untouched (nothing is overwritten);
-    a marker file ``VOC2012/SEGCOURSE_SYNTHETIC.txt`` records the arguments.
+    the arguments only. A marker file ``VOC2012/SEGCOURSE_SYNTHETIC.txt`` records the arguments and
+    a manifest (:class:`~course_utils.data.manifest.Manifest`) the size and checksum of every file:
+    on a rerun each file is verified; a missing one is drawn again, a truncated or changed one is
+    refused with an error naming it (never overwritten). Files go through per-process temporary
+    names, so two runs on one root do not collide.
 
     Parameters
     ----------
@@ -510,6 +555,10 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
         Images in ``train.txt`` and ``val.txt`` (``trainval.txt`` lists both).
     size : (H, W)
     seed : int
+    max_objects : int
+        At most this many objects per scene (>= 1).
+    jpeg_quality : int
+        1..100.
     workers : int
         Processes drawing scenes in parallel (the files do not depend on it).
 
@@ -521,46 +570,62 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     Raises
     ------
     FileExistsError
-        If ``root`` already holds a VOC dataset that this function did not write (real VOC).
+        If ``root`` holds a dataset that this function did not write (a real VOC, another
+        devkit year, a VOC2012 without the marker) or one made with other arguments.
     """
-    from PIL import Image
-
-    for value, name in ((n_train, "n_train"), (n_val, "n_val"), (seed, "seed")):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    n_train = check_int(n_train, "n_train", 0)
+    n_val = check_int(n_val, "n_val", 0)
+    seed = check_int(seed, "seed", 0)
     if n_train + n_val == 0:
-        raise ValueError("n_train + n_val must be positive")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
+        raise ValueError("n_train + n_val must be positive, got 0 and 0")
+    size = check_size(size, "size", 8)
+    max_objects = check_int(max_objects, "max_objects", 1, 64)
+    jpeg_quality = check_int(jpeg_quality, "jpeg_quality", 1, 100)
+    workers = check_int(workers, "workers", 1, 256)
+    check_bytes(float(n_train + n_val) * size[0] * size[1] * 4, name="n_train", value=n_train,
+                what=f"{n_train + n_val} scenes of {size[0]}x{size[1]} on disk")
     root = Path(root).expanduser()
     voc = root / "VOCdevkit" / "VOC2012"
     marker = voc / _MARKER
     description = (f"segcourse synthetic PASCAL VOC layout\nn_train={n_train}\nn_val={n_val}\n"
                    f"size={tuple(size)}\nseed={seed}\nmax_objects={max_objects}\n")
-    if voc.exists() and any(voc.iterdir()) and not marker.exists():
-        raise FileExistsError(f"{voc} holds a VOC dataset that segcourse did not generate: not writing into it")
+    _check_voc_root(root, voc, marker)
     if marker.exists() and marker.read_text() != description:
         raise FileExistsError(f"{voc} holds a synthetic dataset made with other arguments:\n{marker.read_text()}"
                               f"use another root")
     for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
         (voc / sub).mkdir(parents=True, exist_ok=True)
-    write_text_atomic(marker, description)
+    if not marker.exists():
+        write_text_atomic(marker, description)
+    manifest = Manifest(voc)
     ids = [f"2012_{i:06d}" for i in range(1, n_train + n_val + 1)]
-    jobs = [(voc, name, i, seed, tuple(size), max_objects, jpeg_quality) for i, name in enumerate(ids)]
-    if workers == 1:
-        for job in jobs:
-            _write_scene(job)
-    else:
-        from concurrent.futures import ProcessPoolExecutor
+    jobs = [(voc, name, i, seed, tuple(size), max_objects, jpeg_quality,
+             {k: manifest.records[k] for k in (f"JPEGImages/{name}.jpg", f"SegmentationClass/{name}.png")
+              if k in manifest.records})
+            for i, name in enumerate(ids)]
+    try:
+        if workers == 1:
+            for job in jobs:
+                records, refused = _write_scene(job)
+                manifest.update(records)
+                manifest.refused.extend(refused)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(workers) as pool:
-            list(pool.map(_write_scene, jobs, chunksize=16))
-    lists = {"train": ids[:n_train], "val": ids[n_train:], "trainval": ids}
-    for split in _SPLITS:
-        path = voc / "ImageSets" / "Segmentation" / f"{split}.txt"
-        text = "".join(f"{i}\n" for i in lists[split])
-        if not path.exists() or path.read_text() != text:
-            write_text_atomic(path, text)
+            with ProcessPoolExecutor(workers) as pool:
+                for records, refused in pool.map(_write_scene, jobs, chunksize=16):
+                    manifest.update(records)
+                    manifest.refused.extend(refused)
+        lists = {"train": ids[:n_train], "val": ids[n_train:], "trainval": ids}
+        for split in _SPLITS:
+            text = "".join(f"{i}\n" for i in lists[split])
+            rel = f"ImageSets/Segmentation/{split}.txt"
+            manifest.ensure(rel, lambda tmp, text=text: tmp.write_text(text),
+                            lambda path, text=text: path.read_text() == text)
+    except BaseException:
+        manifest.save()
+        raise
+    manifest.close()
     return root
 
 

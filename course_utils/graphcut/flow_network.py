@@ -37,8 +37,7 @@ def _check_capacity(capacity: np.ndarray, source: int, sink: int) -> np.ndarray:
         raise ValueError("capacity must be finite and non-negative")
     n = capacity.shape[0]
     for name, node in (("source", source), ("sink", sink)):
-        if isinstance(node, bool) or not isinstance(node, (int, np.integer)) or not 0 <= node < n:  # a range, not a minimum
-            raise ValueError(f"{name} must be a node index in 0..{n - 1}, got {node!r}")
+        check_int(node, name, 0, n - 1)
     if source == sink:
         raise ValueError(f"source and sink must differ, both are {source}")
     return capacity

@@ -56,17 +56,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from course_utils._shared import as_generator, check_int
+from course_utils._shared import as_generator, check_array, check_int, check_number, check_probability, check_sequence
 from course_utils.graphcut.graph_cut import (
     GridGraph,
     Smoothness,
     _energy_terms,
     add_hard_constraints,
+    check_smoothness_weight,
     energy_terms,
     image_as_colours,
+    neighbour_offsets,
     smoothness_weights,
 )
-from course_utils.images import check_image, check_mask
+from course_utils.images import check_image, check_mask, check_size
 
 __all__ = [
     "GC_BGD",
@@ -163,14 +165,11 @@ def check_rect(rect, shape: tuple[int, int], name: str = "rect") -> tuple[int, i
     tuple of int
         ``(x, y, width, height)``.
     """
-    try:
-        values = tuple(rect)
-    except TypeError:
-        raise TypeError(f"{name} must be a tuple (x, y, width, height) of ints, got {type(rect).__name__}") from None
-    if len(values) != 4 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
-        raise TypeError(f"{name} must be a tuple (x, y, width, height) of 4 ints, got {rect!r}")
-    x, y, w, h = (int(v) for v in values)
-    height, width = shape
+    values = check_sequence(rect, name, check_int, what="ints (x, y, width, height)")
+    if len(values) != 4:
+        raise ValueError(f"{name} must be a tuple (x, y, width, height) of 4 ints, got {rect!r}")
+    x, y, w, h = values
+    height, width = check_size(shape, "shape")
     if w <= 0 or h <= 0:
         raise ValueError(f"{name}={rect!r} is empty: width and height must be positive")
     if x < 0 or y < 0 or x + w > width or y + h > height:
@@ -188,10 +187,13 @@ def rect_from_fractions(shape: tuple[int, int], fractions) -> tuple[int, int, in
     The same fractions describe the same rectangle at any resolution.  The
     result is clipped to the image and validated by :func:`check_rect`.
     """
-    fx, fy, fw, fh = (float(v) for v in fractions)
-    if min(fx, fy, fw, fh) < 0 or fx + fw > 1 + 1e-9 or fy + fh > 1 + 1e-9:
+    h, w = check_size(shape, "shape")
+    values = check_sequence(fractions, "fractions", check_probability, what="fractions (x, y, width, height)")
+    if len(values) != 4:
+        raise ValueError(f"fractions must hold 4 numbers (x, y, width, height), got {fractions!r}")
+    fx, fy, fw, fh = values
+    if fx + fw > 1 + 1e-9 or fy + fh > 1 + 1e-9:
         raise ValueError(f"fractions={fractions!r} must describe a rectangle inside [0, 1] x [0, 1]")
-    h, w = shape
     x, y = int(round(fx * w)), int(round(fy * h))
     rect = (x, y, max(1, min(int(round(fw * w)), w - x)), max(1, min(int(round(fh * h)), h - y)))
     return check_rect(rect, shape)
@@ -272,12 +274,13 @@ def fit_colour_model(colours: np.ndarray, *, n_components: int = 5, previous=Non
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
 
-    if colours.ndim != 2 or colours.shape[1] != 3 or len(colours) == 0:
+    colours = check_array(colours, "colours", ndim=2, kinds="iuf", shape=(None, 3), finite=True)
+    if len(colours) == 0:
         raise ValueError(f"colours must have shape (N, 3) with N >= 1, got {colours.shape}")
-    if not isinstance(n_components, (int, np.integer)) or n_components < 1:
-        raise ValueError(f"n_components must be a positive int, got {n_components!r}")
-    if not isinstance(em_steps, (int, np.integer)) or em_steps < 1:
-        raise ValueError(f"em_steps must be a positive int, got {em_steps!r}")
+    n_components = check_int(n_components, "n_components", 1, 1000)
+    em_steps = check_int(em_steps, "em_steps", 1, 10**4)
+    reg_covar = check_number(reg_covar, "reg_covar", 0.0, 1e6, open_min=True)
+    _seed_int(rng)
     if previous is not None and not isinstance(previous, GaussianMixture):
         raise TypeError(f"previous must be a fitted GaussianMixture, got {type(previous).__name__}")
     # One thread: these problems are small (N x 3), and OpenMP/BLAS threads cost far more than they
@@ -413,6 +416,7 @@ def grabcut_energy(image: np.ndarray, mask: np.ndarray, fg_model, bg_model, *, g
     connectivity : {4, 8}
     """
     colours = image_as_colours(image)
+    gamma = check_smoothness_weight(gamma, "gamma")
     smoothness = smoothness_weights(image, lam=gamma, connectivity=connectivity)
     data, smooth = energy_terms(mask, grabcut_unary(colours, fg_model, bg_model), smoothness)
     return data + smooth
@@ -515,6 +519,9 @@ def grabcut(image: np.ndarray, rect=None, *, trimap: np.ndarray | None = None, i
     """
     colours = image_as_colours(image)
     shape = colours.shape[:2]
+    gamma = check_smoothness_weight(gamma, "gamma")
+    neighbour_offsets(connectivity)
+    _seed_int(rng)
     if (rect is None) == (trimap is None):
         raise ValueError("give exactly one of rect=(x, y, width, height) and trimap=(H, W) array")
     trimap = rect_trimap(shape, rect) if rect is not None else _check_trimap(trimap, shape)

@@ -37,6 +37,7 @@ from functools import cached_property
 
 import numpy as np
 
+from course_utils._shared import check_array, check_bytes, check_choice, check_int, check_number
 from course_utils.images import check_image, check_mask
 
 __all__ = [
@@ -67,9 +68,18 @@ NEIGHBOUR_OFFSETS: tuple[tuple[int, int], ...] = ((0, 1), (1, 0), (1, 1), (1, -1
 
 def neighbour_offsets(connectivity: int) -> tuple[tuple[int, int], ...]:
     """The forward offsets ``(dy, dx)`` of a 4- or 8-neighbourhood (right, down[, down-right, down-left])."""
-    if connectivity not in (4, 8):
-        raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
+    connectivity = check_choice(check_int(connectivity, "connectivity"), "connectivity", (4, 8))
     return NEIGHBOUR_OFFSETS[: connectivity // 2]
+
+
+#: The largest smoothness weight taken (lambda, GrabCut's gamma): far beyond any data cost (a
+#: histogram or GMM cost is a few tens), and 8 such weights plus a hard constraint stay exact in float64.
+MAX_SMOOTHNESS = 1e12
+
+
+def check_smoothness_weight(value, name: str = "lam") -> float:
+    """``value`` as a smoothness weight in ``[0, MAX_SMOOTHNESS]``, the error naming ``name``."""
+    return check_number(value, name, 0.0, MAX_SMOOTHNESS)
 
 
 @dataclass(frozen=True)
@@ -90,12 +100,15 @@ class Smoothness:
     weights: np.ndarray
 
     def __post_init__(self) -> None:
-        w = self.weights
-        if not isinstance(w, np.ndarray) or w.ndim != 3 or w.shape[0] != len(self.offsets):
-            raise ValueError(f"weights must have shape ({len(self.offsets)}, H, W), got "
-                             f"{getattr(w, 'shape', type(w).__name__)}")
-        if not np.all(np.isfinite(w)) or (w < 0).any():
-            raise ValueError("weights must be finite and non-negative (a cut cannot have negative cost)")
+        if not isinstance(self.offsets, tuple) or self.offsets not in (NEIGHBOUR_OFFSETS[:2], NEIGHBOUR_OFFSETS):
+            raise ValueError(f"offsets must be neighbour_offsets(4) or neighbour_offsets(8), got {self.offsets!r}")
+        w = check_array(self.weights, "weights", ndim=3, kinds="iuf", finite=True)
+        if not isinstance(self.weights, np.ndarray) or w.shape[0] != len(self.offsets):
+            raise ValueError(f"weights must be an array of shape ({len(self.offsets)}, H, W), got "
+                             f"{getattr(self.weights, 'shape', type(self.weights).__name__)}")
+        if w.size and ((w < 0).any() or w.sum(axis=0).max() * 2 > 1e300):
+            raise ValueError("weights must be finite and non-negative (a cut cannot have negative cost), "
+                             "their sums too")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -104,9 +117,10 @@ class Smoothness:
 
     def scaled(self, factor: float) -> "Smoothness":
         """The same edges with every weight multiplied by ``factor`` (>= 0)."""
-        if not factor >= 0:
-            raise ValueError(f"factor must be >= 0, got {factor!r}")
-        return Smoothness(self.offsets, self.weights * float(factor))
+        factor = check_number(factor, "factor", 0.0)
+        if self.weights.size and self.weights.max() * factor * 2 * len(self.offsets) > 1e300:
+            raise ValueError(f"factor={factor!r} makes the weights overflow float64")
+        return Smoothness(self.offsets, self.weights * factor)
 
     @cached_property
     def max_neighbour_sum(self) -> float:
@@ -198,10 +212,6 @@ def beta_from_image(image: np.ndarray, *, connectivity: int = 8) -> float:
     return 0.0 if mean <= np.finfo(float).eps else 1.0 / (2.0 * mean)
 
 
-def _is_real(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
 def smoothness_weights(image: np.ndarray, *, lam: float = 50.0, connectivity: int = 8,
                        beta: float | None = None) -> Smoothness:
     """Contrast-sensitive n-link weights ``lam * exp(-beta ||I_p - I_q||^2) / dist(p, q)``.
@@ -222,14 +232,15 @@ def smoothness_weights(image: np.ndarray, *, lam: float = 50.0, connectivity: in
     Smoothness
         ``weights`` of shape ``(connectivity // 2, H, W)``, float64.
     """
-    if not (_is_real(lam) and np.isfinite(lam) and lam >= 0):
-        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
+    lam = check_smoothness_weight(lam, "lam")
     offsets = neighbour_offsets(connectivity)
+    if beta is not None:
+        beta = check_number(beta, "beta", 0.0)
     colours = image_as_colours(image)
+    check_bytes(8.0 * len(offsets) * colours.shape[0] * colours.shape[1] * 3, name="image", value=colours.shape,
+                what="the n-link weights")
     if beta is None:
         beta = beta_from_image(image, connectivity=connectivity)
-    elif not (_is_real(beta) and np.isfinite(beta) and beta >= 0):
-        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
     h, w = colours.shape[:2]
     weights = np.zeros((len(offsets), h, w))
     for e, ((dy, dx), sq) in enumerate(zip(offsets, _squared_differences(colours, offsets))):
@@ -238,15 +249,25 @@ def smoothness_weights(image: np.ndarray, *, lam: float = 50.0, connectivity: in
     return Smoothness(offsets, weights)
 
 
+def _check_smoothness(smoothness) -> "Smoothness":
+    """``smoothness`` if it is a valid :class:`Smoothness` (its weights checked again: arrays can change)."""
+    if not isinstance(smoothness, Smoothness):
+        raise TypeError(f"smoothness must be a Smoothness, got {type(smoothness).__name__}")
+    smoothness.__post_init__()
+    return smoothness
+
+
 def _check_unary(unary: np.ndarray, shape: tuple[int, int] | None = None, name: str = "unary") -> np.ndarray:
     if not isinstance(unary, np.ndarray) or unary.ndim != 3 or unary.shape[2] != 2:
         raise ValueError(f"{name} must be an array of shape (H, W, 2) (cost of background, cost of foreground), "
                          f"got {getattr(unary, 'shape', type(unary).__name__)}")
-    if not np.issubdtype(unary.dtype, np.floating) and not np.issubdtype(unary.dtype, np.integer):
+    if unary.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a float array, got {unary.dtype}")
+    if unary.shape[0] == 0 or unary.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {unary.shape}")
     if shape is not None and unary.shape[:2] != tuple(shape):
         raise ValueError(f"{name} has shape {unary.shape[:2]} but the smoothness grid is {tuple(shape)}")
-    if not np.all(np.isfinite(unary)):
+    if not np.all(np.isfinite(unary)) or (unary.size and np.abs(unary).max() > 1e300):
         raise ValueError(f"{name} has NaN or infinite costs; use add_hard_constraints for fixed pixels")
     return unary
 
@@ -288,10 +309,8 @@ def histogram_data_terms(image: np.ndarray, fg_seeds: np.ndarray, bg_seeds: np.n
     fg_seeds = _check_seeds(fg_seeds, "fg_seeds", shape)
     bg_seeds = _check_seeds(bg_seeds, "bg_seeds", shape)
     _check_seed_content(fg_seeds, bg_seeds)
-    if not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 64:
-        raise ValueError(f"bins must be an integer in 2..64, got {bins!r}")
-    if not smoothing > 0:
-        raise ValueError(f"smoothing must be > 0, got {smoothing!r}")
+    bins = check_int(bins, "bins", 2, 64)
+    smoothing = check_number(smoothing, "smoothing", 0.0, 1e12, open_min=True)
     cell = colour_cells(image, bins=bins)
     unary = np.empty(shape + (2,))
     for label, seeds in ((0, bg_seeds), (1, fg_seeds)):
@@ -306,8 +325,7 @@ def colour_cells(image: np.ndarray, *, bins: int = 8) -> np.ndarray:
     Each channel (0-255 units) is cut into ``bins`` equal intervals; the cell of
     colour ``(r, g, b)`` with interval indices ``(i, j, k)`` is ``(i * bins + j) * bins + k``.
     """
-    if not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 64:
-        raise ValueError(f"bins must be an integer in 2..64, got {bins!r}")
+    bins = check_int(bins, "bins", 2, 64)
     colours = image_as_colours(image)
     idx = np.minimum((colours * (bins / 256.0)).astype(np.int64), bins - 1)
     return (idx[..., 0] * bins + idx[..., 1]) * bins + idx[..., 2]
@@ -345,7 +363,7 @@ def add_hard_constraints(unary: np.ndarray, smoothness: Smoothness, fg: np.ndarr
     ndarray, shape (H, W, 2), float64
         A new array; ``unary`` is not modified.
     """
-    unary = _check_unary(unary, smoothness.shape).astype(np.float64, copy=True)
+    unary = _check_unary(unary, _check_smoothness(smoothness).shape).astype(np.float64, copy=True)
     shape = smoothness.shape
     fg = np.zeros(shape, bool) if fg is None else check_mask(fg, "fg", shape=shape)
     bg = np.zeros(shape, bool) if bg is None else check_mask(bg, "bg", shape=shape)
@@ -366,7 +384,7 @@ def energy_terms(mask: np.ndarray, unary: np.ndarray, smoothness: Smoothness) ->
         ``sum_p unary[p, mask[p]]`` and the sum of the weights of the edges
         whose two pixels have different labels (the n-links the cut severs).
     """
-    mask = check_mask(mask, "mask", shape=smoothness.shape)
+    mask = check_mask(mask, "mask", shape=_check_smoothness(smoothness).shape)
     return _energy_terms(mask, _check_unary(unary, smoothness.shape), smoothness)
 
 
@@ -490,7 +508,7 @@ def graph_cut(unary: np.ndarray, smoothness: Smoothness) -> GraphCutResult:
         ``energy`` is the minimum of :func:`labeling_energy`; ``flow`` the
         maximum flow (plus the removed constant), equal to it.
     """
-    unary = _check_unary(unary, smoothness.shape)
+    unary = _check_unary(unary, _check_smoothness(smoothness).shape)
     return GridGraph(smoothness).cut(unary)
 
 
@@ -522,6 +540,10 @@ def segment_with_seeds(image: np.ndarray, fg_seeds: np.ndarray, bg_seeds: np.nda
     GraphCutResult
         ``mask`` True = foreground; ``energy`` includes the seeds' data terms.
     """
+    lam = check_smoothness_weight(lam, "lam")
+    neighbour_offsets(connectivity)
+    if beta is not None:
+        check_number(beta, "beta", 0.0)
     unary = histogram_data_terms(image, fg_seeds, bg_seeds, bins=bins)
     smoothness = smoothness_weights(image, lam=lam, connectivity=connectivity, beta=beta)
     return graph_cut(add_hard_constraints(unary, smoothness, fg_seeds, bg_seeds), smoothness)
@@ -549,6 +571,8 @@ def brute_force_minimum(unary: np.ndarray, smoothness: Smoothness, *, max_pixels
         The energy of every labelling; labelling ``k`` sets pixel ``n`` (row-major)
         to foreground when bit ``n`` of ``k`` is 1.
     """
+    max_pixels = check_int(max_pixels, "max_pixels", 1, 24)
+    _check_smoothness(smoothness)
     unary = _check_unary(unary, smoothness.shape).astype(np.float64, copy=False)
     h, w = smoothness.shape
     n = h * w
@@ -602,8 +626,7 @@ def lecture_example_3x3(*, sigma: float = 60.0) -> ToyExample:
     sigma : float
         Spread (0-255 units) of the two Gaussian colour models.
     """
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0, got {sigma!r}")
+    sigma = check_number(sigma, "sigma", 0.0, 1e6, open_min=True)
     level = np.array([[220, 170, 60],
                       [160, 120, 50],
                       [150, 45, 30]], dtype=np.float64)  # 220 = the foreground seed, 30 = the background seed

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from course_utils.images import check_mask
+from course_utils._shared import check_bytes, check_int
+from course_utils.images import check_mask, check_size
 
 __all__ = ["stroke_mask", "simulated_click"]
 
@@ -29,14 +30,9 @@ def stroke_mask(shape: tuple[int, int], points: Sequence[tuple[float, float]], *
     """
     import cv2
 
-    if (not isinstance(shape, (tuple, list)) or len(shape) != 2
-            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape)):
-        raise ValueError(f"shape must be (H, W) ints, got {shape!r}")
-    h, w = (int(s) for s in shape)
-    if h <= 0 or w <= 0:
-        raise ValueError(f"shape must be positive (H, W), got {shape!r}")
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-        raise ValueError(f"width must be an int >= 1, got {width!r}")
+    h, w = check_size(shape, "shape")
+    check_bytes(float(h) * w, name="shape", value=shape, what="the stroke mask")
+    width = check_int(width, "width", 1, 2**15)
     try:
         pts = np.asarray(points, dtype=np.float64)
     except (TypeError, ValueError):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from course_utils._shared import check_bytes
+from course_utils._shared import check_bytes, check_int, check_number
 
 __all__ = [
     "dilate_kernel",
@@ -42,9 +42,7 @@ __all__ = [
 
 
 def _check_rate(rate, name: str = "rate") -> int:
-    if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
-        raise ValueError(f"{name} must be a positive int, got {rate!r}")
-    return rate
+    return check_int(rate, name, 1, 2**31 - 1)
 
 
 def _check_weight(weight) -> None:
@@ -62,9 +60,7 @@ def _check_x(x, weight) -> None:
 
 
 def _check_padding(padding) -> int:
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(f"padding must be a non-negative int, got {padding!r}")
-    return padding
+    return check_int(padding, "padding", 0, 2**31 - 1)
 
 
 def dilate_kernel(weight: torch.Tensor, rate: int) -> torch.Tensor:
@@ -227,9 +223,10 @@ def gaussian_derivative_kernel(size: int = 7, sigma: float | None = None) -> tor
     torch.Tensor
         ``(size, size)`` float32.
     """
-    if isinstance(size, bool) or not isinstance(size, int) or size < 3 or size % 2 == 0:
+    size = check_int(size, "size", 3, 2**15)
+    if size % 2 == 0:
         raise ValueError(f"size must be an odd int >= 3, got {size!r}")
-    sigma = size / 6 if sigma is None else float(sigma)
+    sigma = size / 6 if sigma is None else check_number(sigma, "sigma", 0.0, open_min=True)
     if not sigma > 0:
         raise ValueError(f"sigma must be positive, got {sigma!r}")
     r = torch.arange(size, dtype=torch.float64) - size // 2

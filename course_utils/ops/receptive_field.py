@@ -155,7 +155,8 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
     check_int(padding, "padding", 0)
     span = size + 2 * padding - k_eff
     if span < 0:
-        raise ValueError(f"size={size} with padding={padding} is smaller than the effective kernel {k_eff}")
+        raise ValueError(f"size={size} with padding={padding} is smaller than the effective kernel {k_eff} "
+                         f"(kernel={kernel}, dilation={dilation})")
     if not ceil_mode:
         return span // stride + 1
     out = -(-span // stride) + 1
@@ -222,31 +223,105 @@ def _pair(value, name: str) -> int:
     return int(value)
 
 
+_POINTWISE_MODULES = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+                      "Sigmoid", "Tanh", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "BatchNorm2d",
+                      "SyncBatchNorm", "InstanceNorm2d", "GroupNorm", "Dropout", "Dropout2d", "AlphaDropout",
+                      "Identity", "LocalResponseNorm", "Softmax2d")
+_POINTWISE_CALLS = ("relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "selu", "gelu", "silu", "sigmoid",
+                    "sigmoid_", "tanh", "tanh_", "dropout", "dropout2d", "hardtanh", "contiguous", "clone")
+
+
+def _chain(module) -> list[tuple[str, object]]:
+    """The leaf modules of ``module`` in the order its ``forward`` calls them, if it is a chain.
+
+    The module is traced symbolically (``torch.fx``): every step must take the previous step's
+    output alone, and be a convolution, a pooling or a pointwise layer. A branch (a value used
+    twice, an addition or concatenation of two paths), a layer without a receptive-field rule
+    (``ConvTranspose2d``, ``Upsample``, ``Linear``, adaptive pooling) or a forward that cannot be
+    traced is refused, naming the step: the receptive field would otherwise be silently wrong.
+    """
+    import torch
+    from torch import fx, nn
+
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if type(module) in (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d):  # one layer, traced as a function call otherwise
+        return [("", module)]
+    if type(module).__name__ in _POINTWISE_MODULES and type(module).__module__.startswith("torch.nn"):
+        return []
+    try:
+        graph = fx.symbolic_trace(module).graph
+    except Exception as err:  # data-dependent control flow and the like: we cannot follow it
+        raise ValueError(f"module {type(module).__name__} cannot be followed as a chain of layers (torch.fx could not "
+                         f"trace its forward: {type(err).__name__}); measure it with gradient_footprint() instead") from err
+    steps, previous = [], None
+    for node in graph.nodes:
+        if node.op == "placeholder":
+            if previous is not None:
+                raise ValueError(f"module {type(module).__name__} takes several inputs: it is not a chain of layers")
+            previous = node
+            continue
+        inputs = node.all_input_nodes
+        if node.op == "output":
+            if inputs != [previous]:
+                raise ValueError(f"module {type(module).__name__} does not return its last layer's output: "
+                                 "it is not a chain; measure it with gradient_footprint() instead")
+            break
+        where = node.target if node.op == "call_module" else getattr(node.target, "__name__", str(node.target))
+        if inputs != [previous] or len(previous.users) != 1:
+            raise ValueError(f"module {type(module).__name__} branches at {where!r} (a value used twice, or a step "
+                             "combining several values, as in a residual block or ASPP): it is not a chain; measure it "
+                             "with gradient_footprint() instead")
+        if node.op == "call_module":
+            leaf = module.get_submodule(node.target)
+            known = isinstance(leaf, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)) or type(leaf).__name__ in _POINTWISE_MODULES
+            if not known or type(leaf).__module__.split(".")[0] != "torch":
+                raise ValueError(f"module {node.target!r} ({type(leaf).__name__}) has no receptive-field rule here "
+                                 "(convolutions, poolings and pointwise layers only); measure the module with "
+                                 "gradient_footprint() instead")
+            if not type(leaf).__name__ in _POINTWISE_MODULES:
+                steps.append((node.target, leaf))
+        elif node.op in ("call_function", "call_method"):
+            name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
+            if name not in _POINTWISE_CALLS or (node.op == "call_function" and node.target not in (
+                    getattr(torch, name, None), getattr(torch.nn.functional, name, None))):
+                raise ValueError(f"module {type(module).__name__} calls {where!r}, which has no receptive-field rule "
+                                 "here; measure it with gradient_footprint() instead")
+        else:  # get_attr: a parameter used directly, outside a layer
+            raise ValueError(f"module {type(module).__name__} uses {node.target!r} directly: it is not a chain of layers")
+        previous = node
+    return steps
+
+
 def layers_from_module(module) -> list[Layer]:
-    """The :class:`Layer` list of a *chain* module: its Conv2d / MaxPool2d / AvgPool2d in order.
+    """The :class:`Layer` list of a *chain* module: its Conv2d / MaxPool2d / AvgPool2d in call order.
 
     Parameters
     ----------
     module : torch.nn.Module
         A chain such as ``DeepLabVGG16Features`` or ``torchvision.models.vgg16().features``.
-        Pointwise modules are skipped. Branching modules (ResNet blocks, ASPP) are
-        not chains: measure them with :func:`gradient_footprint` instead.
+        The forward is traced (``torch.fx``), so the layers come in the order they are called,
+        whatever the order they were registered in. Pointwise modules are skipped.
 
     Raises
     ------
     ValueError
-        If a layer is not square or uses string / ceil-mode padding.
+        If a layer is not square or uses string / ceil-mode padding; if the module branches
+        (ResNet blocks, ASPP: measure them with :func:`gradient_footprint`), calls a layer
+        without a receptive-field rule (``ConvTranspose2d``, ``Upsample``, ...), or cannot be traced.
+    TypeError
+        If ``module`` is not a ``torch.nn.Module``.
     """
     from torch import nn
 
     layers = []
-    for name, m in module.named_modules():
+    for name, m in _chain(module):
         if isinstance(m, nn.Conv2d):
             if isinstance(m.padding, str):
                 raise ValueError(f"module {name!r}: padding={m.padding!r} is not supported, give integers")
             layers.append(Layer(_pair(m.kernel_size, "kernel_size"), _pair(m.stride, "stride"),
                                 _pair(m.dilation, "dilation"), _pair(m.padding, "padding"), name))
-        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+        else:
             if getattr(m, "ceil_mode", False):
                 raise ValueError(f"module {name!r}: ceil_mode pooling is not supported")
             dilation = getattr(m, "dilation", 1)
@@ -385,20 +460,16 @@ def module_receptive_field(*modules) -> tuple[int, int]:
     """
     from torch import nn  # torch only when a module is measured: the layer formulas stay numpy-only
 
+    if not modules:
+        raise ValueError("modules must hold at least one torch.nn.Module")
     size, jump = 1, 1
     for module in modules:
-        layers = module if isinstance(module, nn.Sequential) else [module]
-        for layer in layers:
-            if isinstance(layer, nn.Sequential):
-                s_, j_ = module_receptive_field(layer)
-                size, jump = size + (s_ - 1) * jump, jump * j_
-            elif isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-                k, st = _pair(layer.kernel_size, "kernel_size"), _pair(layer.stride, "stride")
-                d = _pair(getattr(layer, "dilation", 1), "dilation")
-                size += d * (k - 1) * jump
-                jump *= st
-            elif isinstance(layer, (nn.ReLU, nn.BatchNorm2d, nn.Dropout, nn.Dropout2d, nn.Identity)):
-                continue
-            else:
-                raise TypeError(f"no receptive-field rule for {type(layer).__name__}")
+        for _, layer in _chain(module):
+            if isinstance(layer, nn.Conv2d) and isinstance(layer.padding, str) and layer.padding != "same" \
+                    and layer.padding != "valid":  # pragma: no cover - torch allows only these two
+                raise ValueError(f"padding={layer.padding!r} is not supported")
+            k, st = _pair(layer.kernel_size, "kernel_size"), _pair(layer.stride, "stride")
+            d = _pair(getattr(layer, "dilation", 1), "dilation")
+            size += d * (k - 1) * jump
+            jump *= st
     return size, jump

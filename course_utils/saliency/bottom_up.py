@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils._shared import check_bytes
-from course_utils.images import check_image, to_float
+from course_utils._shared import check_array, check_bytes, check_choice, check_int, check_number, check_probability
+from course_utils.images import check_image, check_size, to_float
 
 __all__ = [
     "METHODS",
@@ -54,9 +54,10 @@ def _grey(image: np.ndarray) -> np.ndarray:
 
 
 def _check_odd(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1 or value % 2 == 0:
+    value = check_int(value, name, 1, 2**15)
+    if value % 2 == 0:
         raise ValueError(f"{name} must be a positive odd int, got {value!r}")
-    return int(value)
+    return value
 
 
 def spectral_residual_core(grey: np.ndarray, average_size: int = 3) -> np.ndarray:
@@ -94,9 +95,9 @@ def spectral_residual_core(grey: np.ndarray, average_size: int = 3) -> np.ndarra
 
 
 def _check_grey(grey: np.ndarray) -> np.ndarray:
-    grey = np.asarray(grey)
-    if grey.ndim != 2 or not np.issubdtype(grey.dtype, np.floating) or grey.size == 0:
-        raise ValueError(f"grey must be a non-empty 2-D float array, got shape {grey.shape} dtype {grey.dtype}")
+    grey = check_array(grey, "grey", ndim=2, kinds="f", finite=True)
+    if grey.size == 0:
+        raise ValueError(f"grey must be a non-empty 2-D float array, got shape {grey.shape}")
     return grey
 
 
@@ -164,14 +165,11 @@ def spectral_residual(image: np.ndarray, *, size: tuple[int, int] = (64, 64), av
     import cv2
 
     check_image(image, "image")
-    if (not isinstance(size, (tuple, list)) or len(size) != 2
-            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 4 for s in size)):
-        raise ValueError(f"size must be a pair of ints >= 4 (h, w), got {size!r}")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}")
+    h, w = check_size(size, "size", 4)
+    _check_odd(average_size, "average_size")
+    sigma = check_number(sigma, "sigma", 0.0, 1e4, open_min=True)
     _check_odd(blur_size, "blur_size")
-    h, w = int(size[0]), int(size[1])
+    check_bytes(64.0 * h * w, name="size", value=size, what="the complex spectra")
     # Resizing and the grey conversion are both linear, so resizing the colour image first is the same
     # (up to uint8 rounding, as in OpenCV) and much cheaper than converting every pixel of a large photo.
     small = _grey(cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR))
@@ -241,11 +239,8 @@ def quantize_colors(image: np.ndarray, levels: int = 12, coverage: float = 0.95)
         The Lab colour of each index.
     """
     check_image(image, "image")
-    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
-        raise ValueError(f"levels must be an int >= 2, got {levels!r}")
-    if isinstance(coverage, bool) or not isinstance(coverage, (int, float, np.floating, np.integer)) \
-            or not 0.0 < coverage <= 1.0:
-        raise ValueError(f"coverage must lie in (0, 1], got {coverage!r}")
+    levels = check_int(levels, "levels", 2)
+    coverage = check_probability(coverage, "coverage", open_min=True)
     check_bytes(72.0 * float(levels) ** 3, name="levels", value=levels, what=f"{levels}**3 colour bins")
     rgb = to_float(image).astype(np.float64)
     q = np.minimum((rgb * levels).astype(np.int64), levels - 1)
@@ -322,6 +317,7 @@ def histogram_contrast(image: np.ndarray, *, levels: int = 12, coverage: float =
     -------
     ndarray, shape (H, W), float32 in [0, 1]
     """
+    check_choice(smooth, "smooth", (True, False))
     index, colours = quantize_colors(image, levels, coverage)
     check_bytes(48.0 * len(colours) ** 2, name="levels", value=levels,
                 what=f"the distances between its {len(colours)} colours")
@@ -366,8 +362,12 @@ def region_contrast(image: np.ndarray, *, sigma_s2: float = 0.4, levels: int = 1
     from skimage.segmentation import felzenszwalb
 
     check_image(image, "image")
-    if not sigma_s2 > 0:
-        raise ValueError(f"sigma_s2 must be positive, got {sigma_s2!r}")
+    sigma_s2 = check_number(sigma_s2, "sigma_s2", 0.0, open_min=True)
+    check_int(levels, "levels", 2)
+    check_probability(coverage, "coverage", open_min=True)
+    segment_scale = check_number(segment_scale, "segment_scale", 0.0, 1e9, open_min=True)
+    segment_sigma = check_number(segment_sigma, "segment_sigma", 0.0, 1e6)
+    min_size = check_int(min_size, "min_size", 0)
     index, colours = quantize_colors(image, levels, coverage)
     regions = felzenszwalb(to_float(image), scale=segment_scale, sigma=segment_sigma, min_size=min_size)
     _, regions = np.unique(regions, return_inverse=True)

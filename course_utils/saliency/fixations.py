@@ -30,27 +30,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils._shared import as_generator
-from course_utils.images import check_image, check_mask, to_float
+from course_utils._shared import as_generator, check_array, check_bytes, check_int, check_number, check_sequence
+from course_utils.images import check_image, check_mask, check_size, to_float
 
 __all__ = ["observer_prior", "contrast_map", "centre_bias", "attention_prior", "simulate_eye_tracking", "fixation_map",
            "fixation_density"]
 
 
 def _check_shape(shape) -> tuple[int, int]:
-    if (not isinstance(shape, (tuple, list)) or len(shape) != 2
-            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in shape)):
-        raise ValueError(f"shape must be a pair of positive ints (H, W), got {shape!r}")
-    return int(shape[0]), int(shape[1])
+    size = check_size(shape, "shape")
+    check_bytes(8.0 * size[0] * size[1], name="shape", value=shape, what="an (H, W) float64 map")
+    return size
 
 
 def _check_points(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    points = np.asarray(points)
-    if points.ndim != 2 or points.shape[1] != 2 or not np.issubdtype(points.dtype, np.integer):
+    points = check_array(points, "points")
+    if points.ndim != 2 or points.shape[1] != 2 or points.dtype.kind not in "iu":
         raise ValueError(f"points must be an (N, 2) int array of (row, col), got shape {points.shape} dtype {points.dtype}")
     if len(points) and ((points.min(axis=0) < 0).any() or (points.max(axis=0) >= np.array(shape)).any()):
         raise ValueError(f"points has a (row, col) outside the image of shape {shape}")
     return points
+
+
+_MAX_OBSERVERS = 10**6
+
+
+def _check_center_sigma(value) -> float:
+    # below 1e-6 of the side the Gaussian underflows to 0/0 everywhere but the centre pixel
+    return check_number(value, "center_sigma", 1e-6, 1e6)
 
 
 def centre_bias(shape: tuple[int, int], *, center_sigma: float = 0.3) -> np.ndarray:
@@ -63,8 +70,7 @@ def centre_bias(shape: tuple[int, int], *, center_sigma: float = 0.3) -> np.ndar
         Standard deviation as a fraction of each side.
     """
     h, w = _check_shape(shape)
-    if not center_sigma > 0:
-        raise ValueError(f"center_sigma must be positive, got {center_sigma!r}")
+    center_sigma = _check_center_sigma(center_sigma)
     rows = (np.arange(h) - (h - 1) / 2) / (center_sigma * h)
     cols = (np.arange(w) - (w - 1) / 2) / (center_sigma * w)
     centre = np.exp(-0.5 * (rows[:, None] ** 2 + cols[None, :] ** 2))
@@ -97,6 +103,9 @@ def contrast_map(image: np.ndarray, *, scales: tuple[float, ...] = (0.04, 0.08, 
     from skimage.color import rgb2lab
 
     check_image(image)
+    scales = check_sequence(scales, "scales", lambda s, n: check_number(s, n, 0.0, 10.0, open_min=True),
+                            what="positive fractions of the longer side")
+    centre_scale = check_number(centre_scale, "centre_scale", 0.0, 10.0)
     lab = rgb2lab(to_float(image))
     side = max(lab.shape[:2])
     centre = np.stack([ndimage.gaussian_filter(lab[..., c], centre_scale * side) for c in range(3)], axis=-1)
@@ -132,11 +141,14 @@ def observer_prior(image: np.ndarray, *, centre_weight: float = 0.3, contrast_we
     -------
     ndarray, shape (H, W), float64, summing to 1
     """
-    weights = np.array([centre_weight, contrast_weight, uniform_weight], dtype=np.float64)
-    if not np.all(np.isfinite(weights)) or (weights < 0).any() or weights.sum() <= 0:
-        raise ValueError(f"the weights must be non-negative and not all zero, got {tuple(weights)}")
-    if not sharpness > 0:
-        raise ValueError(f"sharpness must be positive, got {sharpness!r}")
+    check_image(image)
+    weights = np.array([check_number(centre_weight, "centre_weight", 0.0, 1e6),
+                        check_number(contrast_weight, "contrast_weight", 0.0, 1e6),
+                        check_number(uniform_weight, "uniform_weight", 0.0, 1e6)])
+    if weights.sum() <= 0:
+        raise ValueError("centre_weight, contrast_weight and uniform_weight must not all be zero, got 0, 0, 0")
+    sharpness = check_number(sharpness, "sharpness", 0.0, 100.0, open_min=True)
+    center_sigma = _check_center_sigma(center_sigma)
     weights = weights / weights.sum()
     contrast = contrast_map(image) ** sharpness
     shape = contrast.shape
@@ -175,10 +187,10 @@ def attention_prior(mask: np.ndarray, *, object_weight: float = 0.8, center_sigm
     check_mask(mask, "mask")
     if mask.size == 0:
         raise ValueError(f"mask is empty: shape {mask.shape}")
-    if not 0.0 <= object_weight <= 1.0:
-        raise ValueError(f"object_weight must lie in [0, 1], got {object_weight!r}")
-    if not (isinstance(center_sigma, (int, float, np.integer, np.floating)) and 1e-6 <= center_sigma < np.inf):
-        raise ValueError(f"center_sigma must be a finite fraction of the image side >= 1e-6, got {center_sigma!r}")
+    object_weight = check_number(object_weight, "object_weight", 0.0, 1.0)
+    center_sigma = _check_center_sigma(center_sigma)
+    if blur_sigma is not None:
+        blur_sigma = check_number(blur_sigma, "blur_sigma", 0.0, 1e6)
     h, w = mask.shape
     rows = (np.arange(h) - (h - 1) / 2) / (center_sigma * h)
     cols = (np.arange(w) - (w - 1) / 2) / (center_sigma * w)
@@ -207,7 +219,7 @@ def simulate_eye_tracking(prior: np.ndarray, *, observers: int = 8, fixations_pe
     prior : ndarray, shape (H, W), float, non-negative, not all zero
         Unnormalised probability of fixating each pixel (e.g. :func:`attention_prior`).
     observers : int
-        Number of observers (PASCAL-S had 8).
+        Number of observers (PASCAL-S had 8), at most a million.
     fixations_per_observer : int
         Fixations recorded per observer (>= 1).
     rng : numpy Generator or int
@@ -219,19 +231,27 @@ def simulate_eye_tracking(prior: np.ndarray, *, observers: int = 8, fixations_pe
         ``(row, col)`` of every fixation, observer by observer.
     """
     rng = as_generator(rng)
-    prior = np.asarray(prior, dtype=np.float64)
-    if prior.ndim != 2 or prior.size == 0 or not np.all(np.isfinite(prior)) or prior.min() < 0 or prior.sum() <= 0:
+    prior = check_array(prior, "prior", ndim=2, kinds="iuf", finite=True).astype(np.float64)
+    if prior.size == 0 or prior.min() < 0 or not prior.sum() > 0 or not np.isfinite(prior.sum()):
         raise ValueError("prior must be a non-empty 2-D array of finite non-negative values, not all zero")
-    for name, value in (("observers", observers), ("fixations_per_observer", fixations_per_observer)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    # one Python step per observer (a real study has tens): a million is far beyond any session
+    observers = check_int(observers, "observers", 1, _MAX_OBSERVERS)
+    fixations_per_observer = check_int(fixations_per_observer, "fixations_per_observer", 1)
+    # the (row, col) int64 points and their per-observer temporaries, bounded before the loop
+    name, value = (("observers", observers) if observers >= fixations_per_observer
+                   else ("fixations_per_observer", fixations_per_observer))
+    check_bytes(48.0 * observers * fixations_per_observer + 8.0 * prior.size, name=name, value=value,
+                what=f"{observers} observers x {fixations_per_observer} fixations")
     h, w = prior.shape
-    p = (prior / prior.sum()).ravel()
+    # rng.choice(p.size, p=p) draws uniforms and searches the normalised cumulative sum: the same
+    # draws, with the sum computed once instead of once per observer
+    cdf = (prior / prior.sum()).ravel().cumsum()
+    cdf /= cdf[-1]
     points = []
     for _ in range(observers):
         first = rng.normal([(h - 1) / 2, (w - 1) / 2], [0.05 * h, 0.05 * w])
         points.append(np.clip(np.round(first), 0, [h - 1, w - 1]).astype(np.int64)[None])
-        flat = rng.choice(p.size, size=fixations_per_observer - 1, p=p)
+        flat = cdf.searchsorted(rng.random(fixations_per_observer - 1), side="right")
         points.append(np.stack(np.unravel_index(flat, (h, w)), axis=1).astype(np.int64))
     return np.concatenate(points, axis=0)
 
@@ -276,9 +296,7 @@ def fixation_density(points: np.ndarray, shape: tuple[int, int], *, sigma: float
     points = _check_points(points, shape)
     if len(points) == 0:
         raise ValueError("points is empty: a density map needs at least one fixation")
-    sigma = 0.03 * max(shape) if sigma is None else float(sigma)
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma!r}")
+    sigma = 0.03 * max(shape) if sigma is None else check_number(sigma, "sigma", 0.0, 1e6, open_min=True)
     counts = np.zeros(shape, dtype=np.float64)
     np.add.at(counts, (points[:, 0], points[:, 1]), 1.0)
     density = ndimage.gaussian_filter(counts, sigma, mode="constant")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils._shared import check_choice, check_number, check_probability
 from course_utils.images import check_mask
 
 __all__ = [
@@ -117,13 +118,9 @@ def adaptive_threshold(saliency: np.ndarray) -> float:
 
 def _threshold(sal: np.ndarray, threshold) -> float:
     if isinstance(threshold, str):
-        if threshold != "adaptive":
-            raise ValueError(f"threshold must be a number in [0, 1] or 'adaptive', got {threshold!r}")
+        check_choice(threshold, "threshold", ("adaptive",))
         return float(min(2.0 * sal.mean(), 1.0))
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= float(threshold) <= 1.0:
-        raise ValueError(f"threshold must be a number in [0, 1] or 'adaptive', got {threshold!r}")
-    return float(threshold)
+    return check_probability(threshold, "threshold")
 
 
 def _f_from_pr(precision, recall, beta2: float):
@@ -135,9 +132,8 @@ def _f_from_pr(precision, recall, beta2: float):
 
 
 def _check_beta2(beta2: float) -> float:
-    if isinstance(beta2, bool) or not isinstance(beta2, (int, float, np.integer, np.floating)) or not beta2 > 0:
-        raise ValueError(f"beta2 must be a positive number (beta squared; the field uses 0.3), got {beta2!r}")
-    return float(beta2)
+    # beyond 1e6 the F-measure is recall to six digits; (1 + beta2) must stay finite
+    return check_number(beta2, "beta2", 0.0, 1e6, open_min=True)
 
 
 def precision_recall(saliency: np.ndarray, mask: np.ndarray, threshold: float | str = "adaptive") -> tuple[float, float]:
@@ -251,8 +247,7 @@ def s_measure(saliency: np.ndarray, mask: np.ndarray, *, alpha: float = 0.5) -> 
     -------
     float in [0, 1]
     """
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
+    alpha = check_probability(alpha, "alpha")
     sal, mask = _pair(saliency, mask)
     fg_fraction = mask.mean()
     if fg_fraction == 0:
@@ -380,7 +375,8 @@ def evaluate_sod_dataset(saliency_maps, masks, *, beta2: float = BETA2) -> dict[
         ``MAE``, ``adpF``, ``meanF``, ``maxF``, ``S``, ``adpE``, ``meanE``, ``maxE`` (floats) and
         ``precision``, ``recall`` (the mean PR curve, arrays of shape (256,)).
     """
-    saliency_maps, masks = list(saliency_maps), list(masks)
+    saliency_maps, masks = _as_list(saliency_maps, "saliency_maps"), _as_list(masks, "masks")
+    beta2 = _check_beta2(beta2)
     if len(saliency_maps) != len(masks):
         raise ValueError(f"saliency_maps has {len(saliency_maps)} maps but masks has {len(masks)} masks")
     if not masks:
@@ -412,6 +408,15 @@ def evaluate_sod_dataset(saliency_maps, masks, *, beta2: float = BETA2) -> dict[
         "precision": precision / n,
         "recall": recall / n,
     }
+
+
+def _as_list(value, name: str) -> list:
+    if isinstance(value, (str, bytes, dict, set, np.ndarray)) and not (isinstance(value, np.ndarray) and value.ndim == 3):
+        raise ValueError(f"{name} must be a sequence of 2-D arrays, got {type(value).__name__}")
+    try:
+        return list(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of 2-D arrays, got {type(value).__name__}") from None
 
 
 def _is_constant(x: np.ndarray) -> bool:
@@ -516,6 +521,8 @@ def cc(saliency: np.ndarray, density: np.ndarray) -> float:
     if not np.all(np.isfinite(density)) or density.min() < 0:
         raise ValueError("density must be finite and non-negative")
     den = density.astype(np.float64)
+    if den.max() > 0:
+        den = den / den.max()  # CC is scale-free; scaled, a huge density cannot overflow its variance
     if _is_constant(sal) or _is_constant(den):
         raise ValueError("CC is undefined for a constant map (saliency or density has zero variance)")
     a = (sal - sal.mean()) / sal.std()
