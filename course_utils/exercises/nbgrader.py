@@ -51,7 +51,7 @@ __all__ = [
     "nbgrader_available",
     "stamp_file",
     "stamp_notebook",
-    "test_cell_source",
+    "autograder_source",
 ]
 
 SCHEMA_VERSION = 3  # nbgrader 0.9's cell metadata schema
@@ -74,7 +74,7 @@ def _slug(exercise_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", exercise_id)
 
 
-def test_cell_source(exercise_id: str, func_name: str) -> str:
+def autograder_source(exercise_id: str, func_name: str) -> str:
     """The source of the autograded test cell of ``exercise_id`` checking the function ``func_name``."""
     return (f"# Autograded test of {label(exercise_id)} (nbgrader): silent when your answer is correct.\n"
             "from course_utils.exercises import grade\n\n"
@@ -128,7 +128,7 @@ def stamp_notebook(nb, path: Path | str = "<notebook>"):
             test_id = f"{_TEST_PREFIX}{_slug(ec.exercise_id)}"
             old = old_tests.get(test_id)
             points = old["metadata"]["nbgrader"].get("points") if old is not None else None
-            test = new_code_cell(test_cell_source(ec.exercise_id, ec.func_name))
+            test = new_code_cell(autograder_source(ec.exercise_id, ec.func_name))
             test["id"] = f"grade-{_slug(ec.exercise_id)}".replace("_", "-")[:64]
             test["metadata"] = {"nbgrader": _meta(test_id, grade=True, locked=True, points=points)}
             if old is not None:  # keep what executing the notebook stored (an empty output, its count)
@@ -245,6 +245,8 @@ def _write_claimed(out_dir: Path, rel: str, data: bytes, manifest: dict, *, keep
 
 def _nbgrader(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ)
+    # nbgrader runs the `alembic` command of its own environment (the gradebook's migrations)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, check=False)
 
