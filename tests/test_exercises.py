@@ -285,3 +285,66 @@ def test_a_damaged_or_foreign_file_is_never_replaced(tmp_path):
     proc = _run_student(out, NOTEBOOKS[0])
     assert proc.returncode == 2 and "not a readable notebook" in proc.stderr
     assert damaged.read_text() == '{"cells": ['
+
+
+class _Anonymous:
+    """Expression shapes with the variables' names taken out: ``(n + 2 * p - k) % s`` == ``(a + 2 * b - c) % d``."""
+
+    @staticmethod
+    def parse(code: str) -> list:
+        import ast
+        import textwrap
+
+        try:
+            return [ast.parse(textwrap.dedent(code))]
+        except SyntaxError:  # a fragment (a markdown snippet, part of a block): line by line
+            trees = []
+            for line in code.splitlines():
+                try:
+                    trees.append(ast.parse(line.strip()))
+                except SyntaxError:
+                    continue
+            return trees
+
+    @classmethod
+    def shapes(cls, code: str, min_nodes: int = 7) -> dict[str, str]:
+        """Each expression of ``code`` with at least ``min_nodes`` nodes: its shape -> its text."""
+        import ast
+        import copy
+
+        class Rename(ast.NodeTransformer):
+            def visit_Name(self, node):
+                return ast.copy_location(ast.Name(id="_", ctx=ast.Load()), node)
+
+        kinds = (ast.BinOp, ast.Call, ast.Compare, ast.BoolOp, ast.Subscript, ast.UnaryOp)
+        small = (ast.operator, ast.expr_context, ast.cmpop, ast.unaryop, ast.boolop)
+        out = {}
+        for tree in cls.parse(code):
+            for node in ast.walk(tree):
+                if isinstance(node, kinds) and sum(not isinstance(n, small) for n in ast.walk(node)) >= min_nodes:
+                    out[ast.dump(Rename().visit(copy.deepcopy(node)), annotate_fields=False)] = ast.unparse(node)
+        return out
+
+
+def _code_in(cell) -> list[str]:
+    import re
+
+    if cell.cell_type == "code":
+        return [cell.source]
+    return re.findall(r"```(?:python)?\n(.*?)```", cell.source, re.S) + re.findall(r"`([^`\n]+)`", cell.source)
+
+
+@pytest.mark.parametrize("item", CELLS, ids=_id)
+def test_no_cell_before_an_exercise_computes_its_key_expressions(item, student_folder):
+    """The same computation under other names counts too: ``(n + 2 * p - k) % s`` gives away ``output_padding``."""
+    path, cell = item
+    student = read(student_folder / path.name)
+    call = f'check("{cell.exercise_id}"'
+    at = next(i for i, c in enumerate(student.cells) if c.cell_type == "code" and call in c.source.replace("'", '"'))
+    keys = _Anonymous.shapes(cell.source.split(BEGIN, 1)[1].split(END, 1)[0])
+    leaks = []
+    for index, earlier in enumerate(student.cells[:at]):
+        for code in _code_in(earlier):
+            leaks += [(index, text, keys[shape]) for shape, text in _Anonymous.shapes(code).items() if shape in keys]
+    assert not leaks, (f"{path.name}: cells before {label(cell.exercise_id)} compute its answer: "
+                       + "; ".join(f"cell {i}: `{t}` (the solution's `{k}`)" for i, t, k in leaks))
