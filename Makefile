@@ -1,7 +1,7 @@
 # segcourse: two commands for a fresh machine.
 #   make lab    install into .venv, prepare the offline data, open JupyterLab on notebooks/
 #   make test   install into .venv, run the whole suite (unit tests + nbval over every notebook)
-# Other targets: make student, make bench, make data, make execute NB=notebooks/xx.ipynb
+# Other targets: make student, make assignments (nbgrader course folder), make bench, make data, make execute NB=notebooks/xx.ipynb
 #   make test-browser  every lesson run in a real JupyterLab (headless Chromium), slides/HTML opened offline
 #   make slides / make html / make handout   reveal.js decks, static HTML, the student zip (all offline)
 
@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 # Quick mode, no progress bars, headless plotting, deterministic hashing for tests.
 TEST_ENV := SEGCOURSE_FULL=0 TQDM_DISABLE=1 PYTHONHASHSEED=0 OMP_NUM_THREADS=2 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: install lab test test-browser data student handout slides html bench execute clean-venv
+.PHONY: install lab test test-browser data student handout slides html assignments bench execute clean-venv
 
 install: $(STAMP)
 
@@ -69,6 +69,12 @@ slides: install
 
 html: install
 	$(BIN)/python -m course_utils.classroom html --out build/html
+
+# An nbgrader course folder for a class on a JupyterHub: build/nbgrader/source/<lesson>/ (the instructor
+# notebooks with nbgrader's metadata and an autograded test cell after each exercise), nbgrader_config.py,
+# and release/<lesson>/ from `nbgrader generate_assignment`. Reruns keep the gradebook and submissions.
+assignments: install
+	$(BIN)/python -m course_utils.exercises assignments --out build/nbgrader
 
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -47,6 +47,8 @@ __all__ = [
     "build_slides",
     "build_html",
     "build_handout",
+    "is_handout",
+    "HANDOUT_MARKER",
     "main",
 ]
 
@@ -409,8 +411,24 @@ _START_HERE = """# segcourse: the student notebooks
    scikit-learn, and the datasets are generated on your machine
    (`python -m data_scripts.prepare_offline`).
 3. Exercise cells raise `NotImplementedError` until you write the missing lines; the
-   `check(...)` call at the end of each says *not attempted*, *not yet* (and why) or *correct*.
+   `check(...)` call at the end of each says *not attempted*, *not yet* (and why) or *correct*,
+   naming the exercise as the lesson does: "Exercise 2.1 (max_flow)".
+4. A check fails an answer that hands the work to the library or a reference package
+   ("write it yourself: your answer calls ..."): the point is to write the algorithm.
 """
+
+
+#: The comment of every handout zip this module writes: how a rerun knows the file is its own.
+HANDOUT_MARKER = b"segcourse student handout, written by python -m course_utils.classroom handout"
+
+
+def is_handout(path: Path) -> bool:
+    """Whether ``path`` is a handout zip :func:`build_handout` wrote (its comment is :data:`HANDOUT_MARKER`)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.comment == HANDOUT_MARKER
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def build_handout(out: Path, notebooks: Sequence[Path] | None = None, root: Path | None = None) -> Path:
@@ -419,7 +437,9 @@ def build_handout(out: Path, notebooks: Sequence[Path] | None = None, root: Path
     Parameters
     ----------
     out : Path
-        The zip file to write (must end in ``.zip``; an existing zip is replaced).
+        The zip file to write (must end in ``.zip``). An existing file there is replaced only if it
+        is a handout this function wrote (the zip's comment, :data:`HANDOUT_MARKER`, says so);
+        anything else is refused with ``FileExistsError``.
     notebooks : sequence of Path, optional
         Instructor notebooks (default: every lesson notebook). Each becomes a student notebook
         (solutions replaced by stubs, outputs cleared) under ``segcourse-student/notebooks/``.
@@ -443,6 +463,9 @@ def build_handout(out: Path, notebooks: Sequence[Path] | None = None, root: Path
             break
     if out.exists() and not out.is_file():
         raise IsADirectoryError(f"out {out} exists and is not a file")
+    if out.exists() and not is_handout(out):
+        raise FileExistsError(f"out {out} exists and is not a handout written by this command; refusing to "
+                              "overwrite it: move it away or choose another --out")
     root = Path(root) if root is not None else repo_root()
     notebooks = [Path(p) for p in notebooks] if notebooks is not None else lesson_notebooks(root / "notebooks")
     if not notebooks:
@@ -456,10 +479,11 @@ def build_handout(out: Path, notebooks: Sequence[Path] | None = None, root: Path
         partial = out.with_name(out.name + ".partial")
         try:
             with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.comment = HANDOUT_MARKER
                 archive.writestr(str(top / "START_HERE.md"), _START_HERE)
                 for rel in members:
                     archive.write(root / rel, str(top / rel))
-                for path in sorted(written):
+                for path in sorted(w.path for w in written):
                     archive.write(path, str(top / "notebooks" / path.name))
             partial.replace(out)
         finally:

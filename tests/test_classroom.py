@@ -22,6 +22,7 @@ from course_utils.classroom import (
     build_handout,
     build_html,
     build_slides,
+    is_handout,
     lesson_notebooks,
     main,
     notebook_title,
@@ -249,6 +250,43 @@ def test_handout_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="notebooks"):
         build_handout(tmp_path / "h.zip", [])
     assert main(["handout", "--out", str(tmp_path / "handout.txt"), str(LESSON0)]) == 2
+
+
+def test_handout_claims_its_zip_and_never_replaces_another_file(handout, tmp_path):
+    assert is_handout(handout)
+    # a file the user made, a zip someone else wrote: refused, left as they were
+    mine = tmp_path / "notes.zip"
+    mine.write_bytes(b"my own notes")
+    with pytest.raises(FileExistsError, match="not a handout"):
+        build_handout(mine, [LESSON0])
+    assert mine.read_bytes() == b"my own notes"
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("thesis.tex", "chapter 1")
+    before = other.read_bytes()
+    assert main(["handout", "--out", str(other), str(LESSON0)]) == 2
+    assert other.read_bytes() == before and not is_handout(other)
+    # our own handout is rebuilt in place
+    ours = tmp_path / "ours.zip"
+    build_handout(ours, [LESSON0])
+    build_handout(ours, [LESSON0])
+    assert is_handout(ours) and not list(tmp_path.glob("*.partial"))
+
+
+def test_slides_and_html_claim_their_folder_and_refuse_anything_else(tmp_path):
+    foreign = tmp_path / "site"
+    foreign.mkdir()
+    (foreign / "index.html").write_text("my page")
+    for build in (build_slides, build_html):
+        with pytest.raises(FileExistsError, match="not empty"):
+            build([LESSON0], foreign)
+    assert (foreign / "index.html").read_text() == "my page" and len(list(foreign.iterdir())) == 1
+    slides = tmp_path / "slides"
+    build_slides([LESSON0], slides)
+    with pytest.raises(FileExistsError, match="slides build"):
+        build_html([LESSON0], slides)
+    assert (slides / ".segcourse-build").read_text().strip() == "slides"
+    build_slides([LESSON0], slides)  # its own folder: rebuilt
 
 
 def test_lesson_notebooks_lists_the_lessons_in_order():

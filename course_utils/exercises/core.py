@@ -9,6 +9,11 @@ registered under ``<id>`` with the student's function and prints one of:
 * incorrect, with the reason in plain words (wrong shape, values differ at ...),
 * correct.
 
+Every message names the exercise by its label, "Exercise 2.1 (max_flow)"
+(:mod:`course_utils.exercises.numbering`). In a class graded with nbgrader, the
+autograded test cell after each exercise calls :func:`grade`, which runs the same
+check and raises ``AssertionError`` with the same reason unless the answer is correct.
+
 Checks live in ``course_utils/exercises/lessonNN.py``, each with the typical
 wrong answers it must reject kept beside it (``wrong_answers``); the test
 suite proves that the solution passes, the stub is "not attempted", and each
@@ -19,11 +24,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_utils.exercises.guard import Delegated, guarded
+from course_utils.exercises.guard import Delegated, Guard, guarded
+from course_utils.exercises.numbering import exercise_label
 
 __all__ = [
     "CORRECT",
@@ -35,6 +42,8 @@ __all__ = [
     "exercise",
     "run_check",
     "check",
+    "grade",
+    "label",
     "all_exercises",
 ]
 
@@ -55,9 +64,14 @@ class CheckResult:
     status: str
     message: str
 
+    @property
+    def label(self) -> str:
+        """The exercise's label, ``"Exercise 2.1 (max_flow)"``."""
+        return label(self.exercise_id)
+
     def __str__(self) -> str:
         icon = {CORRECT: "✅ Correct", INCORRECT: "❌ Not yet", NOT_ATTEMPTED: "⏳ Not attempted"}[self.status]
-        return f"{icon} [{self.exercise_id}]: {self.message}"
+        return f"{icon} [{self.label}]: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -98,8 +112,8 @@ def exercise(exercise_id: str, *, hint: str, wrong_answers: Sequence[Callable] =
         forms (an imported name, a module attribute, an import inside the function); the tests prove
         each is rejected. Required (at least two) when ``forbidden`` is given.
     """
-    if not isinstance(exercise_id, str) or "." not in exercise_id:
-        raise ValueError(f"exercise_id must look like 'NN.name', got {exercise_id!r}")
+    if not isinstance(exercise_id, str) or re.fullmatch(r"\d\d\.[A-Za-z_]\w*", exercise_id) is None:
+        raise ValueError(f"exercise_id must look like 'NN.name' (two digits, a dot, a Python name), got {exercise_id!r}")
     if len(wrong_answers) < 2:
         raise ValueError(f"exercise {exercise_id!r}: keep at least two typical wrong answers beside it")
 
@@ -131,11 +145,22 @@ def _get(exercise_id: str) -> Exercise:
     return exercises[exercise_id]
 
 
+def label(exercise_id: str) -> str:
+    """The label of ``exercise_id`` everywhere: ``"Exercise 2.1 (max_flow)"`` (lesson 2, its first exercise)."""
+    return exercise_label(exercise_id, registered=list(_REGISTRY))
+
+
 def run_check(exercise_id: str, answer: object) -> CheckResult:
-    """Run the check of ``exercise_id`` on ``answer`` and return the :class:`CheckResult`."""
+    """Run the check of ``exercise_id`` on ``answer`` and return the :class:`CheckResult`.
+
+    The answer runs under the exercise's guard (:mod:`course_utils.exercises.guard`): an answer
+    that reaches a forbidden implementation is incorrect, even if it swallowed the guard's signal
+    or the check stopped at another mistake first.
+    """
     ex = _get(exercise_id)
+    guard = Guard(tuple(ex.forbidden))
     try:
-        ex.check(guarded(answer, ex.forbidden))
+        ex.check(guarded(answer, guard))
     except Delegated as err:
         return CheckResult(exercise_id, INCORRECT, str(err))
     except NotImplementedError:
@@ -143,10 +168,30 @@ def run_check(exercise_id: str, answer: object) -> CheckResult:
     except Incorrect as err:
         return CheckResult(exercise_id, INCORRECT, str(err))
     except Exception as err:  # the student's code crashed: say where, in plain words
+        if guard.touched:
+            return CheckResult(exercise_id, INCORRECT, f"write it yourself: your answer calls {guard.touched[0]}")
         return CheckResult(exercise_id, INCORRECT, f"your code raised {type(err).__name__}: {err}")
+    if guard.touched:  # the answer swallowed the guard's signal
+        return CheckResult(exercise_id, INCORRECT, f"write it yourself: your answer calls {guard.touched[0]}")
     return CheckResult(exercise_id, CORRECT, ex.success)
 
 
 def check(exercise_id: str, answer: object) -> None:
     """Check the student's ``answer`` to ``exercise_id`` and print the outcome (for notebooks)."""
     print(run_check(exercise_id, answer))
+
+
+def grade(exercise_id: str, answer: object) -> None:
+    """The autograded test of ``exercise_id`` (nbgrader): silent when correct, else ``AssertionError``.
+
+    The error carries the same plain-words outcome :func:`check` prints (not attempted, or why the
+    answer is wrong), so the feedback nbgrader writes tells the student what to fix.
+
+    Raises
+    ------
+    AssertionError
+        Unless the answer is correct.
+    """
+    result = run_check(exercise_id, answer)
+    if result.status != CORRECT:
+        raise AssertionError(str(result))

@@ -10,23 +10,35 @@ Markers (nbgrader's syntax), inside a code cell::
     check("00.colorize", colorize_labels)
 
 In the student notebook the lines between the markers become a stub that
-raises ``NotImplementedError`` with the exercise's hint; outputs are cleared.
+raises ``NotImplementedError`` with the exercise's label and hint; outputs are cleared,
+and nbgrader's autograded test cells and cell metadata (:mod:`course_utils.exercises.nbgrader`)
+are left out: self-study has the instant ``check`` instead.
+
+A student notebook is the student's work once they edit it. Each one we write records a hash of
+what we wrote (``metadata.segcourse_student.sha256``); writing the student notebooks again replaces
+a notebook only while it still has that content, and otherwise writes the new version beside it
+(``02_graph_cuts.new.ipynb``) and says so.
 """
 
 from __future__ import annotations
 
 import copy
-import re
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_utils.exercises.core import all_exercises
+from course_utils.exercises.core import all_exercises, label
+from course_utils.exercises.numbering import CHECK_CALL
 
 __all__ = [
     "BEGIN",
     "END",
     "ExerciseCell",
+    "WrittenNotebook",
+    "content_hash",
     "find_exercise_cells",
+    "is_autograder_cell",
     "make_stub_source",
     "student_notebook",
     "write_student_notebooks",
@@ -34,7 +46,8 @@ __all__ = [
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
-_CHECK_CALL = re.compile(r"""^\s*check\(\s*["']([\w.\-]+)["']\s*,\s*([A-Za-z_]\w*)""", re.MULTILINE)
+_CHECK_CALL = CHECK_CALL
+STUDENT_KEY = "segcourse_student"  # notebook metadata of a student notebook we wrote
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ def make_stub_source(source: str, hint: str, exercise_id: str) -> str:
                 raise ValueError(f"exercise {exercise_id}: nested '{BEGIN}'")
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
-            message = f"Exercise {exercise_id}: {hint}".replace("\\", "\\\\").replace('"', '\\"')
+            message = f"{label(exercise_id)}: {hint}".replace("\\", "\\\\").replace('"', '\\"')
             out.append(f"{indent}# YOUR CODE HERE\n")
             out.append(f'{indent}raise NotImplementedError("{message}")\n')
         elif stripped == END:
@@ -105,13 +118,28 @@ def make_stub_source(source: str, hint: str, exercise_id: str) -> str:
     return "".join(out)
 
 
+def is_autograder_cell(cell) -> bool:
+    """Whether ``cell`` is an nbgrader autograded test cell (``grade`` true, ``solution`` false)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
 def student_notebook(nb, path: Path | str = "<notebook>"):
-    """A copy of the instructor notebook ``nb`` with stubs for solutions and all outputs cleared."""
+    """A copy of the instructor notebook ``nb`` with stubs for solutions and all outputs cleared.
+
+    nbgrader's autograded test cells are left out and its cell metadata removed: the student
+    notebook is for self-study, where each exercise cell's ``check`` answers at once.
+    """
 
     exercises = all_exercises()
     student = copy.deepcopy(nb)
     stubs = {ec.cell_index: ec for ec in find_exercise_cells(nb, path)}
+    cells = []
     for index, cell in enumerate(student["cells"]):
+        if is_autograder_cell(cell):
+            continue
+        cell.get("metadata", {}).pop("nbgrader", None)
+        cells.append(cell)
         if cell.get("cell_type") != "code":
             continue
         if index in stubs:
@@ -121,21 +149,95 @@ def student_notebook(nb, path: Path | str = "<notebook>"):
             cell["source"] = make_stub_source(ec.source, exercises[ec.exercise_id].hint, ec.exercise_id)
         cell["outputs"] = []
         cell["execution_count"] = None
+    student["cells"] = cells
     return student
 
 
-def write_student_notebooks(notebooks: list[Path], out_dir: Path) -> list[Path]:
-    """Write the student version of each instructor notebook into ``out_dir``; returns the paths.
+def content_hash(nb) -> str:
+    """SHA-256 of what a student can change in ``nb``: each cell's type, source, outputs and execution count.
 
-    An existing file in ``out_dir`` is replaced only if it is a student notebook
-    we wrote before (it carries ``segcourse_student`` metadata); anything else
-    there is left alone and reported as an error.
+    Cell ids and metadata (which JupyterLab rewrites when it merely opens and saves a notebook) and
+    the notebook's metadata are left out.
+    """
+    cells = []
+    for cell in nb["cells"]:
+        src = cell.get("source", "")
+        cells.append([cell.get("cell_type"), "".join(src) if isinstance(src, list) else src,
+                      cell.get("outputs", []), cell.get("execution_count")])
+    return hashlib.sha256(json.dumps(cells, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class WrittenNotebook:
+    """Where a student notebook was written; ``kept`` is the edited notebook left alone beside it (or None)."""
+
+    path: Path
+    kept: Path | None = None
+
+    def message(self) -> str:
+        """One line for the command's output."""
+        if self.kept is None:
+            return f"wrote {self.path}"
+        return (f"kept {self.kept}: it holds the student's edits; wrote the new version beside it: "
+                f"{self.path} (copy your answers across, or delete {self.kept.name} and run again)")
+
+
+def _ours_unedited(target: Path) -> bool | None:
+    """For an existing ``target``: True if it is a student notebook we wrote and nobody edited since,
+    False if it is ours but edited (or written before the hash was recorded), None if it is not ours.
+
+    Raises
+    ------
+    FileExistsError
+        If ``target`` is not a readable notebook (we never overwrite what we cannot read).
+    """
+    import nbformat
+
+    try:
+        old = nbformat.read(target, as_version=4)
+    except Exception as err:  # nbformat raises several kinds for a damaged file
+        raise FileExistsError(f"{target} exists and is not a readable notebook ({type(err).__name__}); "
+                              "refusing to overwrite it: move it away or choose another --out") from err
+    meta = old.metadata.get(STUDENT_KEY)
+    if not meta:
+        return None
+    recorded = meta.get("sha256") if isinstance(meta, dict) else None
+    return recorded is not None and recorded == content_hash(old)
+
+
+def _beside(target: Path) -> Path:
+    """The first ``NAME.new.ipynb``, ``NAME.new-2.ipynb``, ... that is free or an unedited notebook of ours."""
+    stem = target.name[: -len(".ipynb")]
+    for k in range(1, 1000):
+        candidate = target.with_name(f"{stem}.new.ipynb" if k == 1 else f"{stem}.new-{k}.ipynb")
+        if not candidate.exists():
+            return candidate
+        if candidate.is_file():
+            try:
+                if _ours_unedited(candidate):
+                    return candidate
+            except FileExistsError:
+                continue
+    raise FileExistsError(f"{target}: 999 copies stand beside it already; tidy the folder and run again")
+
+
+def write_student_notebooks(notebooks: list[Path], out_dir: Path) -> list[WrittenNotebook]:
+    """Write the student version of each instructor notebook into ``out_dir``.
+
+    A notebook already in ``out_dir`` is replaced only if it is a student notebook we wrote and it
+    still has the content we wrote (its recorded hash). A student notebook that was edited (or
+    executed) is kept, and the new version goes beside it as ``NAME.new.ipynb``. Anything else there
+    (a file this command did not write) is refused with an error, before any file is written.
+
+    Returns
+    -------
+    list of WrittenNotebook
+        One per notebook: the path written and, where one was kept, the edited notebook.
     """
     import nbformat
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    plans: list[tuple[Path, Path, Path | None]] = []
     for path in notebooks:
         path = Path(path)
         if not path.is_file():
@@ -145,27 +247,30 @@ def write_student_notebooks(notebooks: list[Path], out_dir: Path) -> list[Path]:
             raise ValueError(f"out_dir {out_dir} is the instructor notebooks' folder: that would overwrite them")
         if target.is_dir():
             raise IsADirectoryError(f"{target} is a folder; refusing to write the student notebook there")
+        kept = None
         if target.exists():
-            try:
-                old = nbformat.read(target, as_version=4)
-            except Exception as err:  # nbformat raises several kinds for a damaged file
-                raise FileExistsError(f"{target} exists and is not a readable notebook ({type(err).__name__}); "
-                                      "refusing to overwrite it: move it away or choose another --out") from err
-            if not old.metadata.get("segcourse_student"):
+            state = _ours_unedited(target)
+            if state is None:
                 raise FileExistsError(f"{target} exists and is not a student notebook written by this command; "
                                       "move it away or choose another --out")
+            if state is False:
+                kept, target = target, _beside(target)
+        plans.append((path, target, kept))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path, target, kept in plans:
         try:
             nb = nbformat.read(path, as_version=4)
         except Exception as err:  # nbformat raises several kinds (NotJSONError, ValidationError, KeyError, ...)
             raise ValueError(f"notebook {path} cannot be read ({type(err).__name__}); is it truncated or not a "
                              "notebook?") from err
         student = student_notebook(nb, path)
-        student.metadata["segcourse_student"] = {"source": path.name}
-        tmp = target.with_suffix(".ipynb.tmp")
+        student.metadata[STUDENT_KEY] = {"source": path.name, "sha256": content_hash(student)}
+        tmp = target.with_name(f".{target.name}.tmp")
         try:
             nbformat.write(student, tmp)
             tmp.replace(target)
         finally:
             tmp.unlink(missing_ok=True)
-        written.append(target)
+        written.append(WrittenNotebook(target, kept))
     return written
