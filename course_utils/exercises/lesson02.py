@@ -98,10 +98,10 @@ def _seed_case(seed: int):
 
 
 def _costs(image, fg_seeds, bg_seeds, bins, *, smoothing=1.0, normalise=True, sign=-1.0, from_all=False,
-           cell_order=(0, 1, 2)):
+           added=False):
     idx = np.minimum((image * (bins / 256.0)).astype(np.int64), bins - 1)
-    a, b, c = (idx[..., k] for k in cell_order)
-    cells = (a * bins + b) * bins + c
+    a, b, c = idx[..., 0], idx[..., 1], idx[..., 2]
+    cells = a + b + c if added else (a * bins + b) * bins + c  # added: different colours share a cell
     out = []
     for seeds in (bg_seeds, fg_seeds):
         counts = np.bincount((cells if from_all else cells[seeds]).ravel(), minlength=bins**3) + smoothing
@@ -131,8 +131,8 @@ def _wrong_labels_swapped(image, fg_seeds, bg_seeds, bins):
     return _costs(image, fg_seeds, bg_seeds, bins)[..., ::-1]
 
 
-def _wrong_cells_in_bgr_order(image, fg_seeds, bg_seeds, bins):
-    return _costs(image, fg_seeds, bg_seeds, bins, cell_order=(2, 1, 0))
+def _wrong_cells_added(image, fg_seeds, bg_seeds, bins):
+    return _costs(image, fg_seeds, bg_seeds, bins, added=True)
 
 
 # Answers that hand the work to the library instead of writing it (each must be rejected).
@@ -160,7 +160,7 @@ def _delegates_data_module_attribute(image, fg_seeds, bg_seeds, bins):
          "among a label's seeds, add 1 to every count so no colour is impossible, divide by the total, and "
          "take minus the log at each pixel's cell. Channel 0 is the background.",
     wrong_answers=[_wrong_no_smoothing, _wrong_not_normalised, _wrong_positive_log, _wrong_counts_all_pixels,
-                   _wrong_labels_swapped, _wrong_cells_in_bgr_order],
+                   _wrong_labels_swapped, _wrong_cells_added],
     success="a pixel pays little for a label whose seeds share its colour: -ln Pr(I_p | seeds).",
     forbidden=("course_utils.graphcut.graph_cut:histogram_data_terms", "course_utils.graphcut.graph_cut:colour_cells",
                "course_utils.graphcut.graph_cut:segment_with_seeds"),

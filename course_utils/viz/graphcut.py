@@ -30,6 +30,7 @@ __all__ = [
     "grabcut_explorer",
     "draw_mask_comparison",
     "draw_augmenting_steps",
+    "draw_corrections",
 ]
 
 FG_COLOUR = (230, 40, 40)  # red: foreground (前景) seeds and masks
@@ -418,5 +419,49 @@ def draw_augmenting_steps(image: np.ndarray, capacity: np.ndarray, run, *, steps
         a.set_ylim(-1.9, h + 0.9)
         a.set_aspect("equal")
         a.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def draw_corrections(cases, curves: np.ndarray, strokes, *, size: float = 1.6):
+    """Rectangle versus strokes: per image, the rectangle, GrabCut's result and the corrected one.
+
+    Parameters
+    ----------
+    cases : sequence of objects with ``image``, ``mask``, ``rect``, ``name``, ``kind``
+        E.g. :func:`course_utils.data.grabcut_hard.hard_cases`.
+    curves : ndarray, shape (len(cases), S + 1)
+        IoU with the ground truth after 0, 1, ... S strokes.
+    strokes : sequence of (list of (fg_stroke, bg_stroke), final_mask)
+        The strokes drawn on each image and the mask after the last of them.
+    size : float
+        Inches per panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    curves = np.asarray(curves, float)
+    if len(cases) == 0 or curves.shape[0] != len(cases) or len(strokes) != len(cases):
+        raise ValueError(f"cases ({len(cases)}), curves {curves.shape} and strokes ({len(strokes)}) must match")
+    fig, axes = plt.subplots(3, len(cases), figsize=(size * len(cases), size * 3.2), squeeze=False)
+    for col, (case, row, (drawn, final)) in enumerate(zip(cases, curves, strokes)):
+        x, y, w, h = case.rect
+        fg = np.zeros(case.mask.shape, bool)
+        bg = np.zeros(case.mask.shape, bool)
+        for f, b in drawn:
+            fg |= f
+            bg |= b
+        axes[0, col].imshow(case.image)
+        axes[0, col].add_patch(plt.Rectangle((x - 0.5, y - 0.5), w, h, fill=False, ec="yellow", lw=1))
+        axes[0, col].set_title(f"{case.name}\n{case.kind}", fontsize=6)
+        axes[1, col].imshow(case.mask, cmap="gray")
+        axes[1, col].set_title("ground truth", fontsize=6)
+        axes[2, col].imshow(seed_overlay(case.image, fg, bg, mask=final))
+        axes[2, col].set_title(f"IoU {row[0]:.2f} -> {row[-1]:.2f}\nafter {len(drawn)} stroke(s)", fontsize=6)
+    for ax in axes.flat:
+        ax.axis("off")
     fig.tight_layout()
     return fig
