@@ -208,3 +208,39 @@ def test_class_prior_learns_the_class_colour_and_steers_the_map():
         fit_class_prior(images, labels, 3)
     with pytest.raises(ValueError, match="uint8"):
         class_prior_map(images[0].astype(float), prior)
+
+
+# ------------------------------------------------------------------ lessons 1-3: numbering, no answer before its exercise
+LESSONS_01_03 = ["01_saliency", "02_graph_cuts", "03_grabcut"]
+
+
+def _solution_lines(source: str) -> list[str]:
+    from course_utils.exercises.notebook import BEGIN, END
+
+    body = source.split(BEGIN, 1)[1].split(END, 1)[0]
+    lines = [line.split("#", 1)[0].strip() for line in body.splitlines()]
+    return [line for line in lines if len(line) >= 25]  # the algorithm's lines, not `return x` or `costs = []`
+
+
+@pytest.mark.parametrize("stem", LESSONS_01_03)
+def test_exercise_headings_and_no_key_line_before_its_exercise(stem):
+    import re
+
+    from course_utils.exercises.notebook import find_exercise_cells
+    from tests.notebook_utils import ROOT, read
+
+    path = ROOT / "notebooks" / f"{stem}.ipynb"
+    nb = read(path)
+    cells = find_exercise_cells(nb, path)
+    lesson = int(stem[:2])
+    text = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert not re.search(r"Exercise 0\d", text), f"{stem}: use 'Exercise {lesson}.k (name)', not 'Exercise 0{lesson}...'"
+    for k, cell in enumerate(cells, 1):
+        heading = f"Exercise {lesson}.{k} ({cell.exercise_id.split('.', 1)[1]})"
+        before = [c for c in nb.cells[:cell.cell_index] if c.cell_type == "markdown"]
+        assert before and heading in before[-1].source, f"{stem}: the markdown before {cell.exercise_id} lacks {heading!r}"
+        exercise_cells = {c.cell_index for c in cells}  # the student sees stubs there, not solutions
+        earlier = "\n".join(c.source for i, c in enumerate(nb.cells[:cell.cell_index])
+                             if c.cell_type == "code" and i not in exercise_cells)
+        shown = [line for line in _solution_lines(cell.source) if line in earlier]
+        assert not shown, f"{stem}: cells before {cell.exercise_id} already show its key lines {shown}"
