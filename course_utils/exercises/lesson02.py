@@ -10,7 +10,7 @@ from course_utils.exercises.compare import call_answer, expect_array, expect_clo
 from course_utils.exercises.core import Incorrect, exercise
 from course_utils.graphcut.flow_network import (cut_capacity, grid_capacity_matrix, pymaxflow_max_flow,
                                                 random_capacity_matrix)
-from course_utils.graphcut.graph_cut import (add_hard_constraints, beta_from_image, colour_cells, histogram_data_terms,
+from course_utils.graphcut.graph_cut import (add_hard_constraints, beta_from_image, histogram_data_terms,
                                              lecture_example_3x3, smoothness_weights)
 
 
@@ -46,12 +46,29 @@ def _wrong_grows_with_contrast(image, lam, beta):
     return right, down
 
 
+# Answers that hand the work to the library instead of writing it (each must be rejected).
+def _delegates_smoothness_imported_name(image, lam, beta):
+    sm = smoothness_weights(image, lam=lam, connectivity=4, beta=beta)
+    return sm.weights[0][:, :-1], sm.weights[1][:-1, :]
+
+
+def _delegates_smoothness_module_attribute(image, lam, beta):
+    import importlib
+
+    gc = importlib.import_module("course_utils.graphcut.graph_cut")  # the module (the package re-exports the function)
+
+    sm = gc.smoothness_weights(image, lam=lam, connectivity=4, beta=beta)
+    return sm.weights[0][:, :-1], sm.weights[1][:-1, :]
+
+
 @exercise(
     "02.smoothness_weights",
     hint="neighbours p, q get lam * exp(-beta * ||I_p - I_q||^2): the squared colour distance sums over the "
          "three channels; slicing image[:, 1:] against image[:, :-1] pairs every pixel with its right neighbour.",
     wrong_answers=[_wrong_abs_difference, _wrong_no_lambda, _wrong_swapped, _wrong_grows_with_contrast],
     success="similar neighbours are expensive to separate, so the cut runs along colour edges.",
+    forbidden=("course_utils.graphcut.graph_cut:smoothness_weights",),
+    delegating=[_delegates_smoothness_imported_name, _delegates_smoothness_module_attribute],
 )
 def check_smoothness_weights(smoothness_4) -> None:
     for seed, lam in ((0, 5.0), (1, 0.7)):
@@ -80,48 +97,86 @@ def _seed_case(seed: int):
     return image, fg, bg
 
 
+def _costs(image, fg_seeds, bg_seeds, bins, *, smoothing=1.0, normalise=True, sign=-1.0, from_all=False,
+           added=False):
+    idx = np.minimum((image * (bins / 256.0)).astype(np.int64), bins - 1)
+    a, b, c = idx[..., 0], idx[..., 1], idx[..., 2]
+    cells = a + b + c if added else (a * bins + b) * bins + c  # added: different colours share a cell
+    out = []
+    for seeds in (bg_seeds, fg_seeds):
+        counts = np.bincount((cells if from_all else cells[seeds]).ravel(), minlength=bins**3) + smoothing
+        with np.errstate(divide="ignore"):
+            out.append(sign * np.log(counts / counts.sum() if normalise else counts)[cells])
+    return np.stack(out, axis=-1)
+
+
 # Typical wrong answers for 02.data_terms.
-def _wrong_no_smoothing(cells, seeds, n_cells):
-    counts = np.bincount(cells[seeds], minlength=n_cells).astype(float)
-    with np.errstate(divide="ignore"):
-        return -np.log(counts / counts.sum())[cells]
+def _wrong_no_smoothing(image, fg_seeds, bg_seeds, bins):
+    return _costs(image, fg_seeds, bg_seeds, bins, smoothing=0.0)
 
 
-def _wrong_not_normalised(cells, seeds, n_cells):
-    counts = np.bincount(cells[seeds], minlength=n_cells) + 1.0
-    return -np.log(counts)[cells]
+def _wrong_not_normalised(image, fg_seeds, bg_seeds, bins):
+    return _costs(image, fg_seeds, bg_seeds, bins, normalise=False)
 
 
-def _wrong_positive_log(cells, seeds, n_cells):
-    counts = np.bincount(cells[seeds], minlength=n_cells) + 1.0
-    return np.log(counts / counts.sum())[cells]
+def _wrong_positive_log(image, fg_seeds, bg_seeds, bins):
+    return _costs(image, fg_seeds, bg_seeds, bins, sign=1.0)
 
 
-def _wrong_counts_all_pixels(cells, seeds, n_cells):
-    counts = np.bincount(cells.ravel(), minlength=n_cells) + 1.0
-    return -np.log(counts / counts.sum())[cells]
+def _wrong_counts_all_pixels(image, fg_seeds, bg_seeds, bins):
+    return _costs(image, fg_seeds, bg_seeds, bins, from_all=True)
+
+
+def _wrong_labels_swapped(image, fg_seeds, bg_seeds, bins):
+    return _costs(image, fg_seeds, bg_seeds, bins)[..., ::-1]
+
+
+def _wrong_cells_added(image, fg_seeds, bg_seeds, bins):
+    return _costs(image, fg_seeds, bg_seeds, bins, added=True)
+
+
+# Answers that hand the work to the library instead of writing it (each must be rejected).
+def _delegates_data_imported_name(image, fg_seeds, bg_seeds, bins):
+    return histogram_data_terms(image.astype(np.uint8), fg_seeds, bg_seeds, bins=bins, smoothing=1.0)
+
+
+def _delegates_data_module_attribute(image, fg_seeds, bg_seeds, bins):
+    import importlib
+
+    gc = importlib.import_module("course_utils.graphcut.graph_cut")  # the module (the package re-exports the function)
+
+    cells = gc.colour_cells(image.astype(np.uint8), bins=bins)
+    out = []
+    for seeds in (bg_seeds, fg_seeds):
+        counts = np.bincount(cells[seeds], minlength=bins**3) + 1.0
+        out.append(-np.log(counts / counts.sum())[cells])
+    return np.stack(out, axis=-1)
 
 
 @exercise(
     "02.data_terms",
-    hint="count how often each cell occurs among the seed pixels (np.bincount with minlength), add 1 to every "
-         "count so no colour is impossible, divide by the total, and take minus the log at each pixel's cell.",
-    wrong_answers=[_wrong_no_smoothing, _wrong_not_normalised, _wrong_positive_log, _wrong_counts_all_pixels],
+    hint="give every pixel the number of its colour cell (each channel cut into bins equal intervals of 0-255, "
+         "the three interval indices combined into one number below bins**3); count how often each cell occurs "
+         "among a label's seeds, add 1 to every count so no colour is impossible, divide by the total, and "
+         "take minus the log at each pixel's cell. Channel 0 is the background.",
+    wrong_answers=[_wrong_no_smoothing, _wrong_not_normalised, _wrong_positive_log, _wrong_counts_all_pixels,
+                   _wrong_labels_swapped, _wrong_cells_added],
     success="a pixel pays little for a label whose seeds share its colour: -ln Pr(I_p | seeds).",
+    forbidden=("course_utils.graphcut.graph_cut:histogram_data_terms", "course_utils.graphcut.graph_cut:colour_cells",
+               "course_utils.graphcut.graph_cut:segment_with_seeds"),
+    delegating=[_delegates_data_imported_name, _delegates_data_module_attribute],
 )
-def check_data_terms(seed_costs) -> None:
-    for seed in (0, 1):
+def check_data_terms(data_terms) -> None:
+    for seed, bins in ((0, 4), (1, 8)):
         image, fg, bg = _seed_case(seed)
-        cells = colour_cells(image, bins=4)
-        expected = histogram_data_terms(image, fg, bg, bins=4, smoothing=1.0)
-        for label, seeds, name in ((1, fg, "foreground"), (0, bg, "background")):
-            with np.errstate(divide="ignore"):
-                got = call_answer(seed_costs, cells.copy(), seeds.copy(), 4**3)
-            if isinstance(got, np.ndarray) and np.issubdtype(got.dtype, np.floating) and np.isinf(got).any():
-                raise Incorrect(f"the {name} costs contain infinity: a colour no seed has gets probability 0 "
-                                "(add 1 to every count)")
-            expect_array(got, expected[..., label], f"the {name} costs", atol=1e-9, check_dtype=False,
-                         index_names="pixel")
+        expected = histogram_data_terms(image, fg, bg, bins=bins, smoothing=1.0)
+        with np.errstate(divide="ignore"):
+            got = call_answer(data_terms, image.astype(np.float64), fg.copy(), bg.copy(), bins)
+        if isinstance(got, np.ndarray) and np.issubdtype(got.dtype, np.floating) and np.isinf(got).any():
+            raise Incorrect("the costs contain infinity: a colour no seed has gets probability 0 "
+                            "(add 1 to every count)")
+        expect_array(got, expected, f"data_terms(image, fg_seeds, bg_seeds, bins={bins})", atol=1e-9,
+                     check_dtype=False, index_names="pixel")
 
 
 # ---------------------------------------------------------------- 02.max_flow
@@ -265,6 +320,7 @@ def _check_network(max_flow, capacity, source, sink, name):
                    _wrong_pushes_the_widest_edge, _wrong_changes_the_input],
     success="max-flow = min-cut: the flow you pushed equals the cost of the cut it leaves, as PyMaxflow finds.",
     forbidden=("maxflow", "course_utils.graphcut.flow_network:pymaxflow_max_flow",
+               "course_utils.graphcut.augmenting_paths:edmonds_karp_steps",
                "course_utils.graphcut.graph_cut:graph_cut", "course_utils.graphcut.graph_cut:segment_with_seeds"),
     delegating=[_delegates_imported_name, _delegates_module_attribute, _delegates_pymaxflow],
 )

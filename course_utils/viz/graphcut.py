@@ -29,6 +29,8 @@ __all__ = [
     "draw_grabcut",
     "grabcut_explorer",
     "draw_mask_comparison",
+    "draw_augmenting_steps",
+    "draw_corrections",
 ]
 
 FG_COLOUR = (230, 40, 40)  # red: foreground (前景) seeds and masks
@@ -319,3 +321,147 @@ def draw_mask_comparison(image: np.ndarray, masks: Sequence[np.ndarray], titles:
         raise ValueError(f"titles has {len(titles)} entries but there are {len(masks)} masks")
     return show_images([seed_overlay(image, mask=m) for m in masks], list(titles), size=size)
 
+
+
+def draw_augmenting_steps(image: np.ndarray, capacity: np.ndarray, run, *, steps: Sequence[int] | None = None,
+                          ncols: int = 5, size: float = 1.9):
+    """Edmonds-Karp on a tiny image's s-t graph, one panel per augmenting path, then the minimum cut.
+
+    In each panel the edges still carrying residual capacity are grey, their width
+    proportional to it (both directions of a pair summed); the step's augmenting path
+    is red, each of its edges labelled with the residual left after the push (0: the
+    bottleneck, now saturated). The title gives the bottleneck pushed and the flow so far.
+    The last panel shows the cut: the nodes the source still reaches in red, the others
+    blue, and the saturated edges that cross from one side to the other dashed.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        At most 6 x 6 pixels; nodes ``0 .. H*W - 1`` of ``capacity`` are its pixels in
+        row-major order, ``H*W`` the source F and ``H*W + 1`` the sink B (as
+        :func:`course_utils.graphcut.flow_network.grid_capacity_matrix` builds it).
+    capacity : ndarray, shape (H*W + 2, H*W + 2)
+    run : MaxFlowSteps
+        From :func:`course_utils.graphcut.augmenting_paths.edmonds_karp_steps`.
+    steps : sequence of int, optional
+        Which steps to draw (0-based); all by default.
+    ncols : int
+    size : float
+        Inches per panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    check_image(image)
+    h, w = image.shape[:2]
+    n = h * w
+    if h > 6 or w > 6 or capacity.shape != (n + 2, n + 2):
+        raise ValueError(f"image is {h}x{w} (at most 6x6) and capacity must be ({n + 2}, {n + 2}), "
+                         f"got {capacity.shape}")
+    chosen = list(range(len(run.steps))) if steps is None else [int(k) for k in steps]
+    if any(not 0 <= k < len(run.steps) for k in chosen):
+        raise ValueError(f"steps must lie in 0..{len(run.steps) - 1}, got {chosen}")
+    colours = image.astype(np.float64) / (255.0 if image.dtype == np.uint8 else 1.0)
+    pos = {i * w + j: (float(j), float(h - 1 - i)) for i in range(h) for j in range(w)}
+    pos[n], pos[n + 1] = ((w - 1) / 2.0, h + 0.4), ((w - 1) / 2.0, -1.4)
+    pairs = [(u, v) for u in range(n + 2) for v in range(u + 1, n + 2) if capacity[u, v] > 0 or capacity[v, u] > 0]
+    scale = max(float(max(capacity[u, v] + capacity[v, u] for u, v in pairs)), 1e-12)
+    panels = len(chosen) + 1
+    rows = int(np.ceil(panels / ncols))
+    fig, axes = plt.subplots(rows, min(ncols, panels), figsize=(size * min(ncols, panels), size * 1.25 * rows),
+                             squeeze=False)
+
+    def nodes(ax, side=None):
+        for node, (x, y) in pos.items():
+            if node < n:
+                face = colours[node // w, node % w]
+                ring = "k" if side is None else np.array(FG_COLOUR if side[node] else BG_COLOUR) / 255.0
+                ax.scatter([x], [y], s=140, c=[face], edgecolors=[ring], linewidths=2, zorder=3)
+            else:
+                colour = np.array(FG_COLOUR if node == n else BG_COLOUR) / 255.0
+                ax.scatter([x], [y], s=220, c=[colour], zorder=3)
+                ax.text(x, y, "F" if node == n else "B", ha="center", va="center", color="w", fontsize=8,
+                        fontweight="bold", zorder=4)
+
+    for ax, k in zip(axes.flat, chosen):
+        step = run.steps[k]
+        residual = step.residual
+        on_path = set(zip(step.path[:-1], step.path[1:]))
+        for u, v in pairs:
+            left = residual[u, v] + residual[v, u]
+            (x0, y0), (x1, y1) = pos[u], pos[v]
+            if (u, v) in on_path or (v, u) in on_path:
+                continue
+            if left > 1e-12:
+                ax.plot([x0, x1], [y0, y1], color="0.55", lw=0.3 + 3.0 * left / scale, alpha=0.6, zorder=1)
+        for u, v in on_path:
+            (x0, y0), (x1, y1) = pos[u], pos[v]
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2,
+                        arrowprops=dict(arrowstyle="-|>", color="crimson", lw=1.8, shrinkA=5, shrinkB=5))
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, f"{residual[u, v]:.2f}", fontsize=6, color="crimson",
+                    ha="center", va="center", bbox=dict(fc="w", ec="none", pad=0.3, alpha=0.8), zorder=5)
+        nodes(ax)
+        ax.set_title(f"path {k + 1}: push {step.bottleneck:.3g}\nflow {step.flow:.2f}", fontsize=7)
+    ax = axes.flat[len(chosen)]
+    side = run.source_side
+    for u, v in pairs:
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        crosses = side[u] != side[v]
+        ax.plot([x0, x1], [y0, y1], color="k" if crosses else "0.7", lw=1.2 if crosses else 0.5,
+                ls="--" if crosses else "-", alpha=0.9 if crosses else 0.5, zorder=1)
+    nodes(ax, side)
+    ax.set_title(f"minimum cut: capacity {run.flow:.2f}\n(dashed edges are cut)", fontsize=7)
+    for a in axes.flat:
+        a.set_xlim(-0.7, w - 0.3)
+        a.set_ylim(-1.9, h + 0.9)
+        a.set_aspect("equal")
+        a.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def draw_corrections(cases, curves: np.ndarray, strokes, *, size: float = 1.6):
+    """Rectangle versus strokes: per image, the rectangle, GrabCut's result and the corrected one.
+
+    Parameters
+    ----------
+    cases : sequence of objects with ``image``, ``mask``, ``rect``, ``name``, ``kind``
+        E.g. :func:`course_utils.data.grabcut_hard.hard_cases`.
+    curves : ndarray, shape (len(cases), S + 1)
+        IoU with the ground truth after 0, 1, ... S strokes.
+    strokes : sequence of (list of (fg_stroke, bg_stroke), final_mask)
+        The strokes drawn on each image and the mask after the last of them.
+    size : float
+        Inches per panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    curves = np.asarray(curves, float)
+    if len(cases) == 0 or curves.shape[0] != len(cases) or len(strokes) != len(cases):
+        raise ValueError(f"cases ({len(cases)}), curves {curves.shape} and strokes ({len(strokes)}) must match")
+    fig, axes = plt.subplots(3, len(cases), figsize=(size * len(cases), size * 3.2), squeeze=False)
+    for col, (case, row, (drawn, final)) in enumerate(zip(cases, curves, strokes)):
+        x, y, w, h = case.rect
+        fg = np.zeros(case.mask.shape, bool)
+        bg = np.zeros(case.mask.shape, bool)
+        for f, b in drawn:
+            fg |= f
+            bg |= b
+        axes[0, col].imshow(case.image)
+        axes[0, col].add_patch(plt.Rectangle((x - 0.5, y - 0.5), w, h, fill=False, ec="yellow", lw=1))
+        axes[0, col].set_title(f"{case.name}\n{case.kind}", fontsize=6)
+        axes[1, col].imshow(case.mask, cmap="gray")
+        axes[1, col].set_title("ground truth", fontsize=6)
+        axes[2, col].imshow(seed_overlay(case.image, fg, bg, mask=final))
+        axes[2, col].set_title(f"IoU {row[0]:.2f} -> {row[-1]:.2f}\nafter {len(drawn)} stroke(s)", fontsize=6)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
