@@ -10,15 +10,15 @@ import torch
 from course_utils.exercises import all_exercises, run_check
 from course_utils.exercises.core import CORRECT, INCORRECT, NOT_ATTEMPTED
 
-IDS = ("06.mean_field_step", "06.potts_message", "06.mean_field_formula", "07.train_ids")
+IDS = ("06.mean_field", "06.mean_field_formula", "07.train_ids")
 
 
-def _solution_mean_field_step(unary, kernel, probs):
-    return torch.softmax(-unary + kernel @ probs, dim=1)
-
-
-def _solution_potts_message(filtered, weight):
-    return weight * (filtered.sum(dim=1, keepdim=True) - filtered)
+def _solution_mean_field(unary, kernel, compatibility, iterations):
+    q = torch.softmax(-unary, dim=1)
+    for _ in range(iterations):
+        message = kernel @ q
+        q = torch.softmax(-unary - message @ compatibility.T, dim=1)
+    return q
 
 
 def _solution_train_ids(label_ids):
@@ -45,8 +45,7 @@ def _solution_mean_field_formula(image, unary, probs, params):
     return torch.softmax(-unary.double() - cost, dim=1).float()
 
 
-SOLUTIONS = {"06.mean_field_step": _solution_mean_field_step, "06.potts_message": _solution_potts_message,
-             "06.mean_field_formula": _solution_mean_field_formula, "07.train_ids": _solution_train_ids}
+SOLUTIONS = {"06.mean_field": _solution_mean_field, "06.mean_field_formula": _solution_mean_field_formula, "07.train_ids": _solution_train_ids}
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
@@ -71,12 +70,14 @@ def test_stub_is_not_attempted():
 def test_mean_field_check_uses_the_library_update():
     from course_utils.crf.dense_crf import CRFParams
     from course_utils.crf.exact import ExactDenseCRF
-    from course_utils.exercises.lesson06 import _mean_field_case
+    from course_utils.exercises.lesson06 import _mean_field_case, potts_matrix
 
     crf, unary, probs = _mean_field_case(0)
     assert isinstance(crf, ExactDenseCRF) and crf.params == CRFParams(w1=4.0, sigma_alpha=5.0, sigma_beta=20.0,
                                                                         w2=3.0, sigma_gamma=1.5)
-    assert torch.allclose(crf.step(unary, probs)[1], _solution_mean_field_step(unary, crf.kernel.float(), probs),
+    # with the Potts compatibility, one update from Q is the library's step (cost form = reward form)
+    q0 = torch.softmax(-unary, dim=1)
+    assert torch.allclose(crf.step(unary, q0)[1], _solution_mean_field(unary, crf.kernel.float(), potts_matrix(3), 1),
                           atol=1e-5)
 
 

@@ -38,12 +38,32 @@ def _wrong_sum_not_product(size):
     return (tent[:, None] + tent[None, :]) / 2
 
 
+def _delegates_bilinear_imported_name(size):
+    return bilinear_kernel(size)  # the library's kernel, imported as a name
+
+
+def _delegates_bilinear_module_attribute(size):
+    from course_utils.ops import bilinear
+
+    return bilinear.bilinear_kernel(size)
+
+
+def _delegates_bilinear_deconv_weight(size):
+    from course_utils.ops.bilinear import bilinear_deconv_weight
+
+    return bilinear_deconv_weight(1, size)[0, 0].numpy()
+
+
 @exercise(
     "04.bilinear_kernel",
     hint="the 2-D kernel is the outer product of a 1-D 'tent' that falls linearly from the kernel's centre; "
          "work out the upsampling factor and where the centre lies for even and for odd sizes.",
     wrong_answers=[_wrong_even_centre_only, _wrong_divide_by_size, _wrong_one_dimensional, _wrong_sum_not_product],
     success="this kernel makes a stride-f deconvolution compute bilinear interpolation (FCN's upscore layers).",
+    forbidden=("course_utils.ops.bilinear:bilinear_kernel", "course_utils.ops.bilinear:bilinear_deconv_weight",
+               "course_utils.ops.bilinear:BilinearDeconv"),
+    delegating=[_delegates_bilinear_imported_name, _delegates_bilinear_module_attribute,
+                _delegates_bilinear_deconv_weight],
 )
 def check_bilinear_kernel(answer) -> None:
     for size in (4, 3, 1, 2, 5, 8, 16, 63, 64):
@@ -88,12 +108,56 @@ def _wrong_flipped_kernel(x, kernel, stride, padding):
     return _reference_scatter(x, np.ascontiguousarray(kernel[::-1, ::-1]), stride, padding)
 
 
+def _delegates_functional(x, kernel, stride, padding):
+    import torch.nn.functional as F
+
+    return _torch_2d(F.conv_transpose2d, x, kernel, stride, padding)
+
+
+def _delegates_torch_builtin(x, kernel, stride, padding):
+    import torch
+
+    return _torch_2d(torch.conv_transpose2d, x, kernel, stride, padding)
+
+
+def _delegates_module(x, kernel, stride, padding):
+    import torch
+    from torch import nn
+
+    layer = nn.ConvTranspose2d(1, 1, kernel.shape[0], stride=stride, padding=padding, bias=False).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(kernel)[None, None])
+        return layer(torch.from_numpy(x)[None, None])[0, 0].numpy()
+
+
+def _delegates_library_scatter(x, kernel, stride, padding):
+    import torch
+
+    from course_utils.ops.transposed_conv import conv_transpose2d_scatter
+
+    return conv_transpose2d_scatter(torch.from_numpy(x)[None, None], torch.from_numpy(kernel)[None, None],
+                                    stride, padding)[0, 0].numpy()
+
+
+def _torch_2d(fn, x, kernel, stride, padding):
+    import torch
+
+    return fn(torch.from_numpy(x)[None, None], torch.from_numpy(kernel)[None, None], stride=stride,
+              padding=padding)[0, 0].numpy()
+
+
 @exercise(
     "04.conv_transpose_scatter",
     hint="start from an output canvas big enough for every footprint; each input pixel adds its value times "
          "the whole kernel at a position that moves by `stride` per input step; the padding is removed at the end.",
     wrong_answers=[_wrong_no_crop, _wrong_assign_not_add, _wrong_flipped_kernel],
     success="a transposed convolution scatters and adds: one input pixel paints a whole kernel-sized patch.",
+    forbidden=("torch.nn.functional:conv_transpose2d", "torch:conv_transpose2d", "torch.nn:ConvTranspose2d",
+               "course_utils.ops.transposed_conv:conv_transpose2d_scatter",
+               "course_utils.ops.transposed_conv:conv_transpose2d_as_matrix",
+               "course_utils.ops.transposed_conv:conv_transpose2d_zero_insertion",
+               "course_utils.ops.transposed_conv:conv_matrix"),
+    delegating=[_delegates_functional, _delegates_torch_builtin, _delegates_module, _delegates_library_scatter],
 )
 def check_conv_transpose_scatter(answer) -> None:
     rng = np.random.default_rng(4)
@@ -147,6 +211,16 @@ def _cm_cases() -> list[tuple[np.ndarray, str]]:
             (np.diag([5, 0, 7]), "a perfect prediction where class 1 is absent")]
 
 
+def _delegates_scores_imported_name(cm):
+    return segmentation_scores(cm)["mean_iu"]
+
+
+def _delegates_scores_module_attribute(cm):
+    from course_utils.evaluate import segmentation
+
+    return segmentation.segmentation_scores(cm)["mean_iu"]
+
+
 @exercise(
     "04.mean_iu",
     hint="per class: intersection = correctly labelled pixels; union = pixels of the class in the truth or in the "
@@ -154,6 +228,9 @@ def _cm_cases() -> list[tuple[np.ndarray, str]]:
     wrong_answers=[_wrong_mean_accuracy, _wrong_union_without_subtracting, _wrong_absent_classes_count_as_zero,
                    _wrong_pixel_accuracy],
     success="mean IU, the FCN paper's headline score (62.2 for FCN-8s on VOC 2012 test).",
+    forbidden=("course_utils.evaluate.segmentation:segmentation_scores",
+               "course_utils.evaluate.segmentation:format_scores"),
+    delegating=[_delegates_scores_imported_name, _delegates_scores_module_attribute],
 )
 def check_mean_iu(answer) -> None:
     for cm, description in _cm_cases():
@@ -210,15 +287,36 @@ def _wrong_transpose_stride_one(x, weight, stride, padding):
     return F.conv_transpose2d(up, weight, padding=padding)[..., :x.shape[-2], :x.shape[-1]]
 
 
+def _delegates_conv_matrix(x, weight, stride, padding):
+    from course_utils.ops.transposed_conv import conv_matrix
+
+    C = conv_matrix(weight, tuple(x.shape[-2:]), stride=stride, padding=padding)
+    return (C.T @ (C @ x.flatten())).reshape(x.shape)
+
+
+def _delegates_matrix_transpose(x, weight, stride, padding):
+    import torch.nn.functional as F
+
+    from course_utils.ops import transposed_conv
+
+    y = F.conv2d(x, weight, stride=stride, padding=padding)
+    C = transposed_conv.conv_matrix(weight, tuple(x.shape[-2:]), stride=stride, padding=padding)
+    return (C.T @ y.flatten()).reshape(x.shape)
+
+
 @exercise(
     "04.conv_round_trip",
-    hint="two library calls: the convolution, then the transposed convolution with the same weight, stride and "
+    hint="two torch calls: the convolution, then the transposed convolution with the same weight, stride and "
          "padding. When the convolution's floor dropped rows or columns, the transposed convolution needs "
          "`output_padding` (one value per direction) to come back to x's shape.",
     wrong_answers=[_wrong_identity, _wrong_no_output_padding, _wrong_flipped_kernel_round_trip,
                    _wrong_transpose_stride_one],
     success="C^T C x: the transposed convolution restores the shape of x, not its values (C^T is C's adjoint, "
             "not its inverse).",
+    forbidden=("course_utils.ops.transposed_conv:conv_matrix",
+               "course_utils.ops.transposed_conv:conv_transpose2d_as_matrix",
+               "course_utils.ops.transposed_conv:conv2d_as_matrix"),
+    delegating=[_delegates_conv_matrix, _delegates_matrix_transpose],
 )
 def check_conv_round_trip(answer) -> None:
     from course_utils.ops.transposed_conv import conv_matrix
@@ -308,6 +406,30 @@ def _wrong_pool3_skipped(net, pool3, pool4, fc7, image_size):
     return _crop_at(net.upscore8(up4), net.offsets["final"], tuple(image_size))
 
 
+def _delegates_net_forward(net, pool3, pool4, fc7, image_size):
+    import torch
+
+    net.backbone.forward = lambda x: {"skip8": pool3, "skip16": pool4, "out": fc7}  # feed the maps in
+    return net(torch.zeros(fc7.shape[0], 3, *image_size))
+
+
+def _delegates_intermediates(net, pool3, pool4, fc7, image_size):
+    import torch
+
+    net.backbone.forward = lambda x: {"skip8": pool3, "skip16": pool4, "out": fc7}
+    return net.intermediates(torch.zeros(fc7.shape[0], 3, *image_size))["score"]
+
+
+def _delegates_library_crop(net, pool3, pool4, fc7, image_size):
+    from course_utils.nets import fcn
+
+    up2 = net.upscore2(net.score_fr(fc7))
+    fuse4 = up2 + fcn._crop(net.score_pool4(pool4), net.offsets["score_pool4"], up2.shape[-2:], "score_pool4")
+    up4 = net.upscore_pool4(fuse4)
+    fuse3 = up4 + fcn._crop(net.score_pool3(pool3), net.offsets["score_pool3"], up4.shape[-2:], "score_pool3")
+    return fcn._crop(net.upscore8(fuse3), net.offsets["final"], tuple(image_size), "score")
+
+
 @exercise(
     "04.fcn8s_head",
     hint="follow the lecture's FCN-8s steps with the net's own layers (score_fr, upscore2, score_pool4, "
@@ -317,6 +439,10 @@ def _wrong_pool3_skipped(net, pool3, pool4, fc7, image_size):
     wrong_answers=[_wrong_crop_top_left, _wrong_centre_crop, _wrong_interpolate_not_deconv, _wrong_pool3_skipped],
     success="that is FCN-8s: stride-32 scores refined twice by the skips, stride 16 (pool4) then stride 8 (pool3), "
             "then one fixed bilinear 8x upsampling.",
+    # the library's FCN forward crops with fcn._crop: with it out of reach, net(...) / net.intermediates(...)
+    # fed the maps through a replaced backbone, and the library's own crop, all fail
+    forbidden=("course_utils.nets.fcn:_crop",),
+    delegating=[_delegates_net_forward, _delegates_intermediates, _delegates_library_crop],
 )
 def check_fcn8s_head(answer) -> None:
     import torch

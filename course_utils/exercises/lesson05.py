@@ -14,80 +14,105 @@ from course_utils.exercises.core import Incorrect, exercise
 from course_utils.nets.plain_vgg import plain_vgg16
 from course_utils.ops.receptive_field import Layer, deeplab_vgg16_layers, receptive_field_size, vgg16_layers
 
-# ---------------------------------------------------------------- 05.dilate_kernel
+# ---------------------------------------------------------------- 05.dilated_conv
+#
+# The student writes a dilated convolution with loops, for one channel: the output size from the
+# effective kernel r (k - 1) + 1, zero padding, and the taps `rate` pixels apart (what 05.dilate_kernel
+# and 05.output_size asked separately before). Reference: F.conv2d(..., dilation=rate).
+
+_CONV_CASES = [((9, 9), 3, 2, 1, 2), ((11, 8), 3, 3, 1, 0), ((12, 13), 3, 2, 2, 1), ((10, 10), 5, 2, 1, 4),
+               ((7, 9), 3, 1, 2, 1), ((16, 11), 2, 4, 3, 3)]
 
 
-def _wrong_repeat(kernel, rate):
-    return np.kron(kernel, np.ones((rate, rate), dtype=kernel.dtype))
+def _conv_reference(x, kernel, rate, stride, padding) -> np.ndarray:
+    out = F.conv2d(torch.from_numpy(x)[None, None], torch.from_numpy(kernel)[None, None], stride=stride,
+                   padding=padding, dilation=rate)
+    return out[0, 0].numpy()
 
 
-def _wrong_trailing_zeros(kernel, rate):
+def _loops(x, kernel, rate, stride, padding, *, span=None, step=None, flip=False):
+    """Loop convolution; the keyword arguments each break one thing (for the wrong answers)."""
     k = kernel.shape[0]
-    out = np.zeros((k * rate, k * rate), dtype=kernel.dtype)
-    out[::rate, ::rate] = kernel
+    span = rate * (k - 1) + 1 if span is None else span
+    step = rate if step is None else step
+    kernel = kernel[::-1, ::-1] if flip else kernel
+    xp = np.pad(x, padding)
+    h_out = (xp.shape[0] - span) // stride + 1
+    w_out = (xp.shape[1] - span) // stride + 1
+    out = np.zeros((max(h_out, 0), max(w_out, 0)))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            for a in range(k):
+                for b in range(k):
+                    r, c = i * stride + a * step, j * stride + b * step
+                    if r < xp.shape[0] and c < xp.shape[1]:
+                        out[i, j] += kernel[a, b] * xp[r, c]
     return out
 
 
-def _wrong_rate_zeros(kernel, rate):  # r zeros between taps instead of r - 1
-    k = kernel.shape[0]
-    out = np.zeros(((k - 1) * (rate + 1) + 1,) * 2, dtype=kernel.dtype)
-    out[:: rate + 1, :: rate + 1] = kernel
-    return out
+def _wrong_taps_adjacent(x, kernel, rate, stride, padding):  # the size is right, but no holes
+    return _loops(x, kernel, rate, stride, padding, step=1)
+
+
+def _wrong_size_from_kernel(x, kernel, rate, stride, padding):  # output size from k, not r (k - 1) + 1
+    return _loops(x, kernel, rate, stride, padding, span=kernel.shape[0])
+
+
+def _wrong_flipped(x, kernel, rate, stride, padding):  # a true convolution; CNNs correlate
+    return _loops(x, kernel, rate, stride, padding, flip=True)
+
+
+def _wrong_stride_times_rate(x, kernel, rate, stride, padding):  # the taps also move with the stride
+    return _loops(x, kernel, rate, stride, padding, step=rate * stride)
+
+
+def _delegates_functional(x, kernel, rate, stride, padding):
+    return F.conv2d(torch.from_numpy(x)[None, None], torch.from_numpy(kernel)[None, None], stride=stride,
+                    padding=padding, dilation=rate)[0, 0].numpy()
+
+
+def _delegates_library(x, kernel, rate, stride, padding):
+    from course_utils.ops import dilated_conv
+
+    xp = torch.from_numpy(np.pad(x, padding))[None, None]
+    out = dilated_conv.conv_zero_inserted(xp, torch.from_numpy(kernel)[None, None], rate=rate)
+    return out[0, 0, ::stride, ::stride].numpy()
+
+
+def _delegates_dilate_kernel_and_scipy(x, kernel, rate, stride, padding):
+    from scipy import signal
+
+    from course_utils.ops.dilated_conv import dilate_kernel
+
+    big = dilate_kernel(torch.from_numpy(kernel), rate).numpy()
+    return signal.correlate2d(np.pad(x, padding), big, mode="valid")[::stride, ::stride]
 
 
 @exercise(
-    "05.dilate_kernel",
-    hint="the taps stay in place relative to each other, only their spacing grows; how wide is a 3-tap "
-         "kernel whose taps are `rate` pixels apart? Slicing with a step can place them.",
-    wrong_answers=[_wrong_repeat, _wrong_trailing_zeros, _wrong_rate_zeros],
-    success="a rate-r kernel is the small kernel with r - 1 zeros between its taps: same parameters, wider view.",
+    "05.dilated_conv",
+    hint="pad x with zeros first; the kernel's taps are `rate` pixels apart, so it spans r(k - 1) + 1 pixels, and "
+         "that span (not k) decides how many positions fit with the given stride; at each output position add "
+         "up kernel[a, b] times the padded input `a * rate` rows and `b * rate` columns from the window's corner.",
+    wrong_answers=[_wrong_taps_adjacent, _wrong_size_from_kernel, _wrong_flipped, _wrong_stride_times_rate],
+    success="a rate-r convolution reads k x k taps r pixels apart: same parameters, a field of r(k - 1) + 1.",
+    forbidden=("torch.nn.functional:conv2d", "torch:conv2d", "torch.nn:Conv2d",
+               "course_utils.ops.dilated_conv:conv_dilated", "course_utils.ops.dilated_conv:conv_zero_inserted",
+               "course_utils.ops.dilated_conv:conv_on_subgrids", "course_utils.ops.dilated_conv:dilate_kernel",
+               "course_utils.ops.dilated_conv:dense_extraction", "course_utils.ops.receptive_field:conv_output_size",
+               "scipy.signal", "scipy.ndimage", "cv2:filter2D"),
+    delegating=[_delegates_functional, _delegates_library, _delegates_dilate_kernel_and_scipy],
 )
-def check_dilate_kernel(dilate_kernel) -> None:
+def check_dilated_conv(dilated_conv) -> None:
     rng = np.random.default_rng(5)
-    for k, rate in ((3, 1), (3, 2), (3, 4), (5, 3), (3, 12)):
-        kernel = rng.normal(size=(k, k)).astype(np.float32)
-        got = call_answer(dilate_kernel, kernel.copy(), rate)
-        span = rate * (k - 1) + 1
-        expected = np.zeros((span, span), np.float32)
-        expected[::rate, ::rate] = kernel
-        expect_array(got, expected, f"dilate_kernel(kernel {k}x{k}, rate={rate})", index_names="position")
-
-
-# ---------------------------------------------------------------- 05.output_size
-
-_SIZE_CASES = [(65, 3, 12, 1, 12), (65, 3, 12, 1, 0), (513, 3, 2, 1, 2), (100, 3, 6, 2, 1), (33, 7, 2, 1, 6),
-               (21, 3, 4, 3, 0), (10, 3, 1, 1, 1), (57, 5, 3, 2, 5)]
-
-
-def _wrong_ignores_rate(size, kernel, rate, stride, padding):
-    return (size + 2 * padding - kernel) // stride + 1
-
-
-def _wrong_rate_times_kernel(size, kernel, rate, stride, padding):
-    return (size + 2 * padding - rate * kernel) // stride + 1
-
-
-def _wrong_float(size, kernel, rate, stride, padding):
-    return (size + 2 * padding - rate * (kernel - 1) - 1) / stride + 1
-
-
-@exercise(
-    "05.output_size",
-    hint="first find how many pixels the dilated kernel spans; then it is the ordinary convolution formula "
-         "with that span in place of the kernel size.",
-    wrong_answers=[_wrong_ignores_rate, _wrong_rate_times_kernel, _wrong_float],
-    success="the output size only needs the effective kernel r (k - 1) + 1.",
-)
-def check_output_size(dilated_output_size) -> None:
-    for size, k, rate, stride, pad in _SIZE_CASES:
-        what = f"dilated_output_size(size={size}, kernel={k}, rate={rate}, stride={stride}, padding={pad})"
-        got = call_answer(dilated_output_size, size, k, rate, stride, pad)
-        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-            raise Incorrect(f"{what} should be an int (a number of pixels), got {type(got).__name__} {got!r}")
-        x = torch.zeros(1, 1, size, 1)
-        expected = F.conv2d(x, torch.zeros(1, 1, k, 1), stride=(stride, 1), padding=(pad, 0),
-                            dilation=(rate, 1)).shape[2]
-        expect_close(got, expected, what)
+    for (h, w), k, rate, stride, pad in _CONV_CASES:
+        x = rng.integers(-3, 4, size=(h, w)).astype(np.float64)
+        kernel = rng.integers(-2, 3, size=(k, k)).astype(np.float64)
+        kernel[0, -1] = 4.0  # not symmetric: a flipped kernel shows
+        what = f"dilated_conv(x {h}x{w}, kernel {k}x{k}, rate={rate}, stride={stride}, padding={pad})"
+        got = call_answer(dilated_conv, x.copy(), kernel.copy(), rate, stride, pad)
+        expect_array(np.asarray(got, dtype=np.float64) if isinstance(got, (np.ndarray, list)) else got,
+                     _conv_reference(x, kernel, rate, stride, pad), what, atol=1e-9, check_dtype=False,
+                     index_names="output pixel")
 
 
 # ---------------------------------------------------------------- 05.receptive_field
@@ -127,12 +152,28 @@ def _wrong_jump_too_early(layers):
     return rf
 
 
+def _delegates_rf_imported_name(layers):
+    return receptive_field_size([Layer(k, s, d) for k, s, d in layers])
+
+
+def _delegates_rf_module_attribute(layers):
+    import importlib
+
+    rf = importlib.import_module("course_utils.ops.receptive_field")  # the module (the package re-exports a function)
+
+    return rf.receptive_field([rf.Layer(k, s, d) for k, s, d in layers])[-1].size
+
+
 @exercise(
     "05.receptive_field",
     hint="walk through the layers keeping two numbers: the field so far and how many input pixels one step "
          "on the current feature map moves. A layer widens the field by its extra span, measured in those steps.",
     wrong_answers=[_wrong_no_jump, _wrong_no_dilation, _wrong_jump_too_early],
     success="rf grows by (k_eff - 1) x the product of the strides before the layer: 404 for FCN-VGG16.",
+    forbidden=("course_utils.ops.receptive_field:receptive_field_size",
+               "course_utils.ops.receptive_field:receptive_field", "course_utils.ops.receptive_field:footprint",
+               "course_utils.ops.receptive_field:module_receptive_field"),
+    delegating=[_delegates_rf_imported_name, _delegates_rf_module_attribute],
 )
 def check_receptive_field(stack_receptive_field) -> None:
     for stack in _stack_cases():
@@ -170,12 +211,35 @@ def _wrong_concat(features, weights, biases, rates):
     return torch.cat([F.conv2d(features, w, b, padding=r, dilation=r) for w, b, r in zip(weights, biases, rates)], 1)
 
 
+def _delegates_conv_dilated(features, weights, biases, rates):
+    from course_utils.ops.dilated_conv import conv_dilated
+
+    return sum(conv_dilated(features, w, b, rate=r, padding=r) for w, b, r in zip(weights, biases, rates))
+
+
+def _delegates_subgrids(features, weights, biases, rates):
+    from course_utils.ops import dilated_conv
+
+    return sum(dilated_conv.conv_on_subgrids(features, w, b, rate=r, padding=r)
+               for w, b, r in zip(weights, biases, rates))
+
+
+def _delegates_aspp_module(features, weights, biases, rates):
+    from course_utils.nets.deeplab import ASPP
+
+    aspp = ASPP(features.shape[1], weights[0].shape[0], rates=rates, hidden_channels=None).double()
+    return aspp(features)
+
+
 @exercise(
     "05.aspp_fusion",
     hint="each branch is one convolution whose padding keeps the map's size for its own rate; DeepLab v2 fuses "
          "the branches' class scores the simplest possible way, with no new parameters.",
     wrong_answers=[_wrong_mean, _wrong_no_dilation_aspp, _wrong_concat],
     success="ASPP looks at the same features with four fields of view (13, 25, 37, 49) and adds the scores.",
+    forbidden=("course_utils.nets.deeplab:ASPP", "course_utils.ops.dilated_conv:conv_dilated",
+               "course_utils.ops.dilated_conv:conv_on_subgrids", "course_utils.ops.dilated_conv:conv_zero_inserted"),
+    delegating=[_delegates_conv_dilated, _delegates_subgrids, _delegates_aspp_module],
 )
 def check_aspp_fusion(aspp_fuse) -> None:
     for seed in (0, 1):
@@ -246,6 +310,18 @@ def _scores(net, x):
         return net(x)
 
 
+def _delegates_hole_algorithm_name(net):
+    from course_utils.nets.plain_vgg import hole_algorithm
+
+    return hole_algorithm(net)
+
+
+def _delegates_hole_algorithm_module(net):
+    from course_utils.nets import plain_vgg
+
+    return plain_vgg.hole_algorithm(net)
+
+
 @exercise(
     "05.dilation_surgery",
     hint="start with new = copy.deepcopy(net) and walk new.named_children() keeping a rate (1 before pool4): "
@@ -254,6 +330,8 @@ def _scores(net, x):
     wrong_answers=[_wrong_strides_only, _wrong_rate_2_after_both_pools, _wrong_padding_not_scaled,
                    _wrong_pool5_window_not_spread, _wrong_new_random_weights, _wrong_changes_the_original],
     success="the same weights now give the scores every 8 pixels instead of every 32: DeepLab's hole algorithm.",
+    forbidden=("course_utils.nets.plain_vgg:hole_algorithm",),
+    delegating=[_delegates_hole_algorithm_name, _delegates_hole_algorithm_module],
 )
 def check_dilation_surgery(dilation_surgery) -> None:
     padded, border_free = _surgery_nets()

@@ -2,8 +2,8 @@
 
 Exercises:
 
-* ``06.potts_message``: the Potts compatibility applied to the filtered marginals;
-* ``06.mean_field_step``: one parallel mean-field update with an explicit kernel matrix;
+* ``06.mean_field``: mean-field inference with an explicit kernel matrix and a label compatibility
+  (Potts or graded), from the unaries' softmax through ``iterations`` parallel updates;
 * ``06.mean_field_formula``: one mean-field step written from the formula (unary, both Gaussian
   kernels' message, Potts compatibility, normalisation), checked against the exact O(N^2)
   :class:`~course_utils.crf.exact.ExactDenseCRF` on tiny images.
@@ -23,7 +23,12 @@ from course_utils.exercises.compare import call_answer, expect_array
 from course_utils.exercises.core import exercise
 from course_utils.images import resize_image
 
-# ---------------------------------------------------------------- 06.mean_field_step
+# ---------------------------------------------------------------- 06.mean_field
+#
+# Mean field with the kernel matrix given: start from the unaries alone, then `iterations` parallel
+# updates, each applying the label compatibility to the kernel message (what 06.potts_message and
+# 06.mean_field_step asked separately before). With the Potts compatibility it is the library's
+# update (the reward form differs by a per-pixel constant, which the softmax removes).
 
 
 def _mean_field_case(seed: int):
@@ -37,76 +42,120 @@ def _mean_field_case(seed: int):
     return crf, unary, probs
 
 
-def _wrong_sign(unary, kernel, probs):  # Potts as a penalty for agreeing
-    return torch.softmax(-unary - kernel @ probs, dim=1)
-
-
-def _wrong_softmax_axis(unary, kernel, probs):  # normalised over pixels instead of classes
-    return torch.softmax(-unary + kernel @ probs, dim=0)
-
-
-def _wrong_no_unary(unary, kernel, probs):
-    return torch.softmax(kernel @ probs, dim=1)
-
-
-def _wrong_unary_sign(unary, kernel, probs):  # energies used as scores
-    return torch.softmax(unary + kernel @ probs, dim=1)
-
-
-@exercise(
-    "06.mean_field_step",
-    hint="every pixel's new distribution is a softmax over the classes of a score: minus its unary energy, plus "
-         "the kernel-weighted sum of the other pixels' current probabilities for that class.",
-    wrong_answers=[_wrong_sign, _wrong_softmax_axis, _wrong_no_unary, _wrong_unary_sign],
-    success="one mean-field step: Q_i(l) is proportional to exp(-theta_i(l) + sum_j k_ij Q_j(l)).",
-)
-def check_mean_field_step(mean_field_step) -> None:
-    for seed in (0, 1):
-        crf, unary, probs = _mean_field_case(seed)
-        kernel = crf.kernel.to(torch.float32)
-        got = call_answer(mean_field_step, unary.clone(), kernel.clone(), probs.clone())
-        if isinstance(got, torch.Tensor) and got.dtype == torch.float64:
-            got = got.to(torch.float32)
-        expected = crf.step(unary, probs)[1]  # the library's update with the same kernel
-        expect_array(got, expected, "mean_field_step(unary, kernel, probs)", atol=1e-5, rtol=1e-4,
-                     index_names="(pixel, class)")
-
-
-# ---------------------------------------------------------------- 06.potts_message
-
-
-def potts_matrix(num_classes: int, weight: float) -> torch.Tensor:
+def potts_matrix(num_classes: int, weight: float = 1.0) -> torch.Tensor:
     """The Potts compatibility ``mu(l, l') = weight * [l != l']`` as a (C, C) float32 matrix."""
     return weight * (1.0 - torch.eye(num_classes))
 
 
-def _wrong_agreement(filtered, weight):  # the reward form: right up to a constant, but not mu applied
-    return weight * filtered
+def _graded_compatibility() -> torch.Tensor:
+    """A symmetric, non-Potts compatibility: confusing class 0 with 1 is cheap, with 2 dear."""
+    return torch.tensor([[0.0, 0.3, 1.5], [0.3, 0.0, 1.0], [1.5, 1.0, 0.0]])
 
 
-def _wrong_includes_diagonal(filtered, weight):
-    return weight * filtered.sum(dim=1, keepdim=True).expand_as(filtered).clone()
+def _mean_field_loop(unary, kernel, compatibility, iterations, *, start="unary", sign=1.0, dim=1, steps=None,
+                     transpose=False):
+    """Mean field; the keyword arguments each break one thing (for the wrong answers)."""
+    n, c = unary.shape
+    q = torch.softmax(-unary, dim=1) if start == "unary" else torch.full((n, c), 1.0 / c)
+    mu = compatibility.t() if transpose else compatibility
+    for _ in range(iterations if steps is None else steps):
+        message = kernel @ q
+        q = torch.softmax(-unary - sign * message @ mu.t(), dim=dim)
+    return q
 
 
-def _wrong_negative(filtered, weight):
-    return -weight * filtered
+def _wrong_uniform_start(unary, kernel, compatibility, iterations):  # Q_0 uniform, not softmax(-theta)
+    return _mean_field_loop(unary, kernel, compatibility, iterations, start="uniform")
+
+
+def _wrong_reward_with_mu(unary, kernel, compatibility, iterations):  # the cost added with the wrong sign
+    return _mean_field_loop(unary, kernel, compatibility, iterations, sign=-1.0)
+
+
+def _wrong_softmax_over_pixels(unary, kernel, compatibility, iterations):
+    return _mean_field_loop(unary, kernel, compatibility, iterations, dim=0)
+
+
+def _wrong_one_step_only(unary, kernel, compatibility, iterations):
+    return _mean_field_loop(unary, kernel, compatibility, iterations, steps=1)
+
+
+def _wrong_compatibility_ignored(unary, kernel, compatibility, iterations):  # Potts whatever mu says
+    return _mean_field_loop(unary, kernel, potts_matrix(unary.shape[1]), iterations)
+
+
+def _dummy_row_image(n: int) -> np.ndarray:
+    return np.zeros((1, n, 3), np.uint8)
+
+
+def _delegates_exact_crf(unary, kernel, compatibility, iterations):
+    crf = ExactDenseCRF(_dummy_row_image(unary.shape[0]))  # the library's CRF, its kernel swapped for ours
+    crf.kernel = kernel.double()
+    q = torch.softmax(-unary, dim=1)
+    for _ in range(iterations):
+        q = crf.step(unary, q)[1]
+    return q
+
+
+def _delegates_module_attribute(unary, kernel, compatibility, iterations):
+    import importlib
+
+    module = importlib.import_module("course_utils.crf.dense_crf")  # the module (the package re-exports a function)
+
+    crf = module.DenseCRF(_dummy_row_image(unary.shape[0]))
+    crf.message = lambda q: kernel @ q
+    q = torch.softmax(-unary, dim=1)
+    for _ in range(iterations):
+        q = crf.step(unary, q)[1]
+    return q
+
+
+def _delegates_exact_dense_crf(unary, kernel, compatibility, iterations):
+    from course_utils.crf.exact import exact_dense_crf
+
+    n, c = unary.shape
+    probs = torch.softmax(-unary, dim=1).t().reshape(c, 1, n)
+    return exact_dense_crf(_dummy_row_image(n), probs, iterations=iterations).probs.reshape(c, n).t()
+
+
+_CRF_FORBIDDEN = ("course_utils.crf.exact:ExactDenseCRF", "course_utils.crf.exact:exact_dense_crf",
+                  "course_utils.crf.exact:exact_filter", "course_utils.crf.exact:gaussian_kernel_matrix",
+                  "course_utils.crf.dense_crf:DenseCRF", "course_utils.crf.dense_crf:dense_crf",
+                  "course_utils.crf.permutohedral:PermutohedralLattice")
 
 
 @exercise(
-    "06.potts_message",
-    hint="for label l, add up the filtered values of every OTHER label, times the weight; the sum over all labels "
-         "is one reduction, the label itself is one subtraction.",
-    wrong_answers=[_wrong_agreement, _wrong_includes_diagonal, _wrong_negative],
-    success="the Potts cost of label l is w times the mass on the other labels: sum_l' mu(l, l') (K Q)(l').",
+    "06.mean_field",
+    hint="start from the distribution the unaries alone give (a softmax over the classes of minus theta); then, "
+         "`iterations` times: the message of every pixel for every class is the kernel-weighted sum of the current "
+         "Q; the compatibility turns the messages into a cost per class (class l pays mu(l, l') for the message "
+         "of class l'); the new Q is a softmax over the classes of minus (unary + cost).",
+    wrong_answers=[_wrong_uniform_start, _wrong_reward_with_mu, _wrong_softmax_over_pixels, _wrong_one_step_only,
+                   _wrong_compatibility_ignored],
+    success="mean field: Q_i(l) proportional to exp(-theta_i(l) - sum_l' mu(l, l') sum_j k_ij Q_j(l')), all pixels "
+            "in parallel; with the Potts mu it is the library's update.",
+    forbidden=_CRF_FORBIDDEN,
+    delegating=[_delegates_exact_crf, _delegates_module_attribute, _delegates_exact_dense_crf],
 )
-def check_potts_message(potts_message) -> None:
-    g = torch.Generator().manual_seed(6)
-    for n, c, w in ((7, 3, 2.0), (12, 5, 0.5)):
-        filtered = torch.rand(n, c, generator=g) * 3.0
-        got = call_answer(potts_message, filtered.clone(), w)
-        expected = filtered @ potts_matrix(c, w).t()
-        expect_array(got, expected, f"potts_message(filtered {n}x{c}, weight={w})", atol=1e-5, rtol=1e-5,
-                     index_names="(pixel, label)")
+def check_mean_field(mean_field) -> None:
+    for seed, iterations in ((0, 1), (1, 4)):
+        crf, unary, _ = _mean_field_case(seed)
+        kernel = crf.kernel.to(torch.float32)
+        got = call_answer(mean_field, unary.clone(), kernel.clone(), potts_matrix(3), iterations)
+        if isinstance(got, torch.Tensor) and got.dtype == torch.float64:
+            got = got.to(torch.float32)
+        expected = torch.softmax(-unary, dim=1)
+        for _ in range(iterations):  # the library's update with the same kernel
+            expected = crf.step(unary, expected)[1]
+        expect_array(got, expected, f"mean_field(unary, kernel, Potts, iterations={iterations})", atol=1e-5,
+                     rtol=1e-4, index_names="(pixel, class)")
+    crf, unary, _ = _mean_field_case(2)
+    kernel, mu = crf.kernel.to(torch.float32), _graded_compatibility()
+    got = call_answer(mean_field, unary.clone(), kernel.clone(), mu.clone(), 3)
+    if isinstance(got, torch.Tensor) and got.dtype == torch.float64:
+        got = got.to(torch.float32)
+    expect_array(got, _mean_field_loop(unary, kernel, mu, 3), "mean_field(unary, kernel, a graded (non-Potts) "
+                 "compatibility, iterations=3)", atol=1e-5, rtol=1e-4, index_names="(pixel, class)")
 
 
 # ---------------------------------------------------------------- 06.mean_field_formula
@@ -117,7 +166,8 @@ def check_potts_message(potts_message) -> None:
 #   Potts   cost_i(l) = sum_l' mu(l, l') m_i(l') = sum_l' m_i(l') - m_i(l)
 #   update  Q_i(l) = exp(-theta_i(l) - cost_i(l)) / Z_i
 # The reference is the exact O(N^2) CRF with the lecture's plain kernels (no normalisation,
-# no j = i term): ExactDenseCRF(..., normalization="none", include_self=False).
+# no j = i term): ExactDenseCRF(..., normalization="none", include_self=False). The notebook does not
+# show this call before the exercise.
 
 
 def _formula_cases() -> list[tuple[np.ndarray, torch.Tensor, torch.Tensor, object]]:
@@ -190,6 +240,31 @@ def _wrong_normalised_over_pixels(image, unary, probs, params):
     return _formula_step(image, unary, probs, params, softmax_dim=0)
 
 
+def _delegates_formula_exact_crf(image, unary, probs, params):
+    crf = ExactDenseCRF(image, params, normalization="none", include_self=False)
+    return crf.step(unary, probs)[1]
+
+
+def _delegates_formula_module_attribute(image, unary, probs, params):
+    from course_utils.crf import exact
+
+    return exact.ExactDenseCRF(image, params, normalization="none", include_self=False).step(unary, probs)[1]
+
+
+def _delegates_formula_kernel_matrix(image, unary, probs, params):
+    from course_utils.crf.exact import gaussian_kernel_matrix
+
+    h, w = image.shape[:2]
+    ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    pos = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1).double()
+    rgb = torch.as_tensor(image).reshape(-1, 3).double()
+    kernel = (params.w1 * gaussian_kernel_matrix(torch.cat([pos / params.sigma_alpha, rgb / params.sigma_beta], 1))
+              + params.w2 * gaussian_kernel_matrix(pos / params.sigma_gamma))
+    kernel.fill_diagonal_(0.0)
+    message = kernel @ probs.double()
+    return torch.softmax(-unary.double() + message, dim=1).float()
+
+
 @exercise(
     "06.mean_field_formula",
     hint="list each pixel's position (x, y) and colour (r, g, b, 0-255) in the same order as the rows of unary "
@@ -200,6 +275,8 @@ def _wrong_normalised_over_pixels(image, unary, probs, params):
                    _wrong_pixel_order, _wrong_normalised_over_pixels],
     success="one mean-field step from the formula equals the exact O(N^2) CRF's update; the library does the same "
             "with the permutohedral lattice in O(N).",
+    forbidden=_CRF_FORBIDDEN,
+    delegating=[_delegates_formula_exact_crf, _delegates_formula_module_attribute, _delegates_formula_kernel_matrix],
 )
 def check_mean_field_formula(mean_field_step_from_formula) -> None:
     for k, (image, unary, probs, params) in enumerate(_formula_cases()):

@@ -18,6 +18,7 @@ __all__ = [
     "plot_footprints",
     "draw_dilation_stack",
     "dilation_stack_widget",
+    "one_switch_gains",
 ]
 
 
@@ -145,3 +146,44 @@ def dilation_stack_widget(max_rate: int = 8):
     return interactive_figure(draw_dilation_stack, rate1=slider(1, "layer 1 rate", 1),
                               rate2=slider(2, "layer 2 rate", 0), rate3=slider(4, "layer 3 rate", 0),
                               rate4=slider(0, "layer 4 rate", 0))
+
+
+_SWITCHES = ("full", "aug", "largefov", "aspp", "crf")
+
+
+def one_switch_gains(rows: Sequence[dict], key: str = "miou") -> list[dict]:
+    """Every pair of table rows (same backbone) that differ in exactly one switch, and what it adds.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Rows like :data:`course_utils.evaluate.crf.LECTURE_RESULTS`: ``backbone``, the switches
+        ``full``, ``aug``, ``largefov``, ``aspp``, ``crf`` (bools) and ``key`` (a score, %).
+    key : str
+        The score compared.
+
+    Returns
+    -------
+    list of dict
+        ``{"backbone", "switch", "context", "before", "after", "gain"}`` per pair, where ``switch``
+        is off in ``before`` and on in ``after``; ``context`` names the switches on in both;
+        ``gain = after - before`` (points of ``key``). LargeFOV -> ASPP (two switches) is not a pair.
+    """
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence) or not rows:
+        raise ValueError(f"rows must be a non-empty sequence of dicts, got {type(rows).__name__}")
+    for r in rows:
+        missing = [k for k in ("backbone", key, *_SWITCHES) if k not in r]
+        if missing:
+            raise ValueError(f"each row needs the keys {('backbone', key, *_SWITCHES)}; a row lacks {missing}")
+    out = []
+    for before in rows:
+        for after in rows:
+            if before["backbone"] != after["backbone"]:
+                continue
+            diff = [s for s in _SWITCHES if before[s] != after[s]]
+            if len(diff) == 1 and after[diff[0]]:
+                context = [s for s in _SWITCHES if before[s] and after[s]]
+                out.append({"backbone": before["backbone"], "switch": diff[0], "context": context,
+                            "before": before[key], "after": after[key],
+                            "gain": round(after[key] - before[key], 10)})
+    return out
