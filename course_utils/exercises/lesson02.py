@@ -63,8 +63,9 @@ def _delegates_smoothness_module_attribute(image, lam, beta):
 
 @exercise(
     "02.smoothness_weights",
-    hint="neighbours p, q get lam * exp(-beta * ||I_p - I_q||^2): the squared colour distance sums over the "
-         "three channels; slicing image[:, 1:] against image[:, :-1] pairs every pixel with its right neighbour.",
+    hint="similar neighbours must get a large weight and neighbours across a colour edge a small one, scaled by "
+         "lam; you need every pixel's squared colour distance (all three channels) to its right neighbour and to "
+         "the one below, which shifted slices give without a loop.",
     wrong_answers=[_wrong_abs_difference, _wrong_no_lambda, _wrong_swapped, _wrong_grows_with_contrast],
     success="similar neighbours are expensive to separate, so the cut runs along colour edges.",
     forbidden=("course_utils.graphcut.graph_cut:smoothness_weights",),
