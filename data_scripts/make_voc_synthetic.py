@@ -5,8 +5,9 @@
 The defaults are those of the data the course's FCN checkpoints were trained on
 (``course_utils.data.voc.COURSE_VOC``), so another ``--seed`` gives new images of the
 same kind to check the checkpoints on (``python -m course_utils.evaluate fcn --checkpoint
-fcn-8s --data-root DIR``). Existing files are kept; a folder made with other arguments, or
-holding a real VOC, is refused.
+fcn-8s --data-root DIR``). A rerun verifies every file against the manifest (size and checksum):
+missing files are drawn, changed or truncated ones are named and left as they are; a folder made
+with other arguments, or holding a real VOC, is refused.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from course_utils._shared import check_int
 from course_utils.cli import check_output_folder, command
 from course_utils.data.voc import COURSE_VOC, write_synthetic_voc
+from course_utils.images import check_size
 from course_utils.paths import data_root
 
 
@@ -33,6 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=COURSE_VOC["size"])
     parser.add_argument("--workers", type=int, default=1, help="processes drawing in parallel")
     args = parser.parse_args(argv)
+    # every flag checked before anything is written, each error naming the flag
+    check_int(args.seed, "--seed", 0)
+    check_int(args.train, "--train", 0)
+    check_int(args.val, "--val", 0)
+    if args.train + args.val == 0:
+        raise ValueError("--train and --val are both 0: nothing to generate")
+    check_size(args.size, "--size", 8)
+    check_int(args.workers, "--workers", 1, 256)
     if args.root is not None:
         check_output_folder(args.root, "--root")
     root = args.root or data_root() / "voc_synthetic" / f"seed{args.seed}"

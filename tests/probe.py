@@ -145,7 +145,7 @@ def _timeout(seconds: float):
     return handler
 
 
-def classify(case: Case, kwargs: dict, argument: str | None, limit: float = 20.0) -> tuple[str, str]:
+def classify(case: Case, kwargs: dict, argument: str | None, limit: float = 90.0) -> tuple[str, str]:
     """Call ``case`` with ``kwargs``; return (class, detail)."""
     old = signal.signal(signal.SIGALRM, _timeout(limit))
     signal.setitimer(signal.ITIMER_REAL, limit)

@@ -47,6 +47,8 @@ def cases() -> list[Case]:
     I, D, T = mod("images"), mod("crf.dense_crf"), mod("data.transforms")
     G, GC, RF = mod("graphcut.grabcut"), mod("graphcut.graph_cut"), mod("ops.receptive_field")
     U, B, F, M = mod("ops.unpooling"), mod("saliency.bottom_up"), mod("saliency.fixations"), mod("saliency.metrics")
+    TC, DC, CS = mod("ops.transposed_conv"), mod("ops.dilated_conv"), mod("data.class_stats")
+    ST, UN = mod("graphcut.strokes"), mod("crf.unaries")
 
     values, positions = U.max_pool_with_positions(RNG.random((2, 8, 10)), 2)
     fg = np.zeros((12, 16), bool)
@@ -171,6 +173,66 @@ def cases() -> list[Case]:
               "rng": "seed"},
              lambda k, r: not r.mask[:2].any() and not r.mask[:, :3].any(),
              skip={"iterations": ("huge",)}),
+        Case("unpooling.max_unpool(values)", U.max_unpool,
+             {"values": values, "positions": positions, "output_size": (8, 10)},
+             {"values": "density"},
+             lambda k, r: np.allclose(r, torch.nn.functional.max_unpool2d(
+                 torch.from_numpy(np.asarray(k["values"], np.float64))[None], torch.from_numpy(positions)[None], 2,
+                 output_size=(8, 10))[0].numpy(), equal_nan=True),
+             skip={"values": ("range",)}),
+        Case("transposed_conv.conv_transpose_output_size", TC.conv_transpose_output_size,
+             {"n": 5, "kernel": 4, "stride": 2, "padding": 1, "output_padding": 1, "dilation": 1},
+             {"n": "int[1,]", "kernel": "int[1,]", "stride": "int[1,]", "padding": "int[0,]",
+              "output_padding": "int[0,]", "dilation": "int[1,]"},
+             lambda k, r: r == torch.nn.functional.conv_transpose2d(
+                 torch.zeros(1, 1, k["n"], k["n"]), torch.zeros(1, 1, k["kernel"], k["kernel"]), stride=k["stride"],
+                 padding=k["padding"], output_padding=k["output_padding"], dilation=k["dilation"]).shape[-1],
+             skip={a: ("huge",) for a in ("n", "kernel", "stride", "dilation")}),
+        Case("dilated_conv.dilate_kernel", DC.dilate_kernel, {"weight": torch.ones(2, 1, 3, 3), "rate": 2},
+             {"weight": "float_tensor", "rate": "int[1,]"},
+             lambda k, r: r.shape[-1] == k["rate"] * (k["weight"].shape[-1] - 1) + 1 and r.device == k["weight"].device
+             and (r.device.type == "meta" or (torch.equal(r[..., ::k["rate"], ::k["rate"]].nan_to_num(7.0),
+                                                          k["weight"].nan_to_num(7.0))
+                                              and int((r != 0).sum()) == int((k["weight"] != 0).sum())))),
+        Case("dilated_conv.gaussian_derivative_kernel", DC.gaussian_derivative_kernel, {"size": 7, "sigma": 1.5},
+             {"size": "int[3,32768]", "sigma": "num(0,]"},
+             lambda k, r: tuple(r.shape) == (k["size"], k["size"]) and abs(float(r.sum())) < 1e-4,
+             optional=("sigma",)),
+        Case("class_stats.class_pixel_counts", CS.class_pixel_counts,
+             {"labels": LABELS, "num_classes": 5, "ignore_index": 255},
+             {"labels": "labels", "num_classes": "int[1,]"},
+             lambda k, r: np.array_equal(r, np.bincount(k["labels"].ravel(), minlength=k["num_classes"])),
+             skip={"labels": ("range", "shape")}),
+        Case("strokes.stroke_mask", ST.stroke_mask, {"shape": (10, 12), "points": [(2, 3)], "width": 1},
+             {"shape": "size", "width": "int[1,32768]"}, lambda k, r: r.shape == tuple(k["shape"]) and r[3, 2]),
+        Case("unaries.coarse_logits", UN.coarse_logits,
+             {"labels": np.kron(RNG.integers(0, 5, (3, 4)), np.ones((4, 4), np.int64)), "num_classes": 5, "stride": 4,
+              "noise": 0.0, "confidence": 5.0, "blur": 0.0},
+             {"labels": "labels", "num_classes": "int[2,255]", "stride": "int[1,32768]", "noise": "num[0,]",
+              "blur": "num[0,]"},
+             lambda k, r: tuple(r.shape) == (1, 5) + k["labels"].shape and bool(torch.isfinite(r).all())
+             and (r[0].argmax(0).numpy() == k["labels"]).mean() > 0.6,
+             skip={"labels": ("range",)}),
+        Case("metrics.precision_recall", M.precision_recall, {"saliency": SAL, "mask": MASK, "threshold": 0.5},
+             {"saliency": "saliency", "mask": "mask", "threshold": "num[0,1]"},
+             lambda k, r: close(r, ((k["saliency"] >= k["threshold"])[k["mask"]].mean() / 1.0 * k["mask"].sum()
+                                    / max((k["saliency"] >= k["threshold"]).sum(), 1),
+                                    (k["saliency"] >= k["threshold"])[k["mask"]].mean()))),
+        Case("metrics.e_measure", M.e_measure, {"saliency": SAL, "mask": MASK, "threshold": 0.5},
+             {"saliency": "saliency", "mask": "mask", "threshold": "num[0,1]"}, lambda k, r: 0 <= r <= 1),
+        Case("bottom_up.quantize_colors", B.quantize_colors, {"image": IMAGE, "levels": 3, "coverage": 1.0},
+             {"image": "image", "levels": "int[2,]", "coverage": "num(0,1]"},
+             lambda k, r: r[0].shape == (12, 16) and r[0].max() < len(r[1])),
+        Case("bottom_up.frequency_tuned", B.frequency_tuned, {"image": IMAGE}, {"image": "image"},
+             lambda k, r: r.shape == (12, 16) and 0 <= r.min() and r.max() <= 1),
+        Case("fixations.observer_prior", F.observer_prior,
+             {"image": IMAGE, "centre_weight": 0.3, "contrast_weight": 0.5, "uniform_weight": 0.2, "sharpness": 2.0},
+             {"image": "image", "centre_weight": "num[0,1e6]", "contrast_weight": "num[0,1e6]",
+              "uniform_weight": "num[0,1e6]", "sharpness": "num(0,100]"},
+             lambda k, r: close(r.sum(), 1.0) and (r > 0).all()),
+        Case("grabcut.rect_from_fractions", G.rect_from_fractions, {"shape": (20, 30), "fractions": (0.1, 0.2, 0.5, 0.5)},
+             {"shape": "size"}, lambda k, r: r == (round(0.1 * k["shape"][1]), round(0.2 * k["shape"][0]),
+                                                    round(0.5 * k["shape"][1]), round(0.5 * k["shape"][0]))),
         Case("dense_crf.dense_crf", D.dense_crf, {"image": IMAGE, "probs": PROBS, "iterations": 2, "clip": 1e-5},
              {"image": "image", "probs": "probs_tensor", "iterations": "int[0,100000]", "clip": "num(0,1)"},
              lambda k, r: tuple(r.probs.shape) == (3, 12, 16) and close(r.probs.sum(0), 1.0, tol=1e-4)

@@ -314,3 +314,14 @@ def test_two_voc_runs_on_one_root_do_not_collide(tmp_path):
     from course_utils.data.voc import write_synthetic_voc
 
     write_synthetic_voc(tmp_path, n_train=24, n_val=8, size=(48, 48), seed=5)  # every file verifies
+
+
+@pytest.mark.parametrize("flags,name", [(["--train", "-1"], "--train"), (["--seed", "-3"], "--seed"),
+                                        (["--size", "0", "8"], "--size"), (["--workers", "0"], "--workers"),
+                                        (["--train", "0", "--val", "0"], "--train")])
+def test_make_voc_synthetic_names_the_flag(tmp_path, capsys, flags, name):
+    from data_scripts.make_voc_synthetic import main
+
+    assert main(["--root", str(tmp_path / "v"), *flags]) == 2
+    assert name in capsys.readouterr().err
+    assert not (tmp_path / "v").exists()  # refused before anything is written

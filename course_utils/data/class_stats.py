@@ -28,7 +28,13 @@ __all__ = [
 def _as_list(labels) -> list[np.ndarray]:
     if isinstance(labels, np.ndarray):
         return [labels]
-    return list(labels)
+    if isinstance(labels, (str, bytes, dict)):
+        raise ValueError(f"labels must be an (H, W) integer array or an iterable of them, got {type(labels).__name__}")
+    try:
+        return list(labels)
+    except TypeError:
+        raise ValueError(f"labels must be an (H, W) integer array or an iterable of them, "
+                         f"got {type(labels).__name__}") from None
 
 
 def _check(labels: np.ndarray, num_classes: int, ignore_index: int | None, name: str) -> np.ndarray:
