@@ -225,8 +225,17 @@ def test_no_cell_before_an_exercise_shows_its_key_lines(item, student_folder):
 # --- student notebooks are never overwritten once edited ----------------------------------------------
 
 def _run_student(out, *notebooks):
-    return subprocess.run([sys.executable, "-m", "course_utils.exercises", "student", "--out", str(out),
-                           *[str(n) for n in notebooks]], cwd=ROOT, capture_output=True, text=True, check=False)
+    """``python -m course_utils.exercises student --out OUT NB...``, run in this process (fast): exit status, output."""
+    import contextlib
+    import io
+    from types import SimpleNamespace
+
+    from course_utils.exercises.__main__ import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["student", "--out", str(out), *[str(n) for n in notebooks]])
+    return SimpleNamespace(returncode=code, stdout=stdout.getvalue(), stderr=stderr.getvalue())
 
 
 def test_regenerating_keeps_a_notebook_the_student_edited(tmp_path):
