@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _TRAINING = "training seed"
+_EPS = 1e-9  # a difference must exceed the margin by more than float round-off to count
 _DATA = "data seed"
 
 
@@ -153,7 +154,7 @@ class Ordering:
 
     @property
     def holds(self) -> bool:
-        return bool(self.differences) and all(d > self.margin for d in self.differences.values())
+        return bool(self.differences) and all(d > self.margin + _EPS for d in self.differences.values())
 
     @property
     def established(self) -> bool:
@@ -171,7 +172,7 @@ class Ordering:
         margin = (f"the {100 * self.margin:.1f}-point margin" if self.margin > 0
                   else "zero" if self.margin == 0 else f"{100 * self.margin:.1f} points")
         if not self.holds:
-            short = [k for k, v in d.items() if not v > self.margin]
+            short = [k for k, v in d.items() if not v > self.margin + _EPS]
             return (f"{self.better} against {self.worse}, {self.measure}: {span} over {runs}, not above "
                     f"{margin} on {', '.join(short)}. The ordering does **not** hold for every run, so it is "
                     f"not claimed.")
