@@ -7,6 +7,7 @@ import numpy as np
 from course_utils.exercises.compare import call_answer, expect_array
 from course_utils.exercises.core import exercise
 from course_utils.palettes import voc_palette
+from course_utils.viz.plots import colorize
 
 
 def _labels_case(seed: int = 0) -> np.ndarray:
@@ -29,10 +30,23 @@ def _wrong_first_channel_only(labels, palette):
     return palette[labels][..., 0]
 
 
+# Answers that hand the work to the library instead of writing it (each must be rejected).
+def _delegates_imported_name(labels, palette):
+    return colorize(labels, palette)
+
+
+def _delegates_module_attribute(labels, palette):
+    from course_utils.viz import plots
+
+    return plots.colorize(labels, palette)
+
+
 @exercise(
     "00.colorize",
     hint="each pixel's colour is the palette row of its label: NumPy's integer-array indexing does it in one line.",
     wrong_answers=[_wrong_transposed, _wrong_scaled_float, _wrong_first_channel_only],
+    forbidden=("course_utils.viz.plots:colorize", "course_utils.viz.plots:overlay_labels"),
+    delegating=[_delegates_imported_name, _delegates_module_attribute],
     success="a label map indexes the palette, one row per class.",
 )
 def check_colorize(colorize_labels) -> None:

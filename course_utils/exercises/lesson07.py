@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.data.cityscapes import labels_to_train_ids
 from course_utils.exercises.compare import call_answer, expect_array
 from course_utils.exercises.core import exercise
 
@@ -44,11 +45,24 @@ def _wrong_category(label_ids):
     return lut[label_ids]
 
 
+# Answers that hand the work to the library instead of writing it (each must be rejected).
+def _delegates_imported_name(label_ids):
+    return labels_to_train_ids(label_ids)
+
+
+def _delegates_module_attribute(label_ids):
+    from course_utils.data import cityscapes
+
+    return cityscapes.labels_to_train_ids(label_ids)
+
+
 @exercise(
     "07.train_ids",
     hint="build a 256-entry lookup table from cityscapesscripts.helpers.labels (each label's id and trainId; "
          "classes not used for training become 255), then index it with the whole array at once.",
     wrong_answers=[_wrong_identity, _wrong_ignore_zero, _wrong_category],
+    forbidden=("course_utils.data.cityscapes:labels_to_train_ids", "course_utils.data.cityscapes:_tables"),
+    delegating=[_delegates_imported_name, _delegates_module_attribute],
     success="label ids (0..33) map to the 19 train ids; everything else to 255, which the loss and metrics ignore.",
 )
 def check_train_ids(to_train_ids) -> None:
