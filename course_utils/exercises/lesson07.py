@@ -3,15 +3,18 @@
 Exercises:
 
 * ``07.train_ids``: Cityscapes label ids -> train ids (255 = ignore).
+* ``07.train_steps``: DeepLab's training step (poly learning rate, ENet-weighted cross-entropy that
+  ignores 255, SGD), checked against the library's recipe on a few steps of a tiny network.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from course_utils.data.cityscapes import labels_to_train_ids
 from course_utils.exercises.compare import call_answer, expect_array
-from course_utils.exercises.core import exercise
+from course_utils.exercises.core import Incorrect, exercise
 
 # ---------------------------------------------------------------- 07.train_ids
 
@@ -74,3 +77,259 @@ def check_train_ids(to_train_ids) -> None:
     lut = np.full(256, 255, np.uint8)
     lut[ids] = train
     expect_array(got, lut[label_ids], "to_train_ids(label_ids)", index_names="pixel")
+
+
+# ---------------------------------------------------------------- 07.train_steps
+#
+# DeepLab's training step as the course recipe runs it (course_utils.train.deeplab): the "poly" learning
+# rate lr0 * (1 - t / T) ** power set before each batch, pixel-wise cross-entropy that ignores label 255,
+# weighted per class by ENet's 1 / ln(1.02 + share), and an SGD step with momentum and weight decay.
+
+_NUM_CLASSES = 5
+
+
+def _tiny_net(seed: int) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, padding=1), torch.nn.ReLU(),
+                               torch.nn.Conv2d(6, _NUM_CLASSES, 1))
+
+
+def _batches(seed: int, steps: int, shape: tuple[int, int, int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    gen = torch.Generator().manual_seed(seed)
+    n, h, w = shape
+    out = []
+    for _ in range(steps):
+        images = torch.randn(n, 3, h, w, generator=gen)
+        probs = torch.tensor([0.5, 0.25, 0.12, 0.08, 0.05])  # uneven classes, as in street scenes
+        labels = torch.multinomial(probs, n * h * w, replacement=True, generator=gen).reshape(n, h, w)
+        labels[torch.rand(n, h, w, generator=gen) < 0.15] = 255  # ignored pixels
+        out.append((images, labels))
+    return out
+
+
+def _shares(batches) -> np.ndarray:
+    counts = np.zeros(_NUM_CLASSES)
+    for _, labels in batches:
+        counts += np.bincount(labels[labels != 255].numpy().ravel(), minlength=_NUM_CLASSES)
+    return counts / counts.sum()
+
+
+def _recipe() -> dict:
+    """lr0, momentum, weight decay and power of the course's LargeFOV recipe."""
+    from course_utils.train.deeplab import COURSE_DEEPLAB, deeplab_settings
+
+    s = deeplab_settings("largefov", lr=COURSE_DEEPLAB["largefov"]["lr"])
+    return {"lr0": float(s["lr"]), "momentum": float(s["momentum"]), "weight_decay": float(s["weight_decay"]),
+            "power": float(s["power"])}
+
+
+def _reference_steps(net, batches, shares, lr0, momentum, weight_decay, power):
+    """The library's recipe: enet_class_weights, CrossEntropyLoss(weight, ignore_index=255), SGD, poly_lr."""
+    from course_utils.train import poly_lr
+    from course_utils.train.deeplab import enet_class_weights
+
+    weights = torch.tensor(enet_class_weights(shares), dtype=torch.float32)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=255)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr0, momentum=momentum, weight_decay=weight_decay)
+    scheduler = poly_lr(optimizer, len(batches), power)
+    losses, rates = [], []
+    for images, labels in batches:
+        rates.append(scheduler.get_last_lr()[0])
+        loss = loss_fn(net(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    return losses, rates
+
+
+def _manual_steps(net, batches, shares, lr0, momentum, weight_decay, power, *, weights=None, normalise="weights",
+                  rate=None):
+    """A hand-written step loop with one part swappable (for the typical wrong answers)."""
+    shares_t = torch.as_tensor(np.asarray(shares), dtype=torch.float32)
+    w_class = 1.0 / torch.log(1.02 + shares_t) if weights is None else weights(shares_t)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr0, momentum=momentum, weight_decay=weight_decay)
+    losses, rates = [], []
+    for t, (images, labels) in enumerate(batches):
+        lr = lr0 * (1 - t / len(batches)) ** power if rate is None else rate(lr0, t, len(batches), power)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        log_probs = torch.log_softmax(net(images), dim=1)
+        valid = labels != 255
+        target = torch.where(valid, labels, torch.zeros_like(labels))
+        nll = -log_probs.gather(1, target[:, None])[:, 0]
+        w = w_class[target] * valid
+        if normalise == "weights":
+            loss = (w * nll).sum() / w.sum()
+        elif normalise == "pixels":
+            loss = (w * nll).sum() / valid.sum()
+        else:  # every pixel, the ignored ones counted as class 0
+            loss = (w_class[target] * nll).sum() / w_class[target].sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        rates.append(lr)
+    return losses, rates
+
+
+def _wrong_mean_over_pixels(net, batches, shares, lr0, momentum, weight_decay, power):
+    return _manual_steps(net, batches, shares, lr0, momentum, weight_decay, power, normalise="pixels")
+
+
+def _wrong_ignored_as_class_0(net, batches, shares, lr0, momentum, weight_decay, power):
+    return _manual_steps(net, batches, shares, lr0, momentum, weight_decay, power, normalise="all")
+
+
+def _wrong_no_class_weights(net, batches, shares, lr0, momentum, weight_decay, power):
+    return _manual_steps(net, batches, shares, lr0, momentum, weight_decay, power, weights=torch.ones_like)
+
+
+def _wrong_inverse_share_weights(net, batches, shares, lr0, momentum, weight_decay, power):
+    return _manual_steps(net, batches, shares, lr0, momentum, weight_decay, power,
+                         weights=lambda s: 1.0 / (s + 1e-3))
+
+
+def _wrong_constant_lr(net, batches, shares, lr0, momentum, weight_decay, power):
+    return _manual_steps(net, batches, shares, lr0, momentum, weight_decay, power, rate=lambda lr, t, n, p: lr)
+
+
+def _wrong_poly_one_step_late(net, batches, shares, lr0, momentum, weight_decay, power):
+    return _manual_steps(net, batches, shares, lr0, momentum, weight_decay, power,
+                         rate=lambda lr, t, n, p: lr * (1 - (t + 1) / n) ** p)
+
+
+# Answers that hand the work to the library or to PyTorch's loss instead of writing it (each must be rejected).
+def _delegates_functional_cross_entropy(net, batches, shares, lr0, momentum, weight_decay, power):
+    weights = 1.0 / torch.log(1.02 + torch.as_tensor(np.asarray(shares), dtype=torch.float32))
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr0, momentum=momentum, weight_decay=weight_decay)
+    losses, rates = [], []
+    for t, (images, labels) in enumerate(batches):
+        lr = lr0 * (1 - t / len(batches)) ** power
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = torch.nn.functional.cross_entropy(net(images), labels, weight=weights, ignore_index=255)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        rates.append(lr)
+    return losses, rates
+
+
+def _delegates_library_recipe(net, batches, shares, lr0, momentum, weight_decay, power):
+    from course_utils.train import poly_lr
+    from course_utils.train.deeplab import enet_class_weights
+
+    return _steps_with(net, batches, shares, lr0, momentum, weight_decay, power, poly_lr=poly_lr,
+                       enet_class_weights=enet_class_weights)
+
+
+def _delegates_loss_module(net, batches, shares, lr0, momentum, weight_decay, power):
+    weights = 1.0 / torch.log(1.02 + torch.as_tensor(np.asarray(shares), dtype=torch.float32))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=255)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr0, momentum=momentum, weight_decay=weight_decay)
+    losses, rates = [], []
+    for t, (images, labels) in enumerate(batches):
+        lr = lr0 * (1 - t / len(batches)) ** power
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = loss_fn(net(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        rates.append(lr)
+    return losses, rates
+
+
+def _steps_with(net, batches, shares, lr0, momentum, weight_decay, power, *, poly_lr, enet_class_weights):
+    """The library recipe with its pieces passed in (what a delegating answer runs)."""
+    weights = torch.tensor(enet_class_weights(shares), dtype=torch.float32)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr0, momentum=momentum, weight_decay=weight_decay)
+    scheduler = poly_lr(optimizer, len(batches), power)
+    losses, rates = [], []
+    for images, labels in batches:
+        rates.append(scheduler.get_last_lr()[0])
+        log_probs = torch.log_softmax(net(images), dim=1)
+        valid = labels != 255
+        target = torch.where(valid, labels, torch.zeros_like(labels))
+        w = weights[target] * valid
+        loss = (w * -log_probs.gather(1, target[:, None])[:, 0]).sum() / w.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    return losses, rates
+
+_TRAIN_STEP_FORBIDDEN = (
+    "course_utils.train:poly_lr",
+    "course_utils.train:fit",
+    "course_utils.train.deeplab:enet_class_weights",
+    "course_utils.train.deeplab:train_deeplab",
+    "course_utils.train.fcn:fcn_loss",
+    "course_utils.train.fcn:train_fcn",
+    "torch.nn.functional:cross_entropy",
+    "torch.nn.functional:nll_loss",
+    "torch.nn:CrossEntropyLoss",
+    "torch.nn:NLLLoss",
+    "torch.optim.lr_scheduler:LambdaLR",
+    "torch.optim.lr_scheduler:PolynomialLR",
+)
+
+
+def _as_floats(values, what: str, steps: int) -> np.ndarray:
+    if not isinstance(values, (list, tuple, np.ndarray)) or len(values) != steps:
+        raise Incorrect(f"{what} should be a list with one number per step ({steps}), got {type(values).__name__}"
+                        + (f" of length {len(values)}" if hasattr(values, "__len__") else ""))
+    try:
+        return np.array([float(v) for v in values])
+    except (TypeError, ValueError):
+        raise Incorrect(f"{what} should hold plain numbers (loss.item(), the learning rate)") from None
+
+
+@exercise(
+    "07.train_steps",
+    hint="set each group's 'lr' from the step number before the batch; for the loss take log_softmax over the "
+         "class axis, pick each pixel's true class, weight it by its class's weight, leave pixels labelled 255 "
+         "out of both the sum and the normaliser; then zero the gradients, backpropagate, step.",
+    wrong_answers=[_wrong_mean_over_pixels, _wrong_ignored_as_class_0, _wrong_no_class_weights,
+                   _wrong_inverse_share_weights, _wrong_constant_lr, _wrong_poly_one_step_late],
+    success="poly learning rate, ENet-weighted cross-entropy that ignores 255, SGD with momentum and weight decay: "
+            "the same losses, rates and weights as the library's recipe.",
+    forbidden=_TRAIN_STEP_FORBIDDEN,
+    delegating=[_delegates_functional_cross_entropy, _delegates_library_recipe, _delegates_loss_module],
+)
+def check_train_steps(deeplab_train_steps) -> None:
+    recipe = _recipe()
+    for seed, steps, shape in ((0, 5, (2, 6, 8)), (1, 4, (3, 5, 7))):
+        batches = _batches(seed, steps, shape)
+        shares = _shares(batches)
+        expected_net = _tiny_net(seed)
+        expected_losses, expected_rates = _reference_steps(expected_net, batches, shares, **recipe)
+        net = _tiny_net(seed)
+        got = call_answer(deeplab_train_steps, net, [(x.clone(), y.clone()) for x, y in batches], shares.copy(),
+                          recipe["lr0"], recipe["momentum"], recipe["weight_decay"], recipe["power"])
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise Incorrect("deeplab_train_steps should return a tuple (losses, rates)")
+        losses = _as_floats(got[0], "losses", steps)
+        rates = _as_floats(got[1], "rates", steps)
+        for t in range(steps):
+            if not np.isclose(rates[t], expected_rates[t], rtol=1e-6, atol=1e-12):
+                raise Incorrect(f"the learning rate of step {t} (of {steps}) is {rates[t]:.6g}; the poly schedule with "
+                                f"lr0 = {recipe['lr0']:g} and power {recipe['power']:g} gives {expected_rates[t]:.6g}")
+        if not np.isclose(losses[0], expected_losses[0], rtol=1e-4, atol=1e-5):
+            raise Incorrect(f"the loss of the first batch is {losses[0]:.5f}, the recipe's is {expected_losses[0]:.5f}: "
+                            "look at the class weights (ENet's 1 / ln(1.02 + share)), the pixels labelled 255, and what "
+                            "the weighted sum is divided by")
+        for t in range(1, steps):
+            if not np.isclose(losses[t], expected_losses[t], rtol=1e-4, atol=1e-5):
+                raise Incorrect(f"the first loss is right but the loss of step {t} is {losses[t]:.5f}, the recipe's "
+                                f"{expected_losses[t]:.5f}: the update between batches differs (learning rate, "
+                                "momentum, weight decay, zeroing the gradients)")
+        for (name, p), q in zip(net.named_parameters(), expected_net.parameters()):
+            if not torch.allclose(p.detach(), q.detach(), rtol=1e-4, atol=1e-6):
+                raise Incorrect(f"the network's weights after the {steps} steps differ from the recipe's (first at "
+                                f"{name}): did every batch take an optimizer step?")
