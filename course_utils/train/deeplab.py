@@ -60,7 +60,9 @@ from course_utils.evaluate.predict import predict_cityscapes
 from course_utils.nets.deeplab import (capacity_matched_hidden_channels, deeplab_resnet_aspp, deeplab_vgg16_aspp,
                                       deeplab_vgg16_largefov)
 from course_utils.paths import data_root
-from course_utils.train import fit, poly_lr, save_atomic, train_cached
+from course_utils.train.cache import train_cached
+from course_utils.train.checkpoint_io import save_atomic
+from course_utils.train.loop import fit, poly_lr
 from course_utils.train.distributed import (barrier, cleanup_distributed, init_distributed, is_distributed,
                                             make_loader, replica_max_difference, wrap_ddp)
 

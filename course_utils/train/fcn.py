@@ -35,7 +35,9 @@ from course_utils.env import get_device
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 from course_utils.nets.fcn import FCN, VARIANTS, fcn_vgg16, freeze_backbone, load_matching_weights
 from course_utils.paths import data_root
-from course_utils.train import fit, poly_lr, save_atomic, train_cached
+from course_utils.train.cache import train_cached
+from course_utils.train.checkpoint_io import save_atomic
+from course_utils.train.loop import fit, poly_lr
 
 __all__ = ["FCNRun", "fcn_loss", "fcn_param_groups", "train_fcn", "train_fcn_stage", "COURSE_FCN",
            "train_fcn_course", "fcn_architecture", "main"]
