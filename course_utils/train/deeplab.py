@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
 import sys
 import time
@@ -49,6 +48,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_utils._shared import check_choice, check_int, check_number, check_sequence
 from course_utils.cli import check_output_folder, command, write_text_atomic
 from course_utils.config import setting
 from course_utils.data.cityscapes import CityscapesSegmentation, labels_to_train_ids, list_frames, read_label_ids
@@ -147,26 +147,21 @@ def deeplab_settings(model: str = "largefov", **overrides: Any) -> dict[str, Any
     ValueError
         On an unknown model or setting, or a value of the wrong kind.
     """
-    if model not in MODELS:
-        raise ValueError(f"model={model!r} is unknown; expected one of {sorted(MODELS)}")
+    check_choice(model, "model", sorted(MODELS))
     settings = _mode_defaults(model)
     unknown = sorted(set(overrides) - set(settings))
     if unknown:
         raise ValueError(f"unknown setting(s) {unknown}; valid: {sorted(settings)}")
     settings.update({k: v for k, v in overrides.items() if v is not None})
     settings["model"] = model
+    # checked, not converted: the values are recorded in settings.json as given (runs resume by them)
     for key in _INT_KEYS:
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (key in ("epochs", "batch_size", "depth", "rate") and value < 1):
-            raise ValueError(f"{key} must be a {'positive' if key != 'seed' else 'non-negative'} int, got {value!r}")
+        check_int(settings[key], key, 1 if key in ("epochs", "batch_size", "depth", "rate") else 0)
     for key in ("lr", "width", "input_scale"):
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{key} must be a positive number, got {value!r}")
-    if settings["class_weights"] not in CLASS_WEIGHTINGS:
-        raise ValueError(f"class_weights must be one of {list(CLASS_WEIGHTINGS)}, got {settings['class_weights']!r}")
+        check_number(settings[key], key, 0, open_min=True)
+    check_choice(settings["class_weights"], "class_weights", CLASS_WEIGHTINGS)
     crop = settings["crop"]
-    if not isinstance(crop, (tuple, list)) or len(crop) != 2 or not all(isinstance(c, int) and c > 0 for c in crop):
+    if len(check_sequence(crop, "crop", lambda c, name: check_int(c, name, 1), what="(H, W) positive ints")) != 2:
         raise ValueError(f"crop must be (H, W) positive ints, got {crop!r}")
     settings["crop"] = tuple(crop)
     settings["scale_range"] = tuple(settings["scale_range"])
