@@ -70,3 +70,114 @@ def test_trimap_widths_must_be_a_sequence_of_widths(widths):
         pooled_trimap_scores(truth, pred, 19, widths)
     with pytest.raises(ValueError, match="widths"):
         frame_scores(truth, pred, widths)
+
+
+# --------------------------------------------------------------------------- training commands claim their folder
+
+
+@pytest.fixture(scope="module")
+def tiny_city(tmp_path_factory):
+    from course_utils.data.minicity import write_minicity
+
+    return write_minicity(tmp_path_factory.mktemp("city"), train_images=4, val_images=2, size=(64, 128), progress=False)
+
+
+def _deeplab_args(root, out):
+    return ["--model", "largefov", "--data-root", str(root), "--out", str(out), "--epochs", "1", "--batch-size", "4",
+            "--width", "0.0625", "--crop", "32", "64", "--input-scale", "0.5", "--device", "cpu", "--threads", "1",
+            "--no-eval", "--no-cache"]
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_train_deeplab_refuses_a_folder_it_did_not_write(tiny_city, tmp_path, capsys):
+    from course_utils.train.deeplab import main
+
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "result.json").write_text('{"my": "result"}')
+    assert main(_deeplab_args(tiny_city, user)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did not write" in err[0] and "result.json" in err[0]
+    assert _snapshot(user) == {"result.json": b'{"my": "result"}'}
+    # a folder another command claimed
+    other = tmp_path / "fcn-run"
+    other.mkdir()
+    (other / "segcourse-run.json").write_text(json.dumps({"command": "python -m course_utils.train fcn"}))
+    before = _snapshot(other)
+    assert main(_deeplab_args(tiny_city, other)) == 2
+    assert "python -m course_utils.train fcn" in capsys.readouterr().err
+    assert _snapshot(other) == before
+
+
+def test_train_deeplab_claims_its_folder_and_resumes_runs_from_before_the_marker(tmp_path):
+    from course_utils.train.deeplab import _claim_out_dir, _json_ready, deeplab_settings
+
+    settings = deeplab_settings("largefov", epochs=1)
+    new = tmp_path / "new"
+    assert _claim_out_dir(new, settings, True) == new / "checkpoint.pt"
+    assert json.loads((new / "segcourse-run.json").read_text()) == {"command": "python -m course_utils.train deeplab"}
+    assert json.loads((new / "settings.json").read_text()) == _json_ready(settings)
+    _claim_out_dir(new, settings, True)  # its own folder: claimed again
+    # a run folder written before the marker existed (settings.json, checkpoint) is this command's
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "settings.json").write_text(json.dumps(_json_ready(settings), indent=1, sort_keys=True))
+    (old / "checkpoint.pt").write_bytes(b"weights")
+    _claim_out_dir(old, settings, True)
+    assert (old / "segcourse-run.json").is_file() and (old / "checkpoint.pt").read_bytes() == b"weights"
+    with pytest.raises(ValueError, match="other settings"):
+        _claim_out_dir(old, deeplab_settings("largefov", epochs=2), True)
+
+
+def test_train_fcn_refuses_a_folder_it_did_not_write_and_a_finished_run(tmp_path, capsys, monkeypatch):
+    import course_utils.train.fcn as fcn
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(fcn, "train_fcn_course", never)
+    monkeypatch.setattr(fcn, "course_voc_root", never)
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "result.json").write_text("{}")
+    (user / "fcn-32s.pt").write_bytes(b"my weights")
+    before = _snapshot(user)
+    assert fcn.main(["--out", str(user)]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert _snapshot(user) == before
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    (finished / "segcourse-run.json").write_text(json.dumps({"command": "python -m course_utils.train fcn"}))
+    (finished / "result.json").write_text("{}")
+    assert fcn.main(["--out", str(finished)]) == 2
+    assert "finished run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, value", [("--epochs-32s", "0"), ("--epochs-8s", "-1"), ("--epochs-32s-fixed", "0")])
+def test_train_fcn_checks_every_stage_before_training(tmp_path, capsys, monkeypatch, flag, value):
+    import course_utils.train.fcn as fcn
+
+    def never(*args, **kwargs):
+        raise AssertionError("training or data generation started")
+
+    monkeypatch.setattr(fcn, "train_fcn_course", never)
+    monkeypatch.setattr(fcn, "course_voc_root", never)
+    assert fcn.main(["--out", str(tmp_path / "run"), flag, value]) == 2
+    assert f"{flag} must be an int >= 1, got {value}" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()  # refused before the folder was claimed
+
+
+def test_train_fcn_takes_zero_epochs_as_given_not_as_the_default(tmp_path, monkeypatch):
+    import course_utils.train.fcn as fcn
+
+    seen = {}
+    monkeypatch.setattr(fcn, "course_voc_root", lambda workers=1: tmp_path / "voc")
+    monkeypatch.setattr(fcn, "train_fcn_course", lambda root, *, device, epochs, on_stage: seen.update(epochs))
+    assert fcn.main(["--out", str(tmp_path / "run"), "--epochs-16s", "3"]) == 0
+    assert seen == {**fcn.COURSE_FCN["epochs"], "16s": 3}
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match=r"epochs\['32s'\] must be an int >= 1, got 0"):
+        fcn.train_fcn_course(tmp_path, epochs={"32s": 0})

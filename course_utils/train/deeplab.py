@@ -63,6 +63,7 @@ from course_utils.paths import data_root
 from course_utils.train.cache import train_cached
 from course_utils.train.checkpoint_io import save_atomic
 from course_utils.train.loop import fit, poly_lr
+from course_utils.train.run_folder import claim_run_folder
 from course_utils.train.distributed import (barrier, cleanup_distributed, init_distributed, is_distributed,
                                             make_loader, replica_max_difference, wrap_ddp)
 
@@ -276,6 +277,8 @@ def _default_out_dir(model: str) -> Path:
     return data_root() / "runs" / f"deeplab-{model}"
 
 
+_COMMAND = "python -m course_utils.train deeplab"
+
 # settings that do not change the trained weights (the cache and the run record ignore them)
 _NO_EFFECT = ("workers", "cache_frames")
 
@@ -294,24 +297,27 @@ def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Pa
     if is_main:
         record = out_dir / "settings.json"
         wanted = _json_ready(settings)
-        if out_dir.exists() and not out_dir.is_dir():
-            error = f"out_dir={out_dir} is a file, not a folder: choose another out_dir (--out)"
-        elif record.exists():
-            try:
-                old = json.loads(record.read_text())
-            except (ValueError, UnicodeDecodeError) as err:
-                old = None
-                error = (f"{record} is not valid JSON ({err}); it may be truncated: delete that folder or "
-                         "choose another out_dir (--out)")
-            if error is None and old != wanted:
-                diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
-                error = (f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
-                         "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
-        else:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            tmp = record.with_name("settings.json.tmp")
-            tmp.write_text(json.dumps(wanted, indent=1, sort_keys=True))
-            tmp.replace(record)
+        try:
+            if record.is_file():  # this command's run (or one from before the marker): resumable only if the same
+                try:
+                    old = json.loads(record.read_text())
+                except (ValueError, UnicodeDecodeError) as err:
+                    raise ValueError(f"{record} is not valid JSON ({err}); it may be truncated: delete that folder "
+                                     "or choose another out_dir (--out)") from None
+                if not isinstance(old, dict):
+                    raise ValueError(f"{record} is not a run's settings: choose another out_dir (--out)")
+                if old != wanted:
+                    diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
+                    raise ValueError(f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
+                                     "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
+            # a folder of a user's files or of another command is refused; runs from before the marker resume
+            claim_run_folder(out_dir, _COMMAND, name="out_dir (--out)", legacy="settings.json")
+            if not record.exists():
+                tmp = record.with_name("settings.json.tmp")
+                tmp.write_text(json.dumps(wanted, indent=1, sort_keys=True))
+                tmp.replace(record)
+        except ValueError as err:
+            error = str(err)
     if is_distributed():
         import torch.distributed as dist
 
