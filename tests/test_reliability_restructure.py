@@ -181,3 +181,51 @@ def test_train_fcn_takes_zero_epochs_as_given_not_as_the_default(tmp_path, monke
     monkeypatch.undo()
     with pytest.raises(ValueError, match=r"epochs\['32s'\] must be an int >= 1, got 0"):
         fcn.train_fcn_course(tmp_path, epochs={"32s": 0})
+
+
+# --------------------------------------------------------------------------- make_minicity checks what it generated
+
+
+def _bytes_under(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_make_minicity_refuses_a_root_holding_a_dataset_it_did_not_write(tmp_path, capsys):
+    from data_scripts.make_minicity import main
+
+    real = tmp_path / "cityscapes"
+    image = real / "leftImg8bit" / "train" / "aachen" / "aachen_000000_000019_leftImg8bit.png"
+    image.parent.mkdir(parents=True)
+    image.write_bytes(b"a real photo")
+    (real / "license.txt").write_text("Cityscapes")
+    before = _bytes_under(real)
+    assert main(["--root", str(real), "--train", "1", "--val", "1", "--size", "32", "64"]) == 2
+    err = capsys.readouterr().err
+    assert "did not write" in err and str(real) in err
+    assert _bytes_under(real) == before
+
+
+@pytest.mark.parametrize("records", ["kept", "lost"])
+def test_make_minicity_rerun_writes_a_damaged_frame_again(tmp_path, capsys, records):
+    from data_scripts.make_minicity import main
+
+    root = tmp_path / "mc"
+    args = ["--root", str(root), "--train", "2", "--val", "1", "--size", "32", "64"]
+    assert main(args) == 0
+    files = json.loads((root / "minicity-files.json").read_text())
+    original = _bytes_under(root)
+    frames = {k: v for k, v in original.items() if k.startswith(("leftImg8bit", "gtFine"))}
+    assert set(files) == set(frames) and len(frames) == 15
+    import hashlib
+
+    assert all(files[k] == [len(v), hashlib.sha256(v).hexdigest()] for k, v in frames.items())
+    image = root / "leftImg8bit" / "train" / "aurora" / "aurora_000000_000019_leftImg8bit.png"
+    image.write_bytes(original[image.relative_to(root).as_posix()][:200])  # truncated
+    polygons = next(root.rglob("*_polygons.json"))
+    polygons.write_text(polygons.read_text()[:-5])  # truncated JSON
+    if records == "lost":  # a folder from before the checksums: a damaged file must still be found
+        (root / "minicity-files.json").unlink()
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "2 damaged file(s) written again" in capsys.readouterr().err
+    assert _bytes_under(root) == original  # byte-identical again, the records included
