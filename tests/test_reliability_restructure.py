@@ -229,3 +229,42 @@ def test_make_minicity_rerun_writes_a_damaged_frame_again(tmp_path, capsys, reco
     assert main(args) == 0
     assert "2 damaged file(s) written again" in capsys.readouterr().err
     assert _bytes_under(root) == original  # byte-identical again, the records included
+
+
+# --------------------------------------------------------------------------- evaluate cityscapes
+
+
+def test_a_label_id_prediction_with_many_void_pixels_is_scored_not_refused(tmp_path, capsys):
+    from course_utils.data.cityscapes import labels_to_train_ids, list_frames, read_label_ids
+    from course_utils.data.minicity import write_minicity
+    from course_utils.evaluate.__main__ import main
+    from course_utils.evaluate.cityscapes import evaluate_cityscapes
+
+    root = write_minicity(tmp_path / "city", train_images=0, val_images=2, size=(64, 128), progress=False)
+    frames = list_frames(root, "val")
+    label_dir = tmp_path / "pred_label"
+    for frame in frames:
+        ids = read_label_ids(frame.label_ids)
+        # a valid label-id prediction: ground, road, sidewalk, building, ... kept; every class with an id >= 19
+        # (sky, vegetation, cars, people) left unlabeled (0): many void pixels, every value below 19
+        pred = np.where(ids < 19, ids, 0).astype(np.uint8)
+        pred[pred <= 6] = 0
+        assert pred.max() < 19 and (pred == 0).mean() > 0.3
+        path = label_dir / frame.city / f"{frame.stem}_leftImg8bit.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        import cv2
+
+        assert cv2.imwrite(str(path), pred)
+    scores = evaluate_cityscapes(label_dir, root / "gtFine" / "val")
+    assert scores["class_iou"]["road"] == pytest.approx(1.0) and scores["class_iou"]["sky"] == 0.0
+    assert main(["cityscapes", "--pred", str(label_dir), "--gt", str(root / "gtFine" / "val"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["class_iou"]["road"] == pytest.approx(1.0)
+    # train ids written as label ids by mistake are still refused (road = 0 read as "unlabeled")
+    raw = tmp_path / "raw_train"
+    for frame in frames:
+        path = raw / frame.city / f"{frame.stem}_leftImg8bit.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        t = labels_to_train_ids(read_label_ids(frame.label_ids))
+        assert cv2.imwrite(str(path), np.where(t == 255, 0, t).astype(np.uint8))
+    with pytest.raises(ValueError, match="looks like train ids"):
+        evaluate_cityscapes(raw, root / "gtFine" / "val")
