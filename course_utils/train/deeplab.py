@@ -539,12 +539,11 @@ def main(argv: list[str] | None = None) -> int:
         get_device(args.device, name="--device")  # DeviceError: "--device='cuda' but CUDA is not available ..."
     if args.out:
         check_output_folder(args.out, "--out")
-    if args.threads is not None and args.threads < 1:
-        print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
-        return 2
+    if args.threads is not None:
+        check_int(args.threads, "--threads", 1)
     # default: the cores no other process is busy on (course_utils.env.cpu_threads): two threads on a core
     # shared with another process make every step several times slower than one thread
-    torch.set_num_threads(args.threads or cpu_threads(limit=8))
+    torch.set_num_threads(cpu_threads(limit=8) if args.threads is None else args.threads)
     overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "width", "depth", "input_scale",
                                                "dropout", "batch_norm", "train_images", "seed", "workers", "amp",
                                                "class_weights")}

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_utils._shared import check_int
 from course_utils.checkpoints import WEIGHTS_DIR, build_net, load_checkpoint, save_checkpoint_file, write_entry
 from course_utils.cli import command
 from course_utils.crf.deeplab import fit_temperature
@@ -166,29 +167,32 @@ def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path |
 # --------------------------------------------------------------------------- command lines
 
 
+def _parser(family: str, description: str, run_files: str) -> argparse.ArgumentParser:
+    """The arguments every ``record`` command takes: the run's folder and where it was trained."""
+    p = argparse.ArgumentParser(prog=f"python -m course_utils.train record {family}", description=description)
+    p.add_argument("--run", required=True, help=f"the training run's folder ({run_files})")
+    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
+    return p
+
+
 @command
 def record_deeplab_main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train record deeplab --run DIR --device-note TEXT``: ship a course run."""
-    p = argparse.ArgumentParser(prog="python -m course_utils.train record deeplab",
-                                description="Ship a --recipe course DeepLab run as a checkpoint: float16 file, "
-                                            "held-out CRF search, validation figures, registry entry.")
-    p.add_argument("--run", required=True, help="the training run's folder (final.pt, result.json)")
-    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
+    p = _parser("deeplab", "Ship a --recipe course DeepLab run as a checkpoint: float16 file, held-out CRF search, "
+                           "validation figures, registry entry.", "final.pt, result.json")
     p.add_argument("--val-frames", type=int, default=100, help="validation frames scored")
     p.add_argument("--heldout", type=int, default=8, help="held-out training scenes for the CRF search")
     args = p.parse_args(argv)
-    record_deeplab(args.run, device_note=args.device_note, val_frames=args.val_frames, heldout=args.heldout)
+    record_deeplab(args.run, device_note=args.device_note, val_frames=check_int(args.val_frames, "--val-frames", 1),
+                   heldout=check_int(args.heldout, "--heldout", 1))
     return 0
 
 
 @command
 def record_fcn_main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train record fcn --run DIR --device-note TEXT``: ship a course run."""
-    p = argparse.ArgumentParser(prog="python -m course_utils.train record fcn",
-                                description="Ship a --recipe course FCN run as checkpoints: float16 files, "
-                                            "validation scores, registry entries.")
-    p.add_argument("--run", required=True, help="the training run's folder (fcn-<variant>.pt)")
-    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
+    p = _parser("fcn", "Ship a --recipe course FCN run as checkpoints: float16 files, validation scores, "
+                       "registry entries.", "fcn-<variant>.pt")
     args = p.parse_args(argv)
     record_fcn(args.run, device_note=args.device_note)
     return 0
