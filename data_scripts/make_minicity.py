@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     full = args.full or is_full_mode()
     params = default_params(full)
-    root = args.root or data_root() / ("minicity_full" if full else "minicity")
+    root = data_root() / ("minicity_full" if full else "minicity") if args.root is None else args.root
     if args.root is not None:
         check_output_folder(args.root, "--root")
     size = tuple(args.size) if args.size else params["size"]

@@ -25,7 +25,7 @@ def test_parallel_generation_writes_the_same_files(tmp_path):
     c = write_synthetic_voc(tmp_path / "c", n_train=4, n_val=2, size=(32, 32), seed=1)
     d = write_synthetic_voc(tmp_path / "d", n_train=4, n_val=2, size=(32, 32), seed=1, workers=2)
     assert _digest(c) == _digest(d)
-    with pytest.raises(ValueError, match="workers must be a positive int"):
+    with pytest.raises(ValueError, match="workers must be an int >= 1"):
         write_minicity(tmp_path / "e", train_images=1, val_images=0, size=(64, 128), workers=0)
 
 

@@ -59,7 +59,17 @@ def test_get_device_bad_values(monkeypatch):
             env.get_device("cuda")
 
 
-def test_seed_everything_is_reproducible():
+@pytest.fixture
+def restore_determinism():
+    """seed_everything switches torch's deterministic mode on: put it back however the test ends."""
+    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+              torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    yield
+    torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2], before[3]
+
+
+def test_seed_everything_is_reproducible(restore_determinism):
     env.seed_everything(3)
     a = (np.random.rand(3), torch.rand(3))
     env.seed_everything(3)
@@ -67,7 +77,6 @@ def test_seed_everything_is_reproducible():
     assert np.array_equal(a[0], b[0]) and torch.equal(a[1], b[1])
     with pytest.raises(ValueError, match="seed"):
         env.seed_everything(-1)
-    torch.use_deterministic_algorithms(False)
 
 
 def test_describe_environment_lists_versions_device_mode():

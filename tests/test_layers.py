@@ -1,4 +1,4 @@
-"""The library's layers (STYLE.md, "Layers"): the import-linter contracts in pyproject.toml hold.
+"""The library's layers (CONTRIBUTING.md, "The layers"): the import-linter contracts in pyproject.toml hold.
 
 Base (env, config, paths, images, palettes, _shared) -> ops -> data -> nets -> algorithms
 (saliency, graphcut, crf) -> evaluate -> train -> viz / exercises / classroom: no module imports

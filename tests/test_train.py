@@ -104,14 +104,15 @@ def _deeplab_kwargs(root, **extra):
 
 
 def test_deeplab_resume_ends_with_the_same_weights(tiny_city, tmp_path, monkeypatch):
-    import course_utils.train as train_module
+    import course_utils.train.deeplab as train_module
     from course_utils.train.deeplab import train_deeplab
 
     kw = _deeplab_kwargs(tiny_city, cache=False)
     ref, ref_hist = train_deeplab("aspp", out_dir=tmp_path / "a", depth=18, **kw)
     real_fit = train_module.fit
     monkeypatch.setattr(train_module, "fit", lambda *a, **k: real_fit(*a, **{**k, "epochs": 1}))  # "interrupted"
-    train_deeplab("aspp", out_dir=tmp_path / "b", depth=18, **kw)
+    _, part = train_deeplab("aspp", out_dir=tmp_path / "b", depth=18, **kw)
+    assert len(part) == 1  # the recipe's own fit was replaced: this run stopped after one epoch
     monkeypatch.setattr(train_module, "fit", real_fit)
     resumed, hist = train_deeplab("aspp", out_dir=tmp_path / "b", depth=18, **kw)
     assert hist == pytest.approx(ref_hist) and len(hist) == 2

@@ -32,8 +32,10 @@ full (1024 x 2048) sizes show the same scene at two resolutions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +75,7 @@ FRAME = 19
 
 _MANIFEST = "minicity.json"
 _CLAIM = ".minicity-claim.json"  # written first: which parameters this folder is being filled with
+_FILES = "minicity-files.json"  # every file's [size, sha256], verified when the generator runs again
 _GENERATOR = "minicity-2"  # bumped whenever the drawing changes: older folders are refused, not mixed
 #: The generator's version (recorded with the datasets and the checkpoints trained on them).
 GENERATOR_VERSION = _GENERATOR
@@ -114,13 +117,48 @@ def _write_png(path: Path, array: np.ndarray) -> None:
             raise OSError(f"could not write {path}")
 
 
-def _write_frame(job: tuple) -> None:
-    """Render and write one frame (a worker's task); files that exist are kept."""
-    root, split, city, seq, i, seed, size = job
+def _file_record(path: Path) -> list:
+    """``[size in bytes, SHA-256 hex]`` of a written file, as the manifest records it."""
+    data = path.read_bytes()
+    return [len(data), hashlib.sha256(data).hexdigest()]
+
+
+def _intact(path: Path, record: list | None) -> bool:
+    """Whether ``path`` is whole: its manifest's size and checksum if recorded, else it decodes."""
+    if not path.is_file():
+        return False
+    if record is not None:
+        return path.stat().st_size == record[0] and _file_record(path) == list(record)
+    try:
+        if path.suffix == ".json":
+            json.loads(path.read_text())
+            return True
+        import cv2
+
+        return cv2.imread(str(path), cv2.IMREAD_UNCHANGED) is not None
+    except (ValueError, UnicodeDecodeError, OSError):
+        return False
+
+
+def _write_frame(job: tuple) -> tuple[dict[str, list], list[str]]:
+    """Render and write one frame (a worker's task): whole files are kept, missing or damaged ones
+    (another size or checksum than the manifest's, or not decodable) are written again.
+
+    Returns ``({relative path: [size, sha256]}, [relative paths written again])``.
+    """
+    root, split, city, seq, i, seed, size, known = job
     paths = _file_paths(root, split, city, seq)
-    if all(p.exists() for p in paths.values()):
-        return
-    scene = render_scene(scene_rng(seed, split, i), size)
+    rel = {key: p.relative_to(root).as_posix() for key, p in paths.items()}
+    damaged = [key for key, p in paths.items() if p.exists() and not _intact(p, known.get(rel[key]))]
+    for key in damaged:  # the root is claimed by this generator: a damaged file is ours to replace
+        paths[key].unlink()
+    if any(not p.exists() for p in paths.values()):
+        _render_frame(paths, render_scene(scene_rng(seed, split, i), size))
+    return {rel[key]: known.get(rel[key]) if key not in damaged and rel[key] in known else _file_record(p)
+            for key, p in paths.items()}, [rel[key] for key in damaged]
+
+
+def _render_frame(paths: dict[str, Path], scene) -> None:
     for p in paths.values():
         p.parent.mkdir(parents=True, exist_ok=True)
     writers = {
@@ -140,9 +178,13 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
                    workers: int = 1) -> Path:
     """Generate MiniCity under ``root`` in the Cityscapes layout; return ``root``.
 
-    Files that already exist are kept (nothing is overwritten), so an
-    interrupted run continues where it stopped. A manifest ``minicity.json``
-    records the parameters; a folder generated with other parameters is refused.
+    Whole files that already exist are kept, so an interrupted run continues where it stopped.
+    The folder is claimed before the first frame (``.minicity-claim.json``); a manifest
+    ``minicity.json`` records the parameters and ``minicity-files.json`` every file's size and SHA-256.
+    A rerun verifies
+    every file against it (files written before checksums were recorded must decode) and writes
+    missing or damaged ones again, byte-identical. A folder generated with other parameters, or one
+    holding files this generator did not write (a real Cityscapes download, say), is refused.
 
     Parameters
     ----------
@@ -162,7 +204,8 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
     Raises
     ------
     FileExistsError
-        If ``root`` holds a MiniCity manifest with different parameters.
+        If ``root`` holds a MiniCity manifest with different parameters, or files but no MiniCity
+        claim or manifest.
     """
     from tqdm.auto import tqdm
 
@@ -179,36 +222,71 @@ def write_minicity(root: str | Path, *, train_images: int = 60, val_images: int 
     check_output_folder(root, "root")
     # The claim is written before any frame and the manifest after the last one: a folder that an
     # interrupted run of other parameters left half-filled is refused, never completed with a mix.
-    for record in (root / _MANIFEST, root / _CLAIM):
-        if record.exists():
-            try:
-                old = json.loads(record.read_text())
-            except (ValueError, UnicodeDecodeError) as err:
-                raise ValueError(f"{record} is not valid JSON ({err}); it may be truncated: "
-                                 "delete that folder and generate again") from err
-            if old != params:
-                raise FileExistsError(
-                    f"{root} already holds MiniCity generated with {old}; refusing to mix it with {params}: "
-                    "choose another root or delete that folder")
+    records = [r for r in (root / _MANIFEST, root / _CLAIM) if r.exists()]
+    for record in records:
+        try:
+            old = json.loads(record.read_text())
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ValueError(f"{record} is not valid JSON ({err}); it may be truncated: "
+                             "delete that folder and generate again") from err
+        if old != params:
+            raise FileExistsError(
+                f"{root} already holds MiniCity generated with {old}; refusing to mix it with {params}: "
+                "choose another root or delete that folder")
+    known = _read_file_records(root) if records else {}
+    if not records and root.is_dir() and any(root.iterdir()):
+        found = sorted(p.name for p in root.iterdir())[:4]
+        raise FileExistsError(f"root={root} holds files MiniCity did not write ({', '.join(found)}, ...; no "
+                              f"{_MANIFEST}): refusing to write synthetic frames into it: choose a new or empty folder")
     manifest = root / _MANIFEST
     root.mkdir(parents=True, exist_ok=True)
     if not (root / _CLAIM).exists():
         write_text_atomic(root / _CLAIM, json.dumps(params, indent=1))
-    jobs = [(root, split, city, seq, i, seed, size) for split, n in counts.items() for city, seq, i in _frames(split, n)]
+    jobs = [(root, split, city, seq, i, seed, size, _frame_records(known, root, split, city, seq))
+            for split, n in counts.items() for city, seq, i in _frames(split, n)]
     bar = tqdm(total=len(jobs), desc="MiniCity", unit="img", disable=None if progress else True)
+    files: dict[str, list] = {}
+    rewritten: list[str] = []
+
+    def collect(result: tuple[dict[str, list], list[str]]) -> None:
+        files.update(result[0])
+        rewritten.extend(result[1])
+        bar.update()
+
     if workers == 1:
         for job in jobs:
-            _write_frame(job)
-            bar.update()
+            collect(_write_frame(job))
     else:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(workers) as pool:
-            for _ in pool.map(_write_frame, jobs, chunksize=8):
-                bar.update()
+            for result in pool.map(_write_frame, jobs, chunksize=8):
+                collect(result)
     bar.close()
+    if rewritten:
+        print(f"MiniCity: {len(rewritten)} damaged file(s) written again in {root} (e.g. {rewritten[0]})",
+              file=sys.stderr)
+    write_text_atomic(root / _FILES, json.dumps(dict(sorted(files.items())), indent=0))
     write_text_atomic(manifest, json.dumps(params, indent=1))
     return root
+
+
+def _read_file_records(root: Path) -> dict[str, list]:
+    """``{relative path: [size, sha256]}`` from ``minicity-files.json`` (empty when absent or damaged: every
+    file is then checked by decoding it, and the records are written anew)."""
+    try:
+        records = json.loads((root / _FILES).read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(records, dict):
+        return {}
+    return {k: v for k, v in records.items() if isinstance(v, list) and len(v) == 2}
+
+
+def _frame_records(known: dict[str, list], root: Path, split: str, city: str, seq: int) -> dict[str, list]:
+    """The manifest's records of one frame's files (by path relative to ``root``)."""
+    rel = [p.relative_to(root).as_posix() for p in _file_paths(root, split, city, seq).values()]
+    return {r: known[r] for r in rel if r in known}
 
 
 def default_params(full: bool) -> dict:

@@ -24,9 +24,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course_utils._shared import check_number, check_sequence
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 
-__all__ = ["boundary_mask", "trimap_band", "trimap_scores", "DEFAULT_TRIMAP_WIDTHS"]
+__all__ = ["boundary_mask", "trimap_band", "trimap_scores", "pooled_trimap_scores", "DEFAULT_TRIMAP_WIDTHS"]
 
 DEFAULT_TRIMAP_WIDTHS: tuple[int, ...] = (0, 1, 2, 3, 5, 8, 12, 16, 20, 30, 40)
 
@@ -89,8 +90,7 @@ def trimap_band(labels, width: float) -> np.ndarray:
     """
     from scipy.ndimage import distance_transform_edt
 
-    if isinstance(width, bool) or not isinstance(width, (int, float, np.integer, np.floating)) or not width >= 0:
-        raise ValueError(f"width must be a number >= 0 (pixels), got {width!r}")
+    width = check_number(width, "width (pixels)", 0)
     edge = boundary_mask(labels)
     flat = edge.reshape(-1, *edge.shape[-2:])
     band = np.zeros_like(flat)
@@ -112,27 +112,71 @@ def trimap_scores(labels_true, labels_pred, num_classes: int, widths: Sequence[f
         Prediction.
     num_classes : int
     widths : sequence of float
-        Band widths in pixels.
+        Band widths in pixels (a list or tuple; a string is refused).
     ignore_index : int
 
     Returns
     -------
     dict of ndarray, each of shape (len(widths),)
         ``width``; ``pixel_acc`` and ``mean_iu`` (fractions; NaN where a band holds no labelled
-        pixel); ``pixels``: the number of labelled pixels in each band.
+        pixel); ``pixels``: the number of labelled pixels in each band. Over ``N`` frames the
+        bands' confusion matrices are summed first (pooled), as :func:`pooled_trimap_scores` does.
     """
     t = _labels_array(labels_true, "labels_true")
     p = _labels_array(labels_pred, "labels_pred")
     if t.shape != p.shape:
         raise ValueError(f"labels_true has shape {t.shape} but labels_pred has shape {p.shape}")
-    widths = [float(w) for w in widths]
-    if not widths:
-        raise ValueError("widths must hold at least one band width")
+    widths = _check_widths(widths)
+    return _scores_of_bands(widths, _band_confusions(t, p, num_classes, widths, ignore_index))
+
+
+def pooled_trimap_scores(labels_true: Sequence, labels_pred: Sequence, num_classes: int,
+                         widths: Sequence[float] = DEFAULT_TRIMAP_WIDTHS, ignore_index: int = 255) -> dict[str, np.ndarray]:
+    """:func:`trimap_scores` over frames of any sizes: each band's confusion matrices summed over the frames.
+
+    Parameters
+    ----------
+    labels_true, labels_pred : sequences of (H_i, W_i) int arrays
+        Frame ``i``'s truth and prediction (the same shape; frames may differ in size).
+
+    Returns
+    -------
+    dict of ndarray
+        As :func:`trimap_scores`; for frames of one size, exactly its result on the stacked frames.
+    """
+    if isinstance(labels_true, np.ndarray) or isinstance(labels_pred, np.ndarray):
+        raise ValueError("labels_true and labels_pred must be sequences of frames (a list or tuple of arrays)")
+    if len(labels_true) != len(labels_pred) or len(labels_true) == 0:
+        raise ValueError(f"labels_true and labels_pred must be non-empty sequences of the same length, got "
+                         f"{len(labels_true)} and {len(labels_pred)} frames")
+    widths = _check_widths(widths)
+    total = None
+    for k, (truth, pred) in enumerate(zip(labels_true, labels_pred)):
+        t = _labels_array(truth, f"labels_true[{k}]")
+        p = _labels_array(pred, f"labels_pred[{k}]")
+        if t.ndim != 2 or t.shape != p.shape:
+            raise ValueError(f"frame {k}: labels_true and labels_pred must be (H, W) of one shape, got {t.shape} "
+                             f"and {p.shape}")
+        cms = _band_confusions(t, p, num_classes, widths, ignore_index)
+        total = cms if total is None else [a + b for a, b in zip(total, cms)]
+    return _scores_of_bands(widths, total)
+
+
+def _check_widths(widths) -> list[float]:
+    return list(check_sequence(widths, "widths", lambda w, name: check_number(w, name, 0),
+                               what="band widths (pixels, >= 0)"))
+
+
+def _band_confusions(t: np.ndarray, p: np.ndarray, num_classes: int, widths: list[float],
+                     ignore_index: int) -> list[np.ndarray]:
+    """The confusion matrix of the labelled pixels inside each band (one per width)."""
+    return [confusion_matrix(np.where(trimap_band(t, w), t, ignore_index), p, num_classes, ignore_index=ignore_index)
+            for w in widths]
+
+
+def _scores_of_bands(widths: list[float], cms: list[np.ndarray]) -> dict[str, np.ndarray]:
     acc, miou, count = [], [], []
-    for w in widths:
-        band = trimap_band(t, w)
-        t_band = np.where(band, t, ignore_index)
-        cm = confusion_matrix(t_band, p, num_classes, ignore_index=ignore_index)
+    for cm in cms:
         n = int(cm.sum())
         count.append(n)
         if n == 0:

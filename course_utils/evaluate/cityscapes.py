@@ -136,9 +136,10 @@ def _read(path: Path, what: str = "image") -> np.ndarray:
     return read_image_file(path, what=what)
 
 
-#: Label ids 0-6 are void (unlabeled, ego vehicle, ..., ground): a label-id prediction rarely holds them,
-#: a train-id prediction (road = 0, sidewalk = 1, building = 2, ...) always does.
-_VOID_IDS = 7
+#: Label ids 1-6 are void (ego vehicle, rectification border, out of roi, static, dynamic, ground): a
+#: label-id prediction rarely holds them, a train-id prediction (sidewalk = 1, building = 2, ...) always
+#: does. Label id 0 ("unlabeled") is left out: a label-id prediction writes its ignored pixels as 0.
+_VOID_IDS = range(1, 7)
 
 
 def _train_to_label_ids(pred: np.ndarray, name: str) -> np.ndarray:
@@ -155,7 +156,7 @@ def _train_id_suspicion(cm: np.ndarray, max_pred: int) -> str | None:
     """Why a label-id confusion matrix looks computed from train-id predictions, or None."""
     if max_pred >= 19 or cm.sum() == 0:
         return None
-    void = cm[:, :_VOID_IDS].sum() / cm.sum()
+    void = cm[:, list(_VOID_IDS)].sum() / cm.sum()
     as_train = np.zeros_like(cm)
     mapping = train_ids_to_label_ids(np.arange(19))
     for t in range(19):
@@ -164,7 +165,7 @@ def _train_id_suspicion(cm: np.ndarray, max_pred: int) -> str | None:
     better = not math.isnan(as_train_iou) and (math.isnan(as_label_iou) or as_train_iou > as_label_iou + 0.05)
     if void < 0.25 and not better:
         return None
-    return (f"every predicted value is 0-18 and {void:.0%} of the pixels are void label ids 0-6 "
+    return (f"every predicted value is 0-18 and {void:.0%} of the pixels are void label ids 1-6 "
             f"(mean IoU {as_label_iou:.3f} read as label ids, {as_train_iou:.3f} read as train ids)")
 
 
@@ -256,7 +257,7 @@ def evaluate_cityscapes(pred_dir: str | Path, gt_dir: str | Path, *, pred_ids: s
         What the prediction PNGs hold: label ids 0-33 (the official format), or train ids
         0-18 (a network's argmax; 255 = ignore, scored as "unlabeled"), mapped to label ids here.
         With ``"label"``, predictions that look like train ids (every value 0-18, many void
-        label ids 0-6 or a much better score read as train ids) are refused with a hint.
+        label ids 1-6 or a much better score read as train ids) are refused with a hint.
 
     Returns
     -------

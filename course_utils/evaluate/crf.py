@@ -20,7 +20,7 @@ import torch
 from course_utils.crf.deeplab import crf_labels
 from course_utils.crf.dense_crf import CRFParams
 from course_utils.data.cityscapes import train_ids_to_label_ids
-from course_utils.evaluate.boundary import trimap_scores
+from course_utils.evaluate.boundary import pooled_trimap_scores
 from course_utils.evaluate.cityscapes import cityscapes_scores, label_confusion
 
 __all__ = ["LECTURE_RESULTS", "CRFEvaluation", "format_results_table", "frame_scores", "results_table",
@@ -60,22 +60,14 @@ def frame_scores(labels_true: Sequence[np.ndarray], labels_pred: Sequence[np.nda
     -------
     dict
         ``mean_iou`` (fraction), ``class_iou`` ({name: fraction}), ``trimap`` (what
-        :func:`course_utils.evaluate.boundary.trimap_scores` returns, over all frames).
+        :func:`course_utils.evaluate.boundary.pooled_trimap_scores` returns: confusion matrices pooled over the frames).
     """
     if len(labels_true) != len(labels_pred) or not labels_true:
         raise ValueError("labels_true and labels_pred must be non-empty sequences of the same length")
     cm = sum(_official_confusion(t, p) for t, p in zip(labels_true, labels_pred, strict=True))
     scores = cityscapes_scores(cm)
-    shapes = {np.asarray(t).shape for t in labels_true}
-    if len(shapes) == 1:
-        trimap = trimap_scores(np.stack(labels_true), np.stack(labels_pred).astype(np.int64), 19, widths)
-    else:  # frames of different sizes: pool the per-frame band counts
-        parts = [trimap_scores(t, np.asarray(p).astype(np.int64), 19, widths)
-                 for t, p in zip(labels_true, labels_pred, strict=True)]
-        pixels = np.sum([q["pixels"] for q in parts], axis=0)
-        correct = np.sum([np.nan_to_num(q["pixel_acc"]) * q["pixels"] for q in parts], axis=0)
-        trimap = {"width": parts[0]["width"], "pixel_acc": np.where(pixels > 0, correct / np.maximum(pixels, 1), np.nan),
-                  "mean_iu": np.nanmean([q["mean_iu"] for q in parts], axis=0), "pixels": pixels}
+    # the trimap's confusion matrices are pooled over the frames, whatever their sizes
+    trimap = pooled_trimap_scores(list(labels_true), [np.asarray(p).astype(np.int64) for p in labels_pred], 19, widths)
     return {"mean_iou": scores["mean_iou"], "class_iou": scores["class_iou"], "trimap": trimap}
 
 
@@ -176,7 +168,7 @@ def results_table(ours: dict[tuple[str, bool], float], *, full: bool, aug: bool,
     """
     rows = [{"source": "lecture", **row, "lecture_miou": None} for row in LECTURE_RESULTS]
     for (model, crf), value in ours.items():
-        if model not in ("largefov", "aspp") or not isinstance(crf, bool):
+        if model not in ("largefov", "aspp") or type(crf) is not bool:
             raise ValueError(f"ours keys must be (model in {{'largefov', 'aspp'}}, crf: bool), got {(model, crf)!r}")
         largefov, aspp = model == "largefov", model == "aspp"
         same = [r for r in LECTURE_RESULTS if r["largefov"] == largefov and r["aspp"] == aspp and r["crf"] == crf]

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from course_utils._shared import check_number
 from course_utils.data.cityscapes import read_label_ids
 from course_utils.data.transforms import to_tensors
 from course_utils.env import get_device
@@ -147,8 +148,7 @@ def dcnn_logits(net: torch.nn.Module, image: np.ndarray, *, input_scale: float =
         Logits (scores before the softmax) at the frame's size.
     """
     check_image(image, "image", allow_float=False)
-    if isinstance(input_scale, bool) or not isinstance(input_scale, (int, float)) or not 0 < input_scale <= 4:
-        raise ValueError(f"input_scale must be a number in (0, 4], got {input_scale!r}")
+    input_scale = check_number(input_scale, "input_scale", 0, 4, open_min=True)
     height, width = image.shape[:2]
     small = image
     if input_scale != 1.0:

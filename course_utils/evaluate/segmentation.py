@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils._shared import check_bytes
+from course_utils._shared import check_bytes, check_int
 
 __all__ = ["confusion_matrix", "segmentation_scores", "format_scores"]
 
@@ -57,8 +57,7 @@ def confusion_matrix(labels_true, labels_pred, num_classes: int, ignore_index: i
     ValueError
         On different shapes, or a label outside ``[0, C)`` (other than the ignore index).
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    num_classes = check_int(num_classes, "num_classes", 1)
     check_bytes(16.0 * float(num_classes) ** 2, name="num_classes", value=num_classes,
                 what=f"a {num_classes}x{num_classes} int64 confusion matrix")
     t = _to_numpy(labels_true, "labels_true")

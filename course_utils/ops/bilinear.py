@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils._shared import check_bytes
+from course_utils._shared import check_bytes, check_int
 
 __all__ = [
     "bilinear_kernel",
@@ -35,12 +35,6 @@ __all__ = [
     "bilinear_upsample",
     "interior_slice",
 ]
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 def bilinear_kernel(size: int) -> np.ndarray:
@@ -61,7 +55,7 @@ def bilinear_kernel(size: int) -> np.ndarray:
     ndarray, shape (size, size), float64
         Separable: the outer product of a 1-D tent; values in (0, 1].
     """
-    size = _check_positive_int(size, "size")
+    size = check_int(size, "size", 1)
     check_bytes(16.0 * size * size, name="size", value=size, what=f"a {size}x{size} float64 kernel")
     factor = (size + 1) // 2
     center = factor - 1 if size % 2 == 1 else factor - 0.5
@@ -71,7 +65,7 @@ def bilinear_kernel(size: int) -> np.ndarray:
 
 def bilinear_kernel_size(factor: int) -> int:
     """The smallest bilinear kernel for upsampling by ``factor``: ``2 * factor - factor % 2``."""
-    factor = _check_positive_int(factor, "factor")
+    factor = check_int(factor, "factor", 1)
     return 2 * factor - factor % 2
 
 
@@ -97,8 +91,8 @@ def bilinear_deconv_weight(channels: int, size: int, *, depthwise: bool = False,
     -------
     Tensor of ``dtype``
     """
-    channels = _check_positive_int(channels, "channels")
-    size = _check_positive_int(size, "size")
+    channels = check_int(channels, "channels", 1)
+    size = check_int(size, "size", 1)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating-point torch.dtype (the kernel's values lie in (0, 1]), got {dtype!r}")
     check_bytes(float(channels) * (1 if depthwise else channels) * size * size * dtype.itemsize, name="channels",
@@ -135,8 +129,8 @@ class BilinearDeconv(nn.ConvTranspose2d):
 
     def __init__(self, channels: int, factor: int, kernel_size: int | None = None, padding: int = 0,
                  trainable: bool = True) -> None:
-        factor = _check_positive_int(factor, "factor")
-        kernel_size = 2 * factor if kernel_size is None else _check_positive_int(kernel_size, "kernel_size")
+        factor = check_int(factor, "factor", 1)
+        kernel_size = 2 * factor if kernel_size is None else check_int(kernel_size, "kernel_size", 1)
         super().__init__(channels, channels, kernel_size, stride=factor, padding=padding, bias=False)
         self.factor = factor
         self.reset_parameters()
@@ -152,8 +146,8 @@ class BilinearDeconv(nn.ConvTranspose2d):
 def interior_slice(n_in: int, factor: int) -> slice:
     """Output rows (or columns) where a ``factor``-times bilinear deconvolution of ``n_in`` pixels
     equals ``F.interpolate(align_corners=False)``: all but ``factor // 2`` at each end."""
-    n_in = _check_positive_int(n_in, "n_in")
-    factor = _check_positive_int(factor, "factor")
+    n_in = check_int(n_in, "n_in", 1)
+    factor = check_int(factor, "factor", 1)
     return slice(factor // 2, n_in * factor - factor // 2)
 
 
@@ -177,7 +171,7 @@ def bilinear_upsample(x: torch.Tensor, factor: int, *, replicate_edges: bool = T
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
         raise ValueError(f"x must be a float tensor of shape (N, C, H, W), got "
                          f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
-    factor = _check_positive_int(factor, "factor")
+    factor = check_int(factor, "factor", 1)
     size = bilinear_kernel_size(factor)
     weight = bilinear_deconv_weight(x.shape[1], size, depthwise=True, dtype=x.dtype).to(x.device)
     pad = factor // 2

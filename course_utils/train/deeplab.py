@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
 import sys
 import time
@@ -49,6 +48,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_utils._shared import check_choice, check_int, check_number, check_sequence
 from course_utils.cli import check_output_folder, command, write_text_atomic
 from course_utils.config import setting
 from course_utils.data.cityscapes import CityscapesSegmentation, labels_to_train_ids, list_frames, read_label_ids
@@ -60,7 +60,10 @@ from course_utils.evaluate.predict import predict_cityscapes
 from course_utils.nets.deeplab import (capacity_matched_hidden_channels, deeplab_resnet_aspp, deeplab_vgg16_aspp,
                                       deeplab_vgg16_largefov)
 from course_utils.paths import data_root
-from course_utils.train import fit, poly_lr, save_atomic, train_cached
+from course_utils.train.cache import train_cached
+from course_utils.train.checkpoint_io import save_atomic
+from course_utils.train.loop import fit, poly_lr
+from course_utils.train.run_folder import claim_run_folder
 from course_utils.train.distributed import (barrier, cleanup_distributed, init_distributed, is_distributed,
                                             make_loader, replica_max_difference, wrap_ddp)
 
@@ -145,26 +148,21 @@ def deeplab_settings(model: str = "largefov", **overrides: Any) -> dict[str, Any
     ValueError
         On an unknown model or setting, or a value of the wrong kind.
     """
-    if model not in MODELS:
-        raise ValueError(f"model={model!r} is unknown; expected one of {sorted(MODELS)}")
+    check_choice(model, "model", sorted(MODELS))
     settings = _mode_defaults(model)
     unknown = sorted(set(overrides) - set(settings))
     if unknown:
         raise ValueError(f"unknown setting(s) {unknown}; valid: {sorted(settings)}")
     settings.update({k: v for k, v in overrides.items() if v is not None})
     settings["model"] = model
+    # checked, not converted: the values are recorded in settings.json as given (runs resume by them)
     for key in _INT_KEYS:
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (key in ("epochs", "batch_size", "depth", "rate") and value < 1):
-            raise ValueError(f"{key} must be a {'positive' if key != 'seed' else 'non-negative'} int, got {value!r}")
+        check_int(settings[key], key, 1 if key in ("epochs", "batch_size", "depth", "rate") else 0)
     for key in ("lr", "width", "input_scale"):
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{key} must be a positive number, got {value!r}")
-    if settings["class_weights"] not in CLASS_WEIGHTINGS:
-        raise ValueError(f"class_weights must be one of {list(CLASS_WEIGHTINGS)}, got {settings['class_weights']!r}")
+        check_number(settings[key], key, 0, open_min=True)
+    check_choice(settings["class_weights"], "class_weights", CLASS_WEIGHTINGS)
     crop = settings["crop"]
-    if not isinstance(crop, (tuple, list)) or len(crop) != 2 or not all(isinstance(c, int) and c > 0 for c in crop):
+    if len(check_sequence(crop, "crop", lambda c, name: check_int(c, name, 1), what="(H, W) positive ints")) != 2:
         raise ValueError(f"crop must be (H, W) positive ints, got {crop!r}")
     settings["crop"] = tuple(crop)
     settings["scale_range"] = tuple(settings["scale_range"])
@@ -279,6 +277,8 @@ def _default_out_dir(model: str) -> Path:
     return data_root() / "runs" / f"deeplab-{model}"
 
 
+_COMMAND = "python -m course_utils.train deeplab"
+
 # settings that do not change the trained weights (the cache and the run record ignore them)
 _NO_EFFECT = ("workers", "cache_frames")
 
@@ -297,24 +297,27 @@ def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Pa
     if is_main:
         record = out_dir / "settings.json"
         wanted = _json_ready(settings)
-        if out_dir.exists() and not out_dir.is_dir():
-            error = f"out_dir={out_dir} is a file, not a folder: choose another out_dir (--out)"
-        elif record.exists():
-            try:
-                old = json.loads(record.read_text())
-            except (ValueError, UnicodeDecodeError) as err:
-                old = None
-                error = (f"{record} is not valid JSON ({err}); it may be truncated: delete that folder or "
-                         "choose another out_dir (--out)")
-            if error is None and old != wanted:
-                diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
-                error = (f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
-                         "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
-        else:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            tmp = record.with_name("settings.json.tmp")
-            tmp.write_text(json.dumps(wanted, indent=1, sort_keys=True))
-            tmp.replace(record)
+        try:
+            if record.is_file():  # this command's run (or one from before the marker): resumable only if the same
+                try:
+                    old = json.loads(record.read_text())
+                except (ValueError, UnicodeDecodeError) as err:
+                    raise ValueError(f"{record} is not valid JSON ({err}); it may be truncated: delete that folder "
+                                     "or choose another out_dir (--out)") from None
+                if not isinstance(old, dict):
+                    raise ValueError(f"{record} is not a run's settings: choose another out_dir (--out)")
+                if old != wanted:
+                    diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
+                    raise ValueError(f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
+                                     "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
+            # a folder of a user's files or of another command is refused; runs from before the marker resume
+            claim_run_folder(out_dir, _COMMAND, name="out_dir (--out)", legacy="settings.json")
+            if not record.exists():
+                tmp = record.with_name("settings.json.tmp")
+                tmp.write_text(json.dumps(wanted, indent=1, sort_keys=True))
+                tmp.replace(record)
+        except ValueError as err:
+            error = str(err)
     if is_distributed():
         import torch.distributed as dist
 
@@ -567,12 +570,11 @@ def main(argv: list[str] | None = None) -> int:
         get_device(args.device, name="--device")  # DeviceError: "--device='cuda' but CUDA is not available ..."
     if args.out:
         check_output_folder(args.out, "--out")
-    if args.threads is not None and args.threads < 1:
-        print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
-        return 2
+    if args.threads is not None:
+        check_int(args.threads, "--threads", 1)
     # default: the cores no other process is busy on (course_utils.env.cpu_threads): two threads on a core
     # shared with another process make every step several times slower than one thread
-    torch.set_num_threads(args.threads or cpu_threads(limit=8))
+    torch.set_num_threads(cpu_threads(limit=8) if args.threads is None else args.threads)
     overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "width", "depth", "input_scale",
                                                "dropout", "batch_norm", "train_images", "seed", "workers", "amp",
                                                "class_weights")}

@@ -17,10 +17,12 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from course_utils._shared import check_int
 from course_utils.env import get_device
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "init_distributed",
     "is_distributed",
     "barrier",
+    "rank0_exists",
     "cleanup_distributed",
     "wrap_ddp",
     "make_loader",
@@ -95,6 +98,25 @@ def barrier() -> None:
         dist.barrier()
 
 
+def rank0_exists(path: Path) -> bool:
+    """Whether ``path`` exists, as rank 0 sees it (every rank gets the same answer under DDP).
+
+    A rank that cannot see a file rank 0 sees raises: checkpoints and caches must lie
+    on storage that every node shares.
+    """
+    exists = path.exists()
+    if not is_distributed():
+        return exists
+    import torch.distributed as dist
+
+    flag = [exists]
+    dist.broadcast_object_list(flag, src=0)
+    if flag[0] and not exists:
+        raise FileNotFoundError(f"rank {dist.get_rank()} cannot see {path}, which rank 0 wrote: put checkpoints "
+                                "and the data folder on storage shared by all nodes")
+    return bool(flag[0])
+
+
 def cleanup_distributed() -> None:
     import torch.distributed as dist
 
@@ -134,8 +156,7 @@ def make_loader(dataset, *, global_batch: int, info: DistInfo, seed: int, shuffl
     """
     from torch.utils.data import DataLoader, DistributedSampler
 
-    if isinstance(global_batch, bool) or not isinstance(global_batch, int) or global_batch < 1:
-        raise ValueError(f"global_batch must be a positive int, got {global_batch!r}")
+    global_batch = check_int(global_batch, "global_batch", 1)
     if global_batch % info.world_size:
         raise ValueError(f"global_batch={global_batch} is not divisible by the {info.world_size} processes")
     if len(dataset) < global_batch:

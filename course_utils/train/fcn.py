@@ -29,13 +29,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from course_utils.cli import check_output_folder, command, write_text_atomic
+from course_utils._shared import check_choice, check_int
+from course_utils.cli import command, write_text_atomic
 from course_utils.data.voc import COURSE_VOC, course_voc_root, voc_loaders
 from course_utils.env import get_device
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 from course_utils.nets.fcn import FCN, VARIANTS, fcn_vgg16, freeze_backbone, load_matching_weights
 from course_utils.paths import data_root
-from course_utils.train import fit, poly_lr, save_atomic, train_cached
+from course_utils.train.cache import train_cached
+from course_utils.train.checkpoint_io import save_atomic
+from course_utils.train.loop import fit, poly_lr
+from course_utils.train.run_folder import claim_run_folder
 
 __all__ = ["FCNRun", "fcn_loss", "fcn_param_groups", "train_fcn", "train_fcn_stage", "COURSE_FCN",
            "train_fcn_course", "fcn_architecture", "main"]
@@ -209,7 +213,7 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         ``{variant: {"net", "train_loss", "val_loss", "val_mean_iu", "seconds", "epochs"}}``.
     """
     recipe = COURSE_FCN
-    epochs = dict(recipe["epochs"] if epochs is None else epochs)
+    epochs = _check_stage_epochs(recipe["epochs"] if epochs is None else epochs, "epochs[")
     device = torch.device(device) if device is not None else get_device()
     root = Path(root) if root is not None else course_voc_root()
     train_loader, val_loader = voc_loaders(root, batch_size=recipe["batch_size"], in_memory=True)
@@ -267,10 +271,24 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
     return results
 
 
+def _check_stage_epochs(epochs: dict, name: str) -> dict[str, int]:
+    """Every stage's epoch count checked (a known stage, an int >= 1) before any stage trains."""
+    if not isinstance(epochs, dict) or not epochs:
+        raise ValueError(f"epochs must be a non-empty dict {{stage: epochs}} over {list(COURSE_FCN['epochs'])}, "
+                         f"got {epochs!r}")
+    label = (lambda v: f"{name}{v}") if name.endswith("-") else (lambda v: f"{name}{v!r}]")
+    for variant in epochs:
+        check_choice(variant, "an epochs stage", list(COURSE_FCN["epochs"]))
+    return {v: check_int(e, label(v), 1) for v, e in epochs.items()}
+
+
 def fcn_architecture(variant: str) -> dict[str, Any]:
     """The registry's ``architecture`` of a course FCN stage (32s-fixed is an FCN-32s)."""
     return {"builder": "fcn_vgg16", "args": ["32s" if variant == "32s-fixed" else variant],
             "kwargs": {"num_classes": 21, "width": COURSE_FCN["width"], "batch_norm": COURSE_FCN["batch_norm"]}}
+
+
+_COMMAND = "python -m course_utils.train fcn"
 
 
 @command
@@ -286,7 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     for v in COURSE_FCN["epochs"]:
         p.add_argument(f"--epochs-{v}", type=int, default=None, help=f"epochs of FCN-{v}")
     args = p.parse_args(argv)
-    epochs = {v: getattr(args, f"epochs_{v.replace('-', '_')}") or e for v, e in COURSE_FCN["epochs"].items()}
+    # zero is never replaced by a default, and every stage is checked before the first one trains
+    given = {v: getattr(args, f"epochs_{v.replace('-', '_')}") for v in COURSE_FCN["epochs"]}
+    epochs = _check_stage_epochs({v: e if given[v] is None else given[v] for v, e in COURSE_FCN["epochs"].items()},
+                                 "--epochs-")
     out = Path(args.out) if args.out else data_root() / "runs" / "fcn-course"
     summary: dict[str, Any] = {}
 
@@ -296,10 +317,10 @@ def main(argv: list[str] | None = None) -> int:
                     out / f"fcn-{variant}.pt")
         summary[variant] = record
 
-    if args.out:
-        check_output_folder(args.out, "--out")
     device = get_device(args.device, name="--device") if args.device is not None else None
-    root = Path(args.data_root) if args.data_root else course_voc_root(workers=args.data_workers)
+    workers = check_int(args.data_workers, "--data-workers", 1)
+    claim_run_folder(out, _COMMAND, name="--out", finished="result.json")  # never a user's folder, nor a finished run
+    root = Path(args.data_root) if args.data_root else course_voc_root(workers=workers)
     train_fcn_course(root, device=device, epochs=epochs, on_stage=save)
     write_text_atomic(out / "result.json", json.dumps(summary, indent=1, default=float))
     return 0

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_utils._shared import check_int
 from course_utils.checkpoints import (REGISTRY, WEIGHTS_DIR, CheckpointEntry, build_net, load_checkpoint,
                                       save_checkpoint_file, write_entry)
 from course_utils.cli import command
@@ -350,14 +351,19 @@ def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path |
 # --------------------------------------------------------------------------- command lines
 
 
+def _parser(family: str, description: str, run_files: str) -> argparse.ArgumentParser:
+    """The arguments every ``record`` command takes: the run's folder and where it was trained."""
+    p = argparse.ArgumentParser(prog=f"python -m course_utils.train record {family}", description=description)
+    p.add_argument("--run", required=True, help=f"the training run's folder ({run_files})")
+    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
+    return p
+
+
 @command
 def record_deeplab_main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train record deeplab --run DIR --device-note TEXT``: ship a course run."""
-    p = argparse.ArgumentParser(prog="python -m course_utils.train record deeplab",
-                                description="Ship a --recipe course DeepLab run as a checkpoint: float16 file, "
-                                            "held-out CRF search, validation figures, registry entry.")
-    p.add_argument("--run", required=True, help="the training run's folder (final.pt, result.json)")
-    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
+    p = _parser("deeplab", "Ship a --recipe course DeepLab run as a checkpoint: float16 file, held-out CRF search, "
+                           "validation figures, registry entry.", "final.pt, result.json")
     p.add_argument("--val-frames", type=int, default=100, help="validation frames scored")
     p.add_argument("--heldout", type=int, default=8, help="held-out training scenes for the CRF search")
     p.add_argument("--seed-run", action="store_true",
@@ -365,18 +371,16 @@ def record_deeplab_main(argv: list[str] | None = None) -> int:
                         "(its weights are not shipped)")
     args = p.parse_args(argv)
     record = record_deeplab_seed if args.seed_run else record_deeplab
-    record(args.run, device_note=args.device_note, val_frames=args.val_frames, heldout=args.heldout)
+    record(args.run, device_note=args.device_note, val_frames=check_int(args.val_frames, "--val-frames", 1),
+           heldout=check_int(args.heldout, "--heldout", 1))
     return 0
 
 
 @command
 def record_fcn_main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train record fcn --run DIR --device-note TEXT``: ship a course run."""
-    p = argparse.ArgumentParser(prog="python -m course_utils.train record fcn",
-                                description="Ship a --recipe course FCN run as checkpoints: float16 files, "
-                                            "validation scores, registry entries.")
-    p.add_argument("--run", required=True, help="the training run's folder (fcn-<variant>.pt)")
-    p.add_argument("--device-note", required=True, help="where it was trained, e.g. 'cpu (2 cores)'")
+    p = _parser("fcn", "Ship a --recipe course FCN run as checkpoints: float16 files, validation scores, "
+                       "registry entries.", "fcn-<variant>.pt")
     args = p.parse_args(argv)
     record_fcn(args.run, device_note=args.device_note)
     return 0
@@ -391,7 +395,8 @@ def record_unseen_main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", nargs="+", required=True, help="registry names, or 'all'")
     p.add_argument("--data-seeds", type=int, nargs="+", default=list(UNSEEN_DATA_SEEDS))
     args = p.parse_args(argv)
+    seeds = [check_int(s, "--data-seeds", 0) for s in args.data_seeds]
     names = sorted(REGISTRY) if args.checkpoint == ["all"] else args.checkpoint
     for name in names:
-        record_unseen(name, seeds=args.data_seeds)
+        record_unseen(name, seeds=seeds)
     return 0

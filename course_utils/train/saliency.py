@@ -6,9 +6,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from course_utils._shared import check_int
 from course_utils.data.loaders import saliency_loader
 from course_utils.nets.saliency import SaliencyNet
-from course_utils.train import fit, poly_lr
+from course_utils.train.loop import fit, poly_lr
 
 __all__ = ["train_saliency_net"]
 
@@ -42,8 +43,8 @@ def train_saliency_net(net: SaliencyNet, images: np.ndarray, masks: np.ndarray, 
     list of float
         The mean loss of each epoch.
     """
-    if cpu_threads is not None and (isinstance(cpu_threads, bool) or not isinstance(cpu_threads, int) or cpu_threads < 1):
-        raise ValueError(f"cpu_threads must be a positive int or None, got {cpu_threads!r}")
+    if cpu_threads is not None:
+        cpu_threads = check_int(cpu_threads, "cpu_threads", 1)
     loader = saliency_loader(images, masks, batch_size=batch_size)
     net.to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)

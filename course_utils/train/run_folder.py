@@ -1,0 +1,70 @@
+"""A training command's output folder, claimed: a marker records which command wrote it.
+
+``python -m course_utils.train deeplab --out F`` and ``python -m course_utils.train fcn --out F``
+write checkpoints and a ``result.json`` into ``F``. Before anything is trained, :func:`claim_run_folder`
+makes sure ``F`` is theirs: a new or empty folder gets the marker ``segcourse-run.json``
+(``{"command": ...}``); a folder holding the same command's marker is theirs again; anything else (a
+user's files, another command's run) is refused, so nothing a user made is overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from course_utils.cli import check_output_folder, write_text_atomic
+
+__all__ = ["RUN_MARKER", "claim_run_folder"]
+
+#: The file that records which command wrote a run folder.
+RUN_MARKER = "segcourse-run.json"
+
+
+def claim_run_folder(folder: str | Path, command: str, *, name: str = "--out", legacy: str | None = None,
+                     finished: str | None = None) -> Path:
+    """Claim ``folder`` for a run of ``command`` (e.g. ``"python -m course_utils.train fcn"``); return it.
+
+    Parameters
+    ----------
+    folder : path
+        The run folder; created if missing.
+    command : str
+        What writes the folder; recorded in its marker and compared on the next run.
+    name : str
+        The argument that named the folder, for the error messages.
+    legacy : str, optional
+        A file by which runs written before the marker existed are recognised as this command's
+        (``settings.json`` of ``train deeplab``): such a folder is claimed and gets the marker.
+    finished : str, optional
+        A file that marks a finished run of this command (``result.json`` of ``train fcn``, which
+        cannot resume): a folder holding it is refused rather than overwritten.
+
+    Raises
+    ------
+    ValueError
+        A file stands at ``folder``; the folder holds files but no marker (a user's folder), another
+        command's marker, a damaged marker, or a finished run.
+    """
+    folder = check_output_folder(folder, name)
+    marker = folder / RUN_MARKER
+    if marker.exists():
+        try:
+            record = json.loads(marker.read_text())
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ValueError(f"{marker} is not valid JSON ({err}); it may be truncated: choose another {name} "
+                             "or delete that folder") from None
+        owner = record.get("command") if isinstance(record, dict) else None
+        if owner != command:
+            raise ValueError(f"{name}={folder} holds a run of {owner!r}, not of {command!r}: choose another {name}")
+        if finished is not None and (folder / finished).exists():
+            raise ValueError(f"{name}={folder} holds a finished run of {command} ({folder / finished}); it is "
+                             f"not overwritten: choose another {name} or delete that folder")
+        return folder
+    if folder.is_dir() and any(folder.iterdir()):
+        if legacy is None or not (folder / legacy).is_file():
+            found = sorted(p.name for p in folder.iterdir())
+            raise ValueError(f"{name}={folder} holds files that {command} did not write ({', '.join(found[:4])}"
+                             f"{', ...' if len(found) > 4 else ''}): choose a new or empty folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(marker, json.dumps({"command": command}, indent=1) + "\n")
+    return folder
