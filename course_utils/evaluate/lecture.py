@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from course_utils._shared import check_int, check_sequence
+
 __all__ = ["LECTURE_FRAME_SIZE", "lecture_frame_size", "pair_with_lecture", "format_pairing"]
 
 #: Frame size (H, W) of the lecture's rows: Full = full-resolution Cityscapes, otherwise halved.
@@ -61,10 +63,10 @@ def pair_with_lecture(ours: Sequence[Mapping], *, frame_size: tuple[int, int],
         from course_utils.evaluate.crf import LECTURE_RESULTS
 
         lecture = LECTURE_RESULTS
-    if (not isinstance(frame_size, (tuple, list)) or len(frame_size) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in frame_size)):
-        raise ValueError(f"frame_size must be (H, W) positive ints, got {frame_size!r}")
-    frame_size = (int(frame_size[0]), int(frame_size[1]))
+    frame_size = check_sequence(frame_size, "frame_size (H, W)", lambda v, n: check_int(v, n, 1), min_length=2,
+                                what="positive ints")
+    if len(frame_size) != 2:
+        raise ValueError(f"frame_size must be (H, W), got {frame_size!r}")
     needed = {"title", "backbone", "largefov", "aspp", "aug", "crf", "miou"}
     for k, row in enumerate(ours):
         missing = needed - set(row)

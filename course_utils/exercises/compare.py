@@ -83,6 +83,7 @@ def expect_close(got, expected: float, what: str = "the result", *, rel_tol: flo
             got = got.item()
     except ImportError:  # pragma: no cover
         pass
+    # an answer, not an argument: a wrong type is the student's mistake (Incorrect), not a ValueError
     if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
         raise Incorrect(f"{what} should be a number, but it is "
                         f"{'None: did you forget to return it?' if got is None else type(got).__name__}")

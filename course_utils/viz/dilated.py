@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course_utils._shared import check_int, check_sequence
 from course_utils.ops.receptive_field import footprint, Layer, receptive_field_size
 from course_utils.viz.widgets import interactive_figure
 
@@ -23,13 +24,8 @@ __all__ = [
 
 
 def _check_rates(rates, name: str = "rates", allow_zero: bool = False) -> list[int]:
-    if isinstance(rates, (str, bytes)) or not isinstance(rates, Sequence) or len(rates) == 0:
-        raise ValueError(f"{name} must be a non-empty sequence of positive ints, got {rates!r}")
     lo = 0 if allow_zero else 1
-    for r in rates:
-        if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < lo:
-            raise ValueError(f"{name} must hold ints >= {lo}, got {rates!r}")
-    return [int(r) for r in rates]
+    return list(check_sequence(rates, name, lambda r, n: check_int(r, n, lo), what="ints"))
 
 
 def plot_rate_kernels(rates: Sequence[int] = (1, 2, 4), kernel: int = 3, *, size: float = 2.6):
@@ -45,8 +41,7 @@ def plot_rate_kernels(rates: Sequence[int] = (1, 2, 4), kernel: int = 3, *, size
     import matplotlib.pyplot as plt
 
     rates = _check_rates(rates)
-    if isinstance(kernel, bool) or not isinstance(kernel, int) or kernel < 1:
-        raise ValueError(f"kernel must be a positive int, got {kernel!r}")
+    kernel = check_int(kernel, "kernel", 1)
     span = max(r * (kernel - 1) + 1 for r in rates)
     fig, axes = plt.subplots(1, len(rates), figsize=(size * len(rates), size + 0.4), squeeze=False)
     for ax, r in zip(axes[0], rates):

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_utils._shared import check_int
 from course_utils.nets.fcn import FCN, fcn_alexnet, fcn_shapes, fcn_vgg16
 
 __all__ = ["SizeRow", "body_size_walk", "head_size_walk", "crop_offset_table", "plot_fcn_architecture",
@@ -64,8 +65,7 @@ def body_size_walk(net: FCN, size: int = 500) -> list[SizeRow]:
     """
     if not isinstance(net, FCN):
         raise TypeError(f"net must be an FCN, got {type(net).__name__}")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"size must be a positive int (pixels), got {size!r}")
+    size = check_int(size, "size (pixels)", 1)
     body = [m for m in (*net.backbone.features, *net.backbone.classifier) if isinstance(m, (nn.Conv2d, nn.MaxPool2d))]
     names = _BODY_NAMES.get("alexnet") if len(body) == len(_BODY_NAMES["alexnet"]) else None
     if names is None:  # VGG16: conv1_1 ... pool5, fc6, fc7
@@ -390,9 +390,7 @@ def crop_shift_scores(net: FCN, images: torch.Tensor, labels: np.ndarray, shifts
     margin = min(up.shape[-2] - h, up.shape[-1] - w) - off
     out = {}
     for shift in shifts:
-        if isinstance(shift, bool) or not isinstance(shift, int) or not 0 <= shift <= margin:
-            raise ValueError(f"each shift must be an int in [0, {margin}] (the margin of the upsampled map), "
-                             f"got {shift!r}")
+        shift = check_int(shift, f"shift (at most the upsampled map's margin, {margin})", 0, margin)
         pred = up[..., off + shift:off + shift + h, off + shift:off + shift + w].argmax(1).numpy()
         out[shift] = boundary_accuracy(labels, pred, radius)
     return out
