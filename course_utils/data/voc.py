@@ -504,6 +504,18 @@ def _write_scene(job: tuple) -> tuple[dict[str, dict], list[str]]:
     return {k: manifest.records[k] for k in (jpg, png) if k in manifest.records}, manifest.refused
 
 
+def _root_lock(root: Path):
+    """An exclusive lock (an open file; closing it releases) for generating into ``root``."""
+    import fcntl
+    import hashlib
+    import tempfile
+
+    key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    lock = open(Path(tempfile.gettempdir()) / f"segcourse-voc-{key}.lock", "w")  # noqa: SIM115 (held by the caller)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
 def _decodes(path: Path, size: tuple[int, int], mode: str) -> bool:
     from PIL import Image
 
@@ -589,8 +601,17 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     marker = voc / _MARKER
     description = (f"segcourse synthetic PASCAL VOC layout\nn_train={n_train}\nn_val={n_val}\n"
                    f"size={tuple(size)}\nseed={seed}\nmax_objects={max_objects}\n")
-    _check_voc_root(root, voc, marker)
+    # Two runs on one root take turns: the second waits here, then checks and verifies what the first
+    # wrote (a file another run is still recording would otherwise look like a stranger's). The lock file
+    # lies in the temporary folder, keyed by the root, so nothing is written into a root that is refused.
+    lock = _root_lock(root)
+    try:
+        _check_voc_root(root, voc, marker)
+    except BaseException:
+        lock.close()
+        raise
     if marker.exists() and marker.read_text() != description:
+        lock.close()
         raise FileExistsError(f"{voc} holds a synthetic dataset made with other arguments:\n{marker.read_text()}"
                               f"use another root")
     for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
@@ -624,8 +645,12 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
                             lambda path, text=text: path.read_text() == text)
     except BaseException:
         manifest.save()
+        lock.close()
         raise
-    manifest.close()
+    try:
+        manifest.close()
+    finally:
+        lock.close()
     return root
 
 
