@@ -2,6 +2,8 @@
 
 Exercises:
 
+* ``08.voc_colormap``: the VOC development kit's colour map (``labelcolormap``): the bits of a class index
+  spread over the three colour channels, most significant first.
 * ``08.coco_stuff_to_171``: COCO-stuff's 182 ids to the 171 classes that occur (255 kept).
 * ``08.class_frequencies``: read label PNGs (the indices, not the colours) and count each class's share of
   the labelled pixels and of the images.
@@ -19,6 +21,86 @@ from course_utils.data.coco_stuff import UNUSED_THING_IDS, to_171_classes
 from course_utils.exercises.compare import call_answer, expect_array
 from course_utils.exercises.core import Incorrect, exercise
 from course_utils.palettes import voc_palette
+
+# ---------------------------------------------------------------- 08.voc_colormap
+#
+# The VOC development kit colours label index c by spreading its bits over the channels: bit 0 of c goes to
+# red, bit 1 to green, bit 2 to blue, each at the top bit (7) of its channel; bits 3-5 at bit 6; bits 6-7 at
+# bit 5. So class 1 is dark red (128, 0, 0), 15 (person) is (192, 128, 128), and 255 is (224, 224, 192).
+
+
+def _colormap(n, *, order=(0, 1, 2), first_shift=7, step=-1, shift_index=True, rounds=8):
+    """A parametrised colour map: the defaults are the devkit's; each wrong answer changes one thing."""
+    cmap = np.zeros((n, 3), np.uint8)
+    for index in range(n):
+        c, rgb = index, [0, 0, 0]
+        for k in range(rounds):
+            shift = first_shift + step * k
+            for channel in range(3):
+                rgb[channel] |= ((c >> order[channel]) & 1) << shift
+            if shift_index:
+                c >>= 3
+        cmap[index] = rgb
+    return cmap
+
+
+def _wrong_bgr(n):  # bit 0 to blue: the channels in OpenCV's order
+    return _colormap(n, order=(2, 1, 0))
+
+
+def _wrong_low_bits_first(n):  # the first bits at the bottom of each channel
+    return _colormap(n, first_shift=0, step=1)
+
+
+def _wrong_index_not_shifted(n):  # the same three bits every round
+    return _colormap(n, shift_index=False)
+
+
+def _wrong_float_colours(n):
+    return _colormap(n).astype(np.float64) / 255.0
+
+
+def _wrong_two_rounds(n):  # two rounds: bits 6 and 7 of the index are lost (indices 0-63 still right)
+    return _colormap(n, rounds=2)
+
+
+# Answers that hand the work to the library instead of writing it (each must be rejected).
+def _delegates_voc_palette(n):
+    return voc_palette()[:n]
+
+
+def _delegates_label_palette(n):
+    import importlib
+
+    return importlib.import_module("course_utils.palettes").label_palette("voc")[0][:n]
+
+
+def _delegates_png_palette(n):
+    from PIL import Image
+
+    img = Image.new("P", (1, 1))
+    img.putpalette(voc_palette().reshape(-1).tolist())  # a VOC PNG's palette is the library's
+    return np.array(img.getpalette()[: 3 * n], np.uint8).reshape(n, 3)
+
+
+@exercise(
+    "08.voc_colormap",
+    hint="for each index c start from r = g = b = 0; eight times: put bit 0 of c at bit `shift` of r, bit 1 at "
+         "bit `shift` of g, bit 2 at bit `shift` of b (`(c >> k) & 1` is bit k; `<< shift` moves it up), then "
+         "drop those three bits (`c >>= 3`) and lower `shift` by one, starting from 7.",
+    wrong_answers=[_wrong_bgr, _wrong_low_bits_first, _wrong_index_not_shifted, _wrong_float_colours,
+                   _wrong_two_rounds],
+    success="the devkit's colour map: neighbouring indices get very different colours, 0 is black and the "
+            "ignore value 255 the cream of the object borders.",
+    forbidden=("course_utils.palettes:voc_palette", "course_utils.palettes:_voc_palette",
+               "course_utils.palettes:label_palette"),
+    delegating=[_delegates_voc_palette, _delegates_label_palette, _delegates_png_palette],
+)
+def check_voc_colormap(voc_colormap) -> None:
+    for n in (21, 256):
+        expected = voc_palette()[:n]
+        got = call_answer(voc_colormap, n)
+        expect_array(got, expected, f"voc_colormap({n})", index_names="(index, channel)")
 
 # ---------------------------------------------------------------- 08.class_frequencies
 #
