@@ -29,11 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD, check_bytes, check_int
+from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD, check_bytes, check_choice, check_int
 from course_utils.cli import write_text_atomic
 from course_utils.data.manifest import MANIFEST_NAME, Manifest
 from course_utils.data.void_band import add_void_band
 from course_utils.data.voc_clipart import SYNTHETIC_CLASSES, draw_scene
+from course_utils.data.voc_scenes import draw_voc_scene
 from course_utils.config import SETTINGS
 from course_utils.env import is_full_mode
 from course_utils.images import check_image, check_labels, check_size, read_image_file, to_float
@@ -52,6 +53,9 @@ __all__ = [
     "prepare_offline",
     "COURSE_VOC",
     "course_voc_root",
+    "SYNTHETIC_STYLES",
+    "COURSE_VOC_SCENES",
+    "course_voc_scenes_root",
     "ensure_synthetic_voc",
     "load_arrays",
     "images_to_tensor",
@@ -61,6 +65,8 @@ __all__ = [
 VOC_NUM_CLASSES = 21  # background + 20 objects; 255 = void
 _MARKER = "SEGCOURSE_SYNTHETIC.txt"
 _SPLITS = ("train", "val", "trainval")
+#: The drawings :func:`write_synthetic_voc` offers: six-class clipart (the course's checkpoints) or VOC-like scenes.
+SYNTHETIC_STYLES: tuple[str, ...] = ("clipart", "scenes")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,14 +315,17 @@ def _write_scene(job: tuple) -> tuple[dict[str, dict], list[str]]:
     """
     from PIL import Image
 
-    voc, name, i, seed, size, max_objects, jpeg_quality, records = job
+    voc, name, i, seed, size, max_objects, jpeg_quality, records, style = job
     manifest = _records_manifest(voc, records)
     jpg, png = f"JPEGImages/{name}.jpg", f"SegmentationClass/{name}.png"
     scene = []
 
     def draw():
         if not scene:
-            scene.extend(draw_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects))
+            if style == "scenes":
+                scene.extend(draw_voc_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects))
+            else:
+                scene.extend(draw_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects))
         return scene
 
     manifest.ensure(jpg, lambda tmp: Image.fromarray(draw()[0]).save(tmp, format="JPEG", quality=jpeg_quality),
@@ -370,7 +379,8 @@ def _check_voc_root(root: Path, voc: Path, marker: Path) -> None:
 
 
 def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, size: tuple[int, int] = (128, 128),
-                        seed: int = 0, max_objects: int = 4, jpeg_quality: int = 92, workers: int = 1) -> Path:
+                        seed: int = 0, max_objects: int = 4, jpeg_quality: int = 92, workers: int = 1,
+                        style: str = "clipart") -> Path:
     """Write a synthetic dataset in the PASCAL VOC 2012 layout under ``root``.
 
     Scene ``i`` is drawn from ``numpy.random.default_rng([seed, i])``, so the files depend on
@@ -389,11 +399,16 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     size : (H, W)
     seed : int
     max_objects : int
-        At most this many objects per scene (>= 1).
+        At most this many objects per scene (>= 1; 2..4 for ``"scenes"``).
     jpeg_quality : int
         1..100.
     workers : int
         Processes drawing scenes in parallel (the files do not depend on it).
+    style : {"clipart", "scenes"}
+        ``"clipart"`` (:func:`~course_utils.data.voc_clipart.draw_scene`, six classes; the files
+        the course's checkpoints were trained on) or ``"scenes"``
+        (:func:`~course_utils.data.voc_scenes.draw_voc_scene`, all twenty classes); the marker
+        records ``style=scenes``.
 
     Returns
     -------
@@ -411,8 +426,9 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     seed = check_int(seed, "seed", 0)
     if n_train + n_val == 0:
         raise ValueError("n_train + n_val must be positive, got 0 and 0")
-    size = check_size(size, "size", 8)
-    max_objects = check_int(max_objects, "max_objects", 1, 64)
+    style = check_choice(style, "style", SYNTHETIC_STYLES)
+    size = check_size(size, "size", 8 if style == "clipart" else 32)
+    max_objects = check_int(max_objects, "max_objects", *((1, 64) if style == "clipart" else (2, 4)))
     jpeg_quality = check_int(jpeg_quality, "jpeg_quality", 1, 100)
     workers = check_int(workers, "workers", 1, 256)
     check_bytes(float(n_train + n_val) * size[0] * size[1] * 4, name="n_train", value=n_train,
@@ -421,7 +437,8 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     voc = root / "VOCdevkit" / "VOC2012"
     marker = voc / _MARKER
     description = (f"segcourse synthetic PASCAL VOC layout\nn_train={n_train}\nn_val={n_val}\n"
-                   f"size={tuple(size)}\nseed={seed}\nmax_objects={max_objects}\n")
+                   f"size={tuple(size)}\nseed={seed}\nmax_objects={max_objects}\n"
+                   + ("" if style == "clipart" else f"style={style}\n"))  # clipart: the text of old folders
     # Two runs on one root take turns: the second waits here, then checks and verifies what the first
     # wrote (a file another run is still recording would otherwise look like a stranger's). The lock file
     # lies in the temporary folder, keyed by the root, so nothing is written into a root that is refused.
@@ -443,7 +460,7 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     ids = [f"2012_{i:06d}" for i in range(1, n_train + n_val + 1)]
     jobs = [(voc, name, i, seed, tuple(size), max_objects, jpeg_quality,
              {k: manifest.records[k] for k in (f"JPEGImages/{name}.jpg", f"SegmentationClass/{name}.png")
-              if k in manifest.records})
+              if k in manifest.records}, style)
             for i, name in enumerate(ids)]
     try:
         if workers == 1:
@@ -523,3 +540,23 @@ def course_voc_root(root: str | os.PathLike | None = None, *, workers: int = 1) 
     name = f"course-{c['size'][0]}px-{c['n_train']}+{c['n_val']}-seed{c['seed']}"
     folder = Path(root) if root is not None else data_root() / "voc_synthetic" / name
     return write_synthetic_voc(folder, workers=workers, **COURSE_VOC)
+
+
+#: The default VOC-like scenes (``style="scenes"``): as many images as :data:`COURSE_VOC`, 128x128.
+COURSE_VOC_SCENES: dict = {"n_train": 800, "n_val": 200, "size": (128, 128), "seed": 0}
+
+
+def course_voc_scenes_root(root: str | os.PathLike | None = None, *, n_train: int = COURSE_VOC_SCENES["n_train"],
+                           n_val: int = COURSE_VOC_SCENES["n_val"], size: tuple[int, int] = COURSE_VOC_SCENES["size"],
+                           seed: int = COURSE_VOC_SCENES["seed"], workers: int = 1) -> Path:
+    """The VOC-like scenes (:func:`write_synthetic_voc` with ``style="scenes"``), generated under ``root`` if incomplete.
+
+    Default ``root``: ``<data root>/voc_synthetic/scenes-<H>x<W>px-<n_train>+<n_val>-seed<seed>`` (beside,
+    never inside, the clipart folder of :func:`course_voc_root`).
+    """
+    n_train, n_val = check_int(n_train, "n_train", 0), check_int(n_val, "n_val", 0)
+    size, seed = check_size(size, "size", 32), check_int(seed, "seed", 0)
+    name = f"scenes-{size[0]}x{size[1]}px-{n_train}+{n_val}-seed{seed}"
+    folder = Path(root) if root is not None else data_root() / "voc_synthetic" / name
+    return write_synthetic_voc(folder, n_train=n_train, n_val=n_val, size=size, seed=seed, workers=workers,
+                               style="scenes")
