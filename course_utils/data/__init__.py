@@ -4,6 +4,9 @@ samples
     The course's sample photos.
 voc, cityscapes, coco_stuff
     PASCAL VOC, Cityscapes and COCO-stuff on disk (real or synthetic, the same layout) as datasets.
+voc_clipart, voc_scenes (voc_shapes, voc_looks, voc_backdrops), void_band, voc_stats
+    The synthetic VOC's drawings: six-class clipart (what the shipped checkpoints learnt) and
+    twenty-class overlapping scenes indoors and outdoors; VOC's void band; per-split statistics.
 minicity, saliency_synth, grabcut_synth
     Procedural data: MiniCity driving scenes (Cityscapes layout), a DUTS-layout salient-object
     set, the GrabCut benchmark images.

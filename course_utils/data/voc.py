@@ -13,11 +13,12 @@ The layout (what the VOC development kit unpacks, and what
 ``(image, labels)`` as NumPy arrays: ``image`` (H, W, 3) uint8 RGB and
 ``labels`` (H, W) uint8 with 255 = ignore.
 
-:func:`write_synthetic_voc` draws scenes of six VOC classes (aeroplane,
-bicycle, bottle, car, person, tvmonitor) with shapes and textures a small FCN
-can learn, designed so that fine detail matters: thin parts (wings, spokes,
-limbs, frames), small objects, and a void band along every boundary as in the
-real annotations.  :func:`prepare_offline` keeps one under the data root.
+:func:`write_synthetic_voc` writes a synthetic dataset in that layout, in one of two styles:
+``"clipart"`` (the default, :func:`course_utils.data.voc_clipart.draw_scene`: six classes on a
+blurred background, what the course's checkpoints were trained on) or ``"scenes"``
+(:func:`course_utils.data.voc_scenes.draw_voc_scene`: all twenty classes, shaded, overlapping,
+on indoor and outdoor backgrounds).  Both mark a void band along every boundary as the real
+annotations do.  :func:`prepare_offline` keeps the clipart one under the data root.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD, check_bytes, check_int
+from course_utils._shared import IGNORE_INDEX, IMAGENET_MEAN, IMAGENET_STD, check_bytes, check_choice, check_int
 from course_utils.cli import write_text_atomic
 from course_utils.data.manifest import MANIFEST_NAME, Manifest
+from course_utils.data.void_band import add_void_band
+from course_utils.data.voc_clipart import SYNTHETIC_CLASSES, draw_scene
+from course_utils.data.voc_scenes import draw_voc_scene
 from course_utils.config import SETTINGS
 from course_utils.env import is_full_mode
 from course_utils.images import check_image, check_labels, check_size, read_image_file, to_float
@@ -49,16 +53,20 @@ __all__ = [
     "prepare_offline",
     "COURSE_VOC",
     "course_voc_root",
+    "SYNTHETIC_STYLES",
+    "COURSE_VOC_SCENES",
+    "course_voc_scenes_root",
     "ensure_synthetic_voc",
     "load_arrays",
     "images_to_tensor",
     "voc_loaders",
 ]
 
-SYNTHETIC_CLASSES: tuple[int, ...] = (1, 2, 5, 7, 15, 20)  # aeroplane, bicycle, bottle, car, person, tvmonitor
 VOC_NUM_CLASSES = 21  # background + 20 objects; 255 = void
 _MARKER = "SEGCOURSE_SYNTHETIC.txt"
 _SPLITS = ("train", "val", "trainval")
+#: The drawings :func:`write_synthetic_voc` offers: six-class clipart (the course's checkpoints) or VOC-like scenes.
+SYNTHETIC_STYLES: tuple[str, ...] = ("clipart", "scenes")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,189 +295,8 @@ def load_arrays(dataset: VOCSegmentationDataset) -> tuple[np.ndarray, np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------
-# The synthetic scenes
+# The synthetic dataset on disk
 # ---------------------------------------------------------------------------------------------
-# class id -> (base RGB colour, texture kind)
-_LOOKS: dict[int, tuple[tuple[int, int, int], str]] = {
-    1: ((200, 205, 225), "sheen"),      # aeroplane: pale metallic
-    2: ((170, 30, 40), "plain"),        # bicycle: red frame
-    5: ((40, 150, 70), "vstripes"),     # bottle: green glass with highlights
-    7: ((40, 80, 200), "hstripes"),     # car: blue, striped
-    15: ((225, 160, 120), "dots"),      # person: warm skin/cloth tone with spots
-    20: ((50, 50, 55), "screen"),       # tvmonitor: dark frame around a bright screen
-}
-
-
-def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
-    import cv2
-
-    small = rng.random((cells, cells)).astype(np.float32)
-    return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
-
-
-def _background(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    h, w = shape
-    base = rng.uniform(70, 170, size=3)
-    tint = rng.uniform(-40, 40, size=3)
-    field = _smooth_noise(rng, shape, 4)[..., None]
-    grain = rng.normal(0, 6, size=(h, w, 1))
-    bg = base + tint * (field - 0.5) * 2 + grain
-    # desaturate towards grey-brown so objects stand out by colour AND texture
-    grey = bg.mean(axis=2, keepdims=True)
-    return 0.55 * bg + 0.45 * grey
-
-
-def _texture(rng: np.random.Generator, cls: int, shape: tuple[int, int], scale: float) -> np.ndarray:
-    h, w = shape
-    colour, kind = _LOOKS[cls]
-    colour = np.clip(np.asarray(colour, np.float32) + rng.normal(0, 12, size=3), 0, 255)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    period = max(3.0, 0.08 * scale)
-    if kind == "sheen":
-        pattern = 18 * np.sin(xx / (2 * period) + yy / (3 * period))
-    elif kind == "vstripes":
-        pattern = 35 * (np.sin(2 * np.pi * xx / period) > 0.6)
-    elif kind == "hstripes":
-        pattern = 40 * (np.sin(2 * np.pi * yy / period) > 0.3)
-    elif kind == "dots":
-        pattern = -45 * ((np.sin(2 * np.pi * xx / period) * np.sin(2 * np.pi * yy / period)) > 0.55)
-    else:
-        pattern = np.zeros_like(xx)
-    return colour + pattern[..., None] + rng.normal(0, 5, size=(h, w, 1))
-
-
-def _draw_object(rng: np.random.Generator, cls: int, shape: tuple[int, int], cx: float, cy: float,
-                 s: float) -> tuple[np.ndarray, np.ndarray | None]:
-    """Mask of one object of class ``cls`` centred at (cx, cy) with size ``s`` pixels (and a screen mask)."""
-    import cv2
-
-    h, w = shape
-    mask = np.zeros((h, w), np.uint8)
-    extra = None
-    thin = max(2, int(round(0.07 * s)))  # thin parts: a few pixels, wider than the void band
-    p = lambda x, y: (int(round(cx + x * s)), int(round(cy + y * s)))  # noqa: E731
-    flip = 1 if rng.random() < 0.5 else -1
-    if cls == 1:  # aeroplane: fuselage, swept thin wings, tail fin
-        cv2.ellipse(mask, p(0, 0), (int(0.5 * s), max(2, int(0.09 * s))), 0, 0, 360, 1, -1)
-        wing = np.array([p(0.05 * flip, -0.02), p(-0.2 * flip, -0.45), p(-0.3 * flip, -0.45), p(-0.12 * flip, 0.0)])
-        cv2.fillPoly(mask, [wing], 1)
-        wing2 = np.array([p(0.05 * flip, 0.02), p(-0.2 * flip, 0.45), p(-0.3 * flip, 0.45), p(-0.12 * flip, 0.0)])
-        cv2.fillPoly(mask, [wing2], 1)
-        tail = np.array([p(-0.38 * flip, 0), p(-0.5 * flip, -0.22), p(-0.5 * flip, 0)])
-        cv2.fillPoly(mask, [tail], 1)
-    elif cls == 2:  # bicycle: two rings, a frame of thin bars
-        r = max(3, int(0.22 * s))
-        for x in (-0.3, 0.3):
-            cv2.circle(mask, p(x, 0.15), r, 1, thin)
-        for a, b in (((-0.3, 0.15), (0.0, 0.15)), ((0.0, 0.15), (0.2, -0.15)), ((-0.1, -0.15), (0.2, -0.15)),
-                     ((-0.3, 0.15), (-0.1, -0.15)), ((0.2, -0.15), (0.3, 0.15)), ((0.2, -0.15), (0.22, -0.3))):
-            cv2.line(mask, p(*a), p(*b), 1, thin)
-    elif cls == 5:  # bottle: narrow body and neck
-        cv2.rectangle(mask, p(-0.13, -0.1), p(0.13, 0.5), 1, -1)
-        cv2.ellipse(mask, p(0, -0.1), (int(0.13 * s), int(0.08 * s)), 0, 180, 360, 1, -1)
-        cv2.rectangle(mask, p(-0.05, -0.45), p(0.05, -0.1), 1, -1)
-    elif cls == 7:  # car: body, cabin, round wheels (part of the car)
-        cv2.rectangle(mask, p(-0.5, -0.05), p(0.5, 0.2), 1, -1)
-        cabin = np.array([p(-0.3, -0.05), p(-0.18, -0.3), p(0.2, -0.3), p(0.32, -0.05)])
-        cv2.fillPoly(mask, [cabin], 1)
-        for x in (-0.3, 0.3):
-            cv2.circle(mask, p(x, 0.22), max(2, int(0.12 * s)), 1, -1)
-    elif cls == 15:  # person: head, torso, thin arms and legs
-        cv2.circle(mask, p(0, -0.38), max(2, int(0.1 * s)), 1, -1)
-        cv2.rectangle(mask, p(-0.1, -0.27), p(0.1, 0.1), 1, -1)
-        arm = rng.uniform(-0.15, 0.15)
-        for a, b in (((-0.1, -0.22), (-0.28, 0.05 + arm)), ((0.1, -0.22), (0.28, 0.05 - arm)),
-                     ((-0.06, 0.1), (-0.14, 0.5)), ((0.06, 0.1), (0.14, 0.5))):
-            cv2.line(mask, p(*a), p(*b), 1, thin)
-    elif cls == 20:  # tvmonitor: frame, screen (both tvmonitor), small stand
-        cv2.rectangle(mask, p(-0.45, -0.35), p(0.45, 0.25), 1, -1)
-        cv2.rectangle(mask, p(-0.06, 0.25), p(0.06, 0.38), 1, -1)
-        cv2.rectangle(mask, p(-0.2, 0.38), p(0.2, 0.44), 1, -1)
-        extra = np.zeros((h, w), np.uint8)
-        cv2.rectangle(extra, p(-0.37, -0.28), p(0.37, 0.18), 1, -1)
-    else:  # pragma: no cover - guarded by the caller
-        raise ValueError(f"class {cls} has no drawing")
-    return mask.astype(bool), (extra.astype(bool) if extra is not None else None)
-
-
-def add_void_band(labels: np.ndarray, radius: int) -> np.ndarray:
-    """Set to 255 every pixel within ``radius`` (Chebyshev distance) of a different label.
-
-    The VOC annotations mark object outlines this way ("void", about 5 pixels wide at VOC's
-    ~500-pixel image size).  ``radius=0`` returns a copy unchanged.
-    """
-    import cv2
-
-    labels = np.asarray(labels)
-    if labels.ndim != 2:
-        raise ValueError(f"labels must be (H, W), got shape {labels.shape}")
-    radius = check_int(radius, "radius", 0, 2**15)
-    out = labels.astype(np.uint8).copy()
-    if radius == 0:
-        return out
-    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-    hi = cv2.dilate(out, kernel, borderType=cv2.BORDER_REPLICATE)
-    lo = cv2.erode(out, kernel, borderType=cv2.BORDER_REPLICATE)
-    out[hi != lo] = IGNORE_INDEX
-    return out
-
-
-def draw_scene(rng: np.random.Generator | int, size: tuple[int, int] = (128, 128), *,
-               max_objects: int = 4, void_radius: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """One synthetic scene: a textured background with 1..``max_objects`` objects of VOC classes.
-
-    Objects are drawn back to front (later ones occlude earlier ones) with sizes from about
-    12 % to 55 % of the shorter side, so some are small; the label map gets a void band.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator or int (seed)
-    size : (H, W)
-    max_objects : int
-    void_radius : int, optional
-        Half-width of the void band; default ``max(1, round(min(H, W) / 200))``.
-
-    Returns
-    -------
-    image : ndarray (H, W, 3) uint8
-    labels : ndarray (H, W) uint8, values in {0} | SYNTHETIC_CLASSES | {255}
-    """
-    import cv2
-
-    rng = np.random.default_rng(rng)
-    if len(size) != 2 or min(size) < 16:
-        raise ValueError(f"size must be (H, W) with both >= 16, got {size!r}")
-    h, w = int(size[0]), int(size[1])
-    if void_radius is None:
-        void_radius = max(1, int(round(min(h, w) / 200)))
-    image = _background(rng, (h, w))
-    labels = np.zeros((h, w), np.uint8)
-    # background clutter (label 0): soft grey-brown blobs
-    for _ in range(int(rng.integers(1, 4))):
-        blob = np.zeros((h, w), np.uint8)
-        centre = (int(rng.integers(0, w)), int(rng.integers(0, h)))
-        axes = (int(rng.integers(w // 16 + 1, w // 5 + 2)), int(rng.integers(h // 16 + 1, h // 5 + 2)))
-        cv2.ellipse(blob, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
-        image[blob.astype(bool)] = image[blob.astype(bool)] * 0.6 + rng.uniform(60, 150) * 0.4
-    n_objects = int(rng.integers(1, max_objects + 1))
-    short = min(h, w)
-    for _ in range(n_objects):
-        cls = int(rng.choice(SYNTHETIC_CLASSES))
-        s = float(rng.uniform(0.22, 0.65) * short)
-        cx, cy = rng.uniform(0.15 * w, 0.85 * w), rng.uniform(0.15 * h, 0.85 * h)
-        mask, screen = _draw_object(rng, cls, (h, w), cx, cy, s)
-        if not mask.any():
-            continue
-        tex = _texture(rng, cls, (h, w), s)
-        image[mask] = tex[mask]
-        if screen is not None:
-            glow = np.asarray([120, 190, 235], np.float32) + rng.normal(0, 10, size=3)
-            image[screen & mask] = glow + rng.normal(0, 8, size=(int((screen & mask).sum()), 1))
-        labels[mask] = cls
-    image = cv2.GaussianBlur(np.clip(image, 0, 255).astype(np.float32), (0, 0), 0.6)
-    return np.clip(np.round(image), 0, 255).astype(np.uint8), add_void_band(labels, void_radius)
-
-
 def _write_label_png(path: Path, labels: np.ndarray) -> None:
     from PIL import Image
 
@@ -488,14 +315,17 @@ def _write_scene(job: tuple) -> tuple[dict[str, dict], list[str]]:
     """
     from PIL import Image
 
-    voc, name, i, seed, size, max_objects, jpeg_quality, records = job
+    voc, name, i, seed, size, max_objects, jpeg_quality, records, style = job
     manifest = _records_manifest(voc, records)
     jpg, png = f"JPEGImages/{name}.jpg", f"SegmentationClass/{name}.png"
     scene = []
 
     def draw():
         if not scene:
-            scene.extend(draw_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects))
+            if style == "scenes":
+                scene.extend(draw_voc_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects))
+            else:
+                scene.extend(draw_scene(np.random.default_rng([seed, i]), size, max_objects=max_objects))
         return scene
 
     manifest.ensure(jpg, lambda tmp: Image.fromarray(draw()[0]).save(tmp, format="JPEG", quality=jpeg_quality),
@@ -549,7 +379,8 @@ def _check_voc_root(root: Path, voc: Path, marker: Path) -> None:
 
 
 def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, size: tuple[int, int] = (128, 128),
-                        seed: int = 0, max_objects: int = 4, jpeg_quality: int = 92, workers: int = 1) -> Path:
+                        seed: int = 0, max_objects: int = 4, jpeg_quality: int = 92, workers: int = 1,
+                        style: str = "clipart") -> Path:
     """Write a synthetic dataset in the PASCAL VOC 2012 layout under ``root``.
 
     Scene ``i`` is drawn from ``numpy.random.default_rng([seed, i])``, so the files depend on
@@ -568,11 +399,16 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     size : (H, W)
     seed : int
     max_objects : int
-        At most this many objects per scene (>= 1).
+        At most this many objects per scene (>= 1; 2..4 for ``"scenes"``).
     jpeg_quality : int
         1..100.
     workers : int
         Processes drawing scenes in parallel (the files do not depend on it).
+    style : {"clipart", "scenes"}
+        ``"clipart"`` (:func:`~course_utils.data.voc_clipart.draw_scene`, six classes; the files
+        the course's checkpoints were trained on) or ``"scenes"``
+        (:func:`~course_utils.data.voc_scenes.draw_voc_scene`, all twenty classes); the marker
+        records ``style=scenes``.
 
     Returns
     -------
@@ -590,8 +426,9 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     seed = check_int(seed, "seed", 0)
     if n_train + n_val == 0:
         raise ValueError("n_train + n_val must be positive, got 0 and 0")
-    size = check_size(size, "size", 8)
-    max_objects = check_int(max_objects, "max_objects", 1, 64)
+    style = check_choice(style, "style", SYNTHETIC_STYLES)
+    size = check_size(size, "size", 8 if style == "clipart" else 32)
+    max_objects = check_int(max_objects, "max_objects", *((1, 64) if style == "clipart" else (2, 4)))
     jpeg_quality = check_int(jpeg_quality, "jpeg_quality", 1, 100)
     workers = check_int(workers, "workers", 1, 256)
     check_bytes(float(n_train + n_val) * size[0] * size[1] * 4, name="n_train", value=n_train,
@@ -600,7 +437,8 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     voc = root / "VOCdevkit" / "VOC2012"
     marker = voc / _MARKER
     description = (f"segcourse synthetic PASCAL VOC layout\nn_train={n_train}\nn_val={n_val}\n"
-                   f"size={tuple(size)}\nseed={seed}\nmax_objects={max_objects}\n")
+                   f"size={tuple(size)}\nseed={seed}\nmax_objects={max_objects}\n"
+                   + ("" if style == "clipart" else f"style={style}\n"))  # clipart: the text of old folders
     # Two runs on one root take turns: the second waits here, then checks and verifies what the first
     # wrote (a file another run is still recording would otherwise look like a stranger's). The lock file
     # lies in the temporary folder, keyed by the root, so nothing is written into a root that is refused.
@@ -622,7 +460,7 @@ def write_synthetic_voc(root: str | os.PathLike, *, n_train: int, n_val: int, si
     ids = [f"2012_{i:06d}" for i in range(1, n_train + n_val + 1)]
     jobs = [(voc, name, i, seed, tuple(size), max_objects, jpeg_quality,
              {k: manifest.records[k] for k in (f"JPEGImages/{name}.jpg", f"SegmentationClass/{name}.png")
-              if k in manifest.records})
+              if k in manifest.records}, style)
             for i, name in enumerate(ids)]
     try:
         if workers == 1:
@@ -702,3 +540,23 @@ def course_voc_root(root: str | os.PathLike | None = None, *, workers: int = 1) 
     name = f"course-{c['size'][0]}px-{c['n_train']}+{c['n_val']}-seed{c['seed']}"
     folder = Path(root) if root is not None else data_root() / "voc_synthetic" / name
     return write_synthetic_voc(folder, workers=workers, **COURSE_VOC)
+
+
+#: The default VOC-like scenes (``style="scenes"``): as many images as :data:`COURSE_VOC`, 128x128.
+COURSE_VOC_SCENES: dict = {"n_train": 800, "n_val": 200, "size": (128, 128), "seed": 0}
+
+
+def course_voc_scenes_root(root: str | os.PathLike | None = None, *, n_train: int = COURSE_VOC_SCENES["n_train"],
+                           n_val: int = COURSE_VOC_SCENES["n_val"], size: tuple[int, int] = COURSE_VOC_SCENES["size"],
+                           seed: int = COURSE_VOC_SCENES["seed"], workers: int = 1) -> Path:
+    """The VOC-like scenes (:func:`write_synthetic_voc` with ``style="scenes"``), generated under ``root`` if incomplete.
+
+    Default ``root``: ``<data root>/voc_synthetic/scenes-<H>x<W>px-<n_train>+<n_val>-seed<seed>`` (beside,
+    never inside, the clipart folder of :func:`course_voc_root`).
+    """
+    n_train, n_val = check_int(n_train, "n_train", 0), check_int(n_val, "n_val", 0)
+    size, seed = check_size(size, "size", 32), check_int(seed, "seed", 0)
+    name = f"scenes-{size[0]}x{size[1]}px-{n_train}+{n_val}-seed{seed}"
+    folder = Path(root) if root is not None else data_root() / "voc_synthetic" / name
+    return write_synthetic_voc(folder, n_train=n_train, n_val=n_val, size=size, seed=seed, workers=workers,
+                               style="scenes")

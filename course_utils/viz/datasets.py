@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from course_utils._shared import check_palette
+from course_utils._shared import check_int, check_palette, check_probability
 from course_utils.palettes import IGNORE_INDEX, voc_palette
+from course_utils.images import check_image, check_labels
 from course_utils.viz.plots import colorize
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "plot_class_frequencies",
     "plot_annotation_kinds",
     "plot_palette_png",
+    "plot_voc_scene_grid",
 ]
 
 # The lecture's four groups of the 20 PASCAL VOC object classes (VOC's own names).
@@ -306,5 +308,66 @@ def plot_palette_png(indices: np.ndarray, palette: np.ndarray, *, size: float = 
     axes[1].set_title("shown: palette[index]", fontsize=9)
     for ax in axes:
         ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_voc_scene_grid(images: Sequence[np.ndarray], labels: Sequence[np.ndarray], palette: np.ndarray, *,
+                        class_names: Sequence[str] | None = None, ncols: int = 4, alpha: float = 0.55,
+                        size: float = 2.2):
+    """Scenes in a grid, each with its label map laid over it (objects tinted, void outlined).
+
+    Parameters
+    ----------
+    images : sequence of ndarray (H, W, 3) uint8
+    labels : sequence of ndarray (H, W) int
+        One per image: 0 background (left untinted), object ids, 255 void (drawn in ``palette[255]``
+        when the palette has 256 entries, else left as is).
+    palette : ndarray (K, 3) uint8
+        Colours indexed by label (e.g. :func:`course_utils.palettes.voc_palette`).
+    class_names : sequence of str, optional
+        Names indexed by label: each cell is titled with the classes it shows.
+    ncols : int
+        Cells per row.
+    alpha : float
+        Opacity of the tint, in [0, 1].
+    size : float
+        Inches per cell.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    palette = check_palette(palette)
+    ncols = check_int(ncols, "ncols", 1)
+    alpha = check_probability(alpha, "alpha")
+    images, labels = list(images), list(labels)
+    if not images or len(images) != len(labels):
+        raise ValueError(f"images and labels must be non-empty and as long as each other, got {len(images)} images "
+                         f"and {len(labels)} label maps")
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * nrows), squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if k >= len(images):
+            continue
+        image, lab = images[k], np.asarray(labels[k])
+        check_image(image, f"images[{k}]")
+        check_labels(lab, f"labels[{k}]")
+        if lab.shape != image.shape[:2]:
+            raise ValueError(f"labels[{k}] has shape {lab.shape} but images[{k}] is {image.shape[:2]}")
+        out = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32).copy()
+        void = lab == IGNORE_INDEX
+        objects = (lab != 0) & ~void
+        colours = colorize(np.where(void | (lab >= len(palette)), 0, lab), palette).astype(np.float32) / 255.0
+        out[objects] = (1 - alpha) * out[objects] + alpha * colours[objects]
+        if len(palette) > IGNORE_INDEX:
+            out[void] = palette[IGNORE_INDEX] / 255.0
+        ax.imshow(np.clip(out, 0, 1), interpolation="nearest")
+        if class_names is not None:
+            present = [int(c) for c in np.unique(lab[objects])]
+            ax.set_title(", ".join(class_names[c] if c < len(class_names) else str(c) for c in present), fontsize=7)
     fig.tight_layout()
     return fig
