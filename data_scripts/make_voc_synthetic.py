@@ -1,13 +1,15 @@
 """Generate the synthetic PASCAL VOC 2012 layout (the offline stand-in for PASCAL VOC).
 
     python -m data_scripts.make_voc_synthetic [--root DIR] [--seed S] [--train N] [--val N] [--size H W] [--workers N]
+                                              [--style clipart|scenes]
 
 The defaults are those of the data the course's FCN checkpoints were trained on
 (``course_utils.data.voc.COURSE_VOC``), so another ``--seed`` gives new images of the
 same kind to check the checkpoints on (``python -m course_utils.evaluate fcn --checkpoint
 fcn-8s --data-root DIR``). A rerun verifies every file against the manifest (size and checksum):
 missing files are drawn, changed or truncated ones are named and left as they are; a folder made
-with other arguments, or holding a real VOC, is refused.
+with other arguments, or holding a real VOC, is refused. ``--style scenes`` draws the VOC-like scenes
+(2-4 objects of all 20 classes in rooms and outdoors) instead of the course's clipart.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from course_utils._shared import check_int
+from course_utils._shared import check_choice, check_int
 from course_utils.cli import check_output_folder, command
 from course_utils.data.voc import COURSE_VOC, write_synthetic_voc
 from course_utils.images import check_size
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val", type=int, default=COURSE_VOC["n_val"], help="validation images")
     parser.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=COURSE_VOC["size"])
     parser.add_argument("--workers", type=int, default=1, help="processes drawing in parallel")
+    parser.add_argument("--style", default="clipart",
+                        help="clipart (the course's FCN data, the default) or scenes (VOC-like scenes)")
     args = parser.parse_args(argv)
     # every flag checked before anything is written, each error naming the flag
     check_int(args.seed, "--seed", 0)
@@ -44,12 +48,14 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError("--train and --val are both 0: nothing to generate")
     check_size(args.size, "--size", 8)
     check_int(args.workers, "--workers", 1, 256)
+    check_choice(args.style, "--style", ("clipart", "scenes"))
     if args.root is not None:
         check_output_folder(args.root, "--root")
-    root = args.root or data_root() / "voc_synthetic" / f"seed{args.seed}"
+    default_name = f"seed{args.seed}" if args.style == "clipart" else f"scenes-seed{args.seed}"
+    root = args.root or data_root() / "voc_synthetic" / default_name
     start = time.perf_counter()
     write_synthetic_voc(root, n_train=args.train, n_val=args.val, size=tuple(args.size), seed=args.seed,
-                        workers=args.workers)
+                        workers=args.workers, style=args.style)
     print(f"synthetic VOC ready in {root} ({time.perf_counter() - start:.1f} s); "
           f"export VOC_ROOT={root} to use it as PASCAL VOC")
     return 0

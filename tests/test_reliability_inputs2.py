@@ -318,7 +318,8 @@ def test_two_voc_runs_on_one_root_do_not_collide(tmp_path):
 
 @pytest.mark.parametrize("flags,name", [(["--train", "-1"], "--train"), (["--seed", "-3"], "--seed"),
                                         (["--size", "0", "8"], "--size"), (["--workers", "0"], "--workers"),
-                                        (["--train", "0", "--val", "0"], "--train")])
+                                        (["--train", "0", "--val", "0"], "--train"),
+                                        (["--style", "photo"], "--style")])
 def test_make_voc_synthetic_names_the_flag(tmp_path, capsys, flags, name):
     from data_scripts.make_voc_synthetic import main
 
