@@ -49,7 +49,11 @@ def test_run_provenance_reads_the_run_folder_and_the_data_manifest(tmp_path):
     prov = record.run_provenance(run)
     assert prov["commit"] == "f" * 40 and prov["argv"] == ["python", "-m", "x"] and prov["epochs"] == 7
     assert prov["data"]["train_images"] == 1000 and prov["data"]["size"] == [256, 512]
-    assert "files" not in prov["data"]
+    assert "files" not in prov["data"] and "commits" not in prov and "note" not in prov
+    (run / "provenance.json").write_text(json.dumps({"commit": "e" * 40, "dirty": False, "argv": ["python"],
+                                                     "commits": ["d" * 40, "e" * 40], "note": "resumed"}))
+    prov = record.run_provenance(run)  # a resumed run: every process's commit, and the folder's note
+    assert prov["commits"] == ["d" * 40, "e" * 40] and prov["note"] == "resumed" and prov["commit"] == "e" * 40
     (run / "provenance.json").unlink()
     assert record.run_provenance(run)["argv"] is None
 

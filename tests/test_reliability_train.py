@@ -96,3 +96,24 @@ def test_command_flags_naming_the_wrong_thing(tiny_city, tmp_path, capsys):
         assert main(args) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "--device" in err[0] and "CUDA is not available" in err[0]
+
+
+def test_provenance_records_the_commit_the_run_started_from(tiny_city, tmp_path, monkeypatch):
+    """A long run records the code it imported, even when the checkout moves on before it finishes."""
+    from course_utils.train import deeplab
+
+    monkeypatch.setenv("SEGCOURSE_DATA", str(tmp_path / "data"))
+    moved = []  # the checkout moves on (a new commit, uncommitted edits) while the network trains
+    train = deeplab.train_deeplab
+
+    def train_then_move(*args, **kwargs):
+        result = train(*args, **kwargs)
+        moved.append(True)
+        return result
+
+    monkeypatch.setattr(deeplab, "train_deeplab", train_then_move)
+    monkeypatch.setattr(deeplab, "code_commit", lambda: ("b" * 40, True) if moved else ("a" * 40, False))
+    run = tmp_path / "run"
+    assert deeplab.main(_args(tiny_city, run, "--no-cache")) == 0
+    prov = json.loads((run / "provenance.json").read_text())
+    assert prov["commit"] == "a" * 40 and prov["dirty"] is False and prov["commits"] == ["a" * 40]

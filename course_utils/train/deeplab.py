@@ -548,14 +548,16 @@ def code_commit() -> tuple[str | None, bool | None]:
         return None, None
 
 
-def _write_provenance(out: Path, argv: list[str]) -> None:
+def _write_provenance(out: Path, argv: list[str], code: tuple[str | None, bool | None]) -> None:
     """``out/provenance.json``: the arguments as run and the commit(s) of the code that trained the run.
 
-    A resumed run keeps the commits of the processes before it (``commits``); ``commit`` is the last.
+    ``code`` is :func:`code_commit` read when the process started (the code it imported), not when it
+    finished: the checkout may have moved on during a long run. A resumed run keeps the commits of the
+    processes before it (``commits``); ``commit`` is the last.
     """
     record = out / "provenance.json"
     old = json.loads(record.read_text()) if record.is_file() else {}
-    commit, dirty = code_commit()
+    commit, dirty = code
     commits = [c for c in old.get("commits", [old["commit"]] if old.get("commit") else []) if c != commit] + [commit]
     write_text_atomic(record, json.dumps({"commit": commit, "dirty": dirty, "commits": commits, "argv": argv},
                                          indent=1))
@@ -566,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train deeplab ...``; returns the exit status (2 on bad input or files)."""
 
     args = _parser().parse_args(argv)
+    code = code_commit()  # the code this process runs: read now, before a long run lets the checkout move on
     if args.device is not None and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         get_device(args.device, name="--device")  # DeviceError: "--device='cuda' but CUDA is not available ..."
     if args.out:
@@ -613,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"(predictions in {scores['predictions']})")
             write_text_atomic(out / "result.json", json.dumps(result, indent=1, default=float))
             _write_provenance(out, ["python", "-m", "course_utils.train", "deeplab",
-                                    *(sys.argv[2:] if argv is None else argv)])
+                                    *(sys.argv[2:] if argv is None else argv)], code)
         barrier()
     finally:
         cleanup_distributed()

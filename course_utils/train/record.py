@@ -102,7 +102,8 @@ def run_provenance(run_dir: str | Path) -> dict[str, Any]:
     dict
         ``commit`` (the code's git commit, or None if the run did not record it), ``dirty`` (uncommitted
         changes), ``argv`` (the arguments as run, or None), ``epochs``, ``settings`` (``settings.json``),
-        ``data`` (the parameters in the manifest of the data root the run trained on).
+        ``data`` (the parameters in the manifest of the data root the run trained on); for a resumed run
+        ``commits`` (one per process, in order), and a ``note`` if the folder's provenance carries one.
     """
     run_dir = Path(run_dir)
     settings = json.loads((run_dir / "settings.json").read_text())
@@ -114,8 +115,13 @@ def run_provenance(run_dir: str | Path) -> dict[str, Any]:
     if manifest.is_file():
         raw = json.loads(manifest.read_text())
         data.update({k: raw[k] for k in ("generator", "seed", "train_images", "val_images", "size") if k in raw})
-    return {"commit": prov.get("commit"), "dirty": prov.get("dirty"), "argv": prov.get("argv"),
-            "epochs": settings["epochs"], "settings": settings, "data": data}
+    record = {"commit": prov.get("commit"), "dirty": prov.get("dirty"), "argv": prov.get("argv"),
+              "epochs": settings["epochs"], "settings": settings, "data": data}
+    if len(prov.get("commits") or []) > 1:  # a resumed run: the commit of every process that trained it
+        record["commits"] = list(prov["commits"])
+    if prov.get("note"):
+        record["note"] = str(prov["note"])
+    return record
 
 
 def _normal(value):
