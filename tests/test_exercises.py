@@ -33,6 +33,30 @@ def test_every_exercise_is_in_exactly_one_notebook_and_registered():
         assert cell.exercise_id.split(".")[0] == path.name[:2], f"{cell.exercise_id} lives in {path.name}"
 
 
+def _solution_lines(source: str) -> int:
+    """Lines of code between the solution markers (blank lines and comments not counted)."""
+    inside, count = False, 0
+    for line in source.splitlines():
+        if BEGIN in line:
+            inside = True
+        elif END in line:
+            inside = False
+        elif inside and line.strip() and not line.strip().startswith("#"):
+            count += 1
+    return count
+
+
+def test_the_exercises_give_real_work_in_every_lesson():
+    """At least 26 exercises, at most 5 with a solution under 3 lines, and in each lesson 1-8 one of 8+ lines."""
+    lengths = {cell.exercise_id: _solution_lines(cell.source) for _, cell in CELLS}
+    assert len(lengths) >= 26, f"{len(lengths)} exercises: {sorted(lengths)}"
+    short = sorted(i for i, n in lengths.items() if n < 3)
+    assert len(short) <= 5, f"{len(short)} exercises with a solution under 3 lines: {short}"
+    for lesson in range(1, 9):
+        longest = max((n for i, n in lengths.items() if int(i[:2]) == lesson), default=0)
+        assert longest >= 8, f"lesson {lesson}: its longest solution has {longest} lines, expected 8 or more"
+
+
 @pytest.mark.parametrize("item", CELLS, ids=_id)
 def test_solution_passes(item):
     path, cell = item

@@ -5,6 +5,9 @@ Exercises:
 * ``07.train_ids``: Cityscapes label ids -> train ids (255 = ignore).
 * ``07.train_steps``: DeepLab's training step (poly learning rate, ENet-weighted cross-entropy that
   ignores 255, SGD), checked against the library's recipe on a few steps of a tiny network.
+* ``07.trimap``: DeepLab's trimap measure: the pixel accuracy inside a band of width ``w`` around the
+  ground truth's boundaries (4-neighbour boundary pixels, Euclidean distance, ignore pixels excluded),
+  checked against :func:`~course_utils.evaluate.boundary.trimap_scores`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import numpy as np
 import torch
 
 from course_utils.data.cityscapes import labels_to_train_ids
-from course_utils.exercises.compare import call_answer, expect_array
+from course_utils.exercises.compare import call_answer, expect_array, expect_close
 from course_utils.exercises.core import Incorrect, exercise
 
 # ---------------------------------------------------------------- 07.train_ids
@@ -333,3 +336,150 @@ def check_train_steps(deeplab_train_steps) -> None:
             if not torch.allclose(p.detach(), q.detach(), rtol=1e-4, atol=1e-6):
                 raise Incorrect(f"the network's weights after the {steps} steps differ from the recipe's (first at "
                                 f"{name}): did every batch take an optimizer step?")
+
+
+# ---------------------------------------------------------------- 07.trimap
+#
+# DeepLab's trimap (ICLR 2015, section 4.1): the pixel accuracy inside a band of width w around the ground
+# truth's boundaries. A boundary pixel is one whose label differs from one of its 4 neighbours (255 counts as a
+# label: the ignore region's edge is a boundary); the band holds the pixels whose Euclidean distance to the
+# nearest boundary pixel is at most w; pixels labelled 255 are not scored. The reference is
+# course_utils.evaluate.boundary.trimap_scores, which the notebook's results use.
+
+_TRIMAP_CLASSES = 19
+
+
+def _disc(shape: tuple[int, int], centre: tuple[float, float], radius: float) -> np.ndarray:
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return (yy - centre[0]) ** 2 + (xx - centre[1]) ** 2 <= radius**2
+
+
+def _trimap_cases() -> list[tuple[np.ndarray, np.ndarray, tuple[float, ...]]]:
+    """(truth, prediction, widths): street-like label maps (not square) with discs, a pole and an ignore region;
+    the predictions are the truth shifted and partly relabelled, as a blurred network's would be."""
+    cases = []
+    for seed, (h, w) in enumerate(((37, 53), (44, 31))):
+        rng = np.random.default_rng(70 + seed)
+        truth = np.zeros((h, w), np.uint8)  # road
+        truth[: h // 3] = 10  # sky
+        truth[h // 3: h // 2] = 2  # building
+        truth[_disc((h, w), (h * 0.6, w * 0.3), h / 6)] = 13  # a car, seen as a disc (diagonal edges)
+        truth[_disc((h, w), (h * 0.45, w * 0.75), h / 9)] = 11  # a person
+        truth[h // 4: 3 * h // 4, w // 2: w // 2 + 2] = 5  # a pole two pixels wide
+        truth[-5:, : w // 3] = 255  # an ignore region touching road and car
+        pred = np.roll(truth, (1 + seed, 2 - seed), axis=(0, 1)).astype(np.int64)
+        flip = rng.random((h, w)) < 0.08
+        pred[flip] = rng.integers(0, _TRIMAP_CLASSES, flip.sum())
+        pred[pred == 255] = 0  # a network predicts a class everywhere
+        cases.append((truth, pred.astype(np.uint8), ((0, 1, 3, 4.5) if seed == 0 else (2, 8))))
+    return cases
+
+
+def _trimap_reference(truth: np.ndarray, pred: np.ndarray, width: float) -> float:
+    from course_utils.evaluate.boundary import trimap_scores
+
+    return float(trimap_scores(truth, pred, _TRIMAP_CLASSES, widths=[width])["pixel_acc"][0])
+
+
+def _trimap_accuracy(truth, pred, width, *, sides=2, neighbours=4, strict=False, metric="euclidean",
+                     score_ignored=False, ignore_is_boundary=True, boundary_of=None):
+    """A parametrised trimap accuracy: the defaults are right; each wrong answer changes one thing."""
+    from scipy.ndimage import distance_transform_cdt, distance_transform_edt
+
+    lab = truth if boundary_of is None else boundary_of
+    differs = lambda a, b: (a != b) if ignore_is_boundary else ((a != b) & (a != 255) & (b != 255))  # noqa: E731
+    edge = np.zeros(lab.shape, bool)
+    dy, dx = differs(lab[1:, :], lab[:-1, :]), differs(lab[:, 1:], lab[:, :-1])
+    edge[1:, :] |= dy
+    edge[:, 1:] |= dx
+    if sides == 2:
+        edge[:-1, :] |= dy
+        edge[:, :-1] |= dx
+    if neighbours == 8:
+        diag = differs(lab[1:, 1:], lab[:-1, :-1])
+        edge[1:, 1:] |= diag
+        edge[:-1, :-1] |= diag
+    if metric == "euclidean":
+        distance = distance_transform_edt(~edge)
+    else:
+        distance = distance_transform_cdt(~edge, metric="taxicab")
+    band = distance < width if strict else distance <= width
+    counted = band if score_ignored else band & (truth != 255)
+    return float((pred[counted] == truth[counted]).mean()) if counted.any() else float("nan")
+
+
+def _wrong_one_side(t, p, width):  # only the pixel below / right of a label change
+    return _trimap_accuracy(t, p, width, sides=1)
+
+
+def _wrong_eight_neighbours(t, p, width):
+    return _trimap_accuracy(t, p, width, neighbours=8)
+
+
+def _wrong_strict_band(t, p, width):  # distance < w: width 0 is empty
+    return _trimap_accuracy(t, p, width, strict=True)
+
+
+def _wrong_city_block(t, p, width):
+    return _trimap_accuracy(t, p, width, metric="taxicab")
+
+
+def _wrong_ignore_scored(t, p, width):
+    return _trimap_accuracy(t, p, width, score_ignored=True)
+
+
+def _wrong_ignore_not_boundary(t, p, width):
+    return _trimap_accuracy(t, p, width, ignore_is_boundary=False)
+
+
+def _wrong_prediction_boundaries(t, p, width):  # the band around the prediction's edges, not the truth's
+    return _trimap_accuracy(t, p, width, boundary_of=p)
+
+
+# Answers that hand the work to the library instead of writing it (each must be rejected).
+def _delegates_trimap_scores(t, p, width):
+    from course_utils.evaluate.boundary import trimap_scores
+
+    return float(trimap_scores(t, p, int(max(t[t != 255].max(), p.max())) + 1, widths=[width])["pixel_acc"][0])
+
+
+def _delegates_band_module_attribute(t, p, width):
+    import importlib
+
+    boundary = importlib.import_module("course_utils.evaluate.boundary")
+    counted = boundary.trimap_band(t, width) & (t != 255)
+    return float((p[counted] == t[counted]).mean())
+
+
+def _delegates_boundary_mask(t, p, width):
+    from scipy.ndimage import distance_transform_edt
+
+    from course_utils.evaluate import boundary
+
+    counted = (distance_transform_edt(~boundary.boundary_mask(t)) <= width) & (t != 255)
+    return float((p[counted] == t[counted]).mean())
+
+
+@exercise(
+    "07.trimap",
+    hint="mark the boundary pixels of the ground truth: compare each pixel with its neighbour below and its "
+         "neighbour to the right, and mark both pixels of every pair that differs (255 is a label like any "
+         "other here). scipy.ndimage.distance_transform_edt gives, for every pixel, the Euclidean distance to "
+         "the nearest zero of its input: give it the pixels that are NOT boundary. The band is distance <= w; "
+         "score only the band's pixels whose truth is not 255.",
+    wrong_answers=[_wrong_one_side, _wrong_eight_neighbours, _wrong_strict_band, _wrong_city_block,
+                   _wrong_ignore_scored, _wrong_ignore_not_boundary, _wrong_prediction_boundaries],
+    success="pixel accuracy within w pixels of the true boundaries: the measure of DeepLab's Figure 5, where the "
+            "CRF's gain is largest.",
+    forbidden=("course_utils.evaluate.boundary:boundary_mask", "course_utils.evaluate.boundary:trimap_band",
+               "course_utils.evaluate.boundary:trimap_scores", "course_utils.evaluate.boundary:pooled_trimap_scores",
+               "course_utils.evaluate.boundary:_band_confusions"),
+    delegating=[_delegates_trimap_scores, _delegates_band_module_attribute, _delegates_boundary_mask],
+)
+def check_trimap(trimap_accuracy) -> None:
+    for truth, pred, widths in _trimap_cases():
+        for width in widths:
+            expected = _trimap_reference(truth, pred, width)
+            got = call_answer(trimap_accuracy, truth.copy(), pred.copy(), width)
+            expect_close(got, expected, f"trimap_accuracy(a {truth.shape[0]}x{truth.shape[1]} frame, width={width:g})",
+                         rel_tol=1e-9)
