@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from course_utils.evaluate.boundary import pooled_trimap_scores, trimap_band, trimap_scores
 from course_utils.evaluate.crf import frame_scores
@@ -175,12 +176,41 @@ def test_train_fcn_takes_zero_epochs_as_given_not_as_the_default(tmp_path, monke
 
     seen = {}
     monkeypatch.setattr(fcn, "course_voc_root", lambda workers=1: tmp_path / "voc")
-    monkeypatch.setattr(fcn, "train_fcn_course", lambda root, *, device, epochs, on_stage: seen.update(epochs))
+    monkeypatch.setattr(fcn, "train_fcn_course",
+                        lambda root, *, device, epochs, seed, on_stage: seen.update(epochs, seed=seed))
     assert fcn.main(["--out", str(tmp_path / "run"), "--epochs-16s", "3"]) == 0
-    assert seen == {**fcn.COURSE_FCN["epochs"], "16s": 3}
+    assert seen == {**fcn.COURSE_FCN["epochs"], "16s": 3, "seed": fcn.COURSE_FCN["seed"]}
     monkeypatch.undo()
     with pytest.raises(ValueError, match=r"epochs\['32s'\] must be an int >= 1, got 0"):
         fcn.train_fcn_course(tmp_path, epochs={"32s": 0})
+
+
+def test_train_fcn_seed_flag_is_checked_passed_on_and_kept_out_of_the_shipped_checkpoints(tmp_path, capsys,
+                                                                                           monkeypatch):
+    import course_utils.train.fcn as fcn
+    from course_utils.train import record
+
+    def never(*args, **kwargs):
+        raise AssertionError("training or data generation started")
+
+    monkeypatch.setattr(fcn, "train_fcn_course", never)
+    monkeypatch.setattr(fcn, "course_voc_root", never)
+    assert fcn.main(["--out", str(tmp_path / "bad"), "--seed", "-1"]) == 2
+    assert "--seed" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+    def one_stage(root, *, device, epochs, seed, on_stage):  # a stand-in for training: one tiny stage
+        net = fcn.fcn_vgg16("32s", 21, width=fcn.COURSE_FCN["width"], batch_norm=True)
+        on_stage("32s", {"net": net, "train_loss": [1.0], "val_loss": [1.0], "val_mean_iu": [0.1],
+                         "seconds": 1.0, "epochs": 1, "seed": seed})
+
+    monkeypatch.setattr(fcn, "course_voc_root", lambda workers=1: tmp_path / "voc")
+    monkeypatch.setattr(fcn, "train_fcn_course", one_stage)
+    run = tmp_path / "seed3"
+    assert fcn.main(["--out", str(run), "--seed", "3"]) == 0
+    state = torch.load(run / "fcn-32s.pt", map_location="cpu", weights_only=False)
+    assert state["recipe"]["seed"] == 3 and state["seed"] == 3
+    with pytest.raises(ValueError, match="seed 3"):  # another seed never replaces the shipped FCN checkpoints
+        record.record_fcn(run, device_note="cpu", data_root=tmp_path / "voc", log=None)
 
 
 # --------------------------------------------------------------------------- make_minicity checks what it generated

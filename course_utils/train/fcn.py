@@ -189,7 +189,7 @@ COURSE_FCN: dict[str, Any] = {
 
 
 def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dict[str, int] | None = None,
-                     log=print, on_stage=None) -> dict[str, dict[str, Any]]:
+                     seed: int | None = None, log=print, on_stage=None) -> dict[str, dict[str, Any]]:
     """Train the course's FCN stages (:data:`COURSE_FCN`) on the course's synthetic VOC.
 
     FCN-32s first, FCN-16s initialised from it, FCN-8s from FCN-16s, then FCN-32s-fixed
@@ -204,6 +204,8 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         Default :func:`course_utils.env.get_device`.
     epochs : dict, optional
         Epochs per stage; default ``COURSE_FCN["epochs"]``.
+    seed : int, optional
+        The training seed (initial weights, batch order); default ``COURSE_FCN["seed"]``, the shipped one.
     on_stage : callable, optional
         ``on_stage(variant, result)`` as soon as a stage is trained (e.g. to save it).
 
@@ -214,12 +216,13 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
     """
     recipe = COURSE_FCN
     epochs = _check_stage_epochs(recipe["epochs"] if epochs is None else epochs, "epochs[")
+    seed = recipe["seed"] if seed is None else check_int(seed, "seed", 0)
     device = torch.device(device) if device is not None else get_device()
     root = Path(root) if root is not None else course_voc_root()
     train_loader, val_loader = voc_loaders(root, batch_size=recipe["batch_size"], in_memory=True)
 
     def build(variant: str) -> FCN:
-        torch.manual_seed(recipe["seed"])
+        torch.manual_seed(seed)
         return fcn_vgg16(variant, 21, width=recipe["width"], batch_norm=recipe["batch_norm"])
 
     @torch.no_grad()
@@ -256,14 +259,14 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         start = time.perf_counter()
         history = train_fcn(net, train_loader, epochs=epochs[variant], lr=recipe["lr"], momentum=recipe["momentum"],
                             weight_decay=recipe["weight_decay"], schedule=recipe["schedule"], device=device,
-                            seed=recipe["seed"], desc=f"FCN-{variant}", log=None, on_epoch=on_epoch)
+                            seed=seed, desc=f"FCN-{variant}", log=None, on_epoch=on_epoch)
         seconds = time.perf_counter() - start
         net.eval()
         if log is not None:
             log(f"FCN-{variant}: {epochs[variant]} epochs in {seconds:.0f} s; train loss {history[-1]:.4f}, "
                 f"val loss {val_loss[-1]:.4f}, val mean IU {val_miu[-1]:.4f}")
         results[variant] = {"net": net, "train_loss": history, "val_loss": val_loss, "val_mean_iu": val_miu,
-                            "seconds": seconds, "epochs": epochs[variant]}
+                            "seconds": seconds, "epochs": epochs[variant], "seed": seed}
         if on_stage is not None:
             on_stage(variant, results[variant])
         if variant != "32s-fixed":
@@ -301,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-workers", type=int, default=1, help="processes generating the synthetic VOC")
     p.add_argument("--out", default=None, help="folder for fcn-<variant>.pt and result.json")
     p.add_argument("--device", default=None)
+    p.add_argument("--seed", type=int, default=COURSE_FCN["seed"],
+                   help=f"training seed (default {COURSE_FCN['seed']}, the shipped checkpoints')")
     for v in COURSE_FCN["epochs"]:
         p.add_argument(f"--epochs-{v}", type=int, default=None, help=f"epochs of FCN-{v}")
     args = p.parse_args(argv)
@@ -308,12 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     given = {v: getattr(args, f"epochs_{v.replace('-', '_')}") for v in COURSE_FCN["epochs"]}
     epochs = _check_stage_epochs({v: e if given[v] is None else given[v] for v, e in COURSE_FCN["epochs"].items()},
                                  "--epochs-")
+    seed = check_int(args.seed, "--seed", 0)
     out = Path(args.out) if args.out else data_root() / "runs" / "fcn-course"
     summary: dict[str, Any] = {}
 
     def save(variant: str, run: dict[str, Any]) -> None:
         record = {k: v for k, v in run.items() if k != "net"}
-        save_atomic({"net": run["net"].state_dict(), **record, "recipe": COURSE_FCN, "data": COURSE_VOC},
+        save_atomic({"net": run["net"].state_dict(), **record, "recipe": {**COURSE_FCN, "seed": seed},
+                     "data": COURSE_VOC if args.data_root is None else {"root": str(args.data_root)}},
                     out / f"fcn-{variant}.pt")
         summary[variant] = record
 
@@ -321,6 +328,6 @@ def main(argv: list[str] | None = None) -> int:
     workers = check_int(args.data_workers, "--data-workers", 1)
     claim_run_folder(out, _COMMAND, name="--out", finished="result.json")  # never a user's folder, nor a finished run
     root = Path(args.data_root) if args.data_root else course_voc_root(workers=workers)
-    train_fcn_course(root, device=device, epochs=epochs, on_stage=save)
+    train_fcn_course(root, device=device, epochs=epochs, seed=seed, on_stage=save)
     write_text_atomic(out / "result.json", json.dumps(summary, indent=1, default=float))
     return 0

@@ -331,6 +331,11 @@ def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path |
     out = {}
     for variant in COURSE_FCN["epochs"]:
         state = torch.load(run_dir / f"fcn-{variant}.pt", map_location="cpu", weights_only=False)
+        seed = state.get("recipe", {}).get("seed", COURSE_FCN["seed"])
+        if seed != COURSE_FCN["seed"] or state.get("data", COURSE_VOC) != COURSE_VOC:
+            raise ValueError(f"run {run_dir} was trained with seed {seed} on {state.get('data')}: only the course's "
+                             f"recipe (seed {COURSE_FCN['seed']}, the course's synthetic VOC) is shipped as the FCN "
+                             "checkpoints, and recording other FCN seeds is not supported yet")
         name = f"fcn-{variant}"
         arch = fcn_architecture(variant)
         net = build_net(arch)
