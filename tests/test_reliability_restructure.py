@@ -140,7 +140,7 @@ def test_train_fcn_refuses_a_folder_it_did_not_write_and_a_finished_run(tmp_path
         raise AssertionError("training started")
 
     monkeypatch.setattr(fcn, "train_fcn_course", never)
-    monkeypatch.setattr(fcn, "course_voc_root", never)
+    monkeypatch.setattr(fcn, "course_synthetic_root", never)
     user = tmp_path / "mine"
     user.mkdir()
     (user / "result.json").write_text("{}")
@@ -165,7 +165,7 @@ def test_train_fcn_checks_every_stage_before_training(tmp_path, capsys, monkeypa
         raise AssertionError("training or data generation started")
 
     monkeypatch.setattr(fcn, "train_fcn_course", never)
-    monkeypatch.setattr(fcn, "course_voc_root", never)
+    monkeypatch.setattr(fcn, "course_synthetic_root", never)
     assert fcn.main(["--out", str(tmp_path / "run"), flag, value]) == 2
     assert f"{flag} must be an int >= 1, got {value}" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()  # refused before the folder was claimed
@@ -175,11 +175,13 @@ def test_train_fcn_takes_zero_epochs_as_given_not_as_the_default(tmp_path, monke
     import course_utils.train.fcn as fcn
 
     seen = {}
-    monkeypatch.setattr(fcn, "course_voc_root", lambda workers=1: tmp_path / "voc")
+    monkeypatch.setattr(fcn, "course_synthetic_root", lambda style, workers=1: tmp_path / "voc")
     monkeypatch.setattr(fcn, "train_fcn_course",
-                        lambda root, *, device, epochs, seed, on_stage: seen.update(epochs, seed=seed))
+                        lambda root, *, device, epochs, seed, on_stage, completed: seen.update(epochs, seed=seed))
     assert fcn.main(["--out", str(tmp_path / "run"), "--epochs-16s", "3"]) == 0
-    assert seen == {**fcn.COURSE_FCN["epochs"], "16s": 3, "seed": fcn.COURSE_FCN["seed"]}
+    # the long FCN-32s control follows the later stages: as long as FCN-16s and FCN-8s together
+    assert seen == {**fcn.COURSE_FCN["epochs"], "16s": 3, "32s-long": 3 + fcn.COURSE_FCN["epochs"]["8s"],
+                    "seed": fcn.COURSE_FCN["seed"]}
     monkeypatch.undo()
     with pytest.raises(ValueError, match=r"epochs\['32s'\] must be an int >= 1, got 0"):
         fcn.train_fcn_course(tmp_path, epochs={"32s": 0})
@@ -194,16 +196,17 @@ def test_train_fcn_seed_flag_is_checked_passed_on_and_kept_out_of_the_shipped_ch
         raise AssertionError("training or data generation started")
 
     monkeypatch.setattr(fcn, "train_fcn_course", never)
-    monkeypatch.setattr(fcn, "course_voc_root", never)
+    monkeypatch.setattr(fcn, "course_synthetic_root", never)
     assert fcn.main(["--out", str(tmp_path / "bad"), "--seed", "-1"]) == 2
     assert "--seed" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
-    def one_stage(root, *, device, epochs, seed, on_stage):  # a stand-in for training: one tiny stage
-        net = fcn.fcn_vgg16("32s", 21, width=fcn.COURSE_FCN["width"], batch_norm=True)
-        on_stage("32s", {"net": net, "train_loss": [1.0], "val_loss": [1.0], "val_mean_iu": [0.1],
-                         "seconds": 1.0, "epochs": 1, "seed": seed})
+    def one_stage(root, *, device, epochs, seed, on_stage, completed):  # a stand-in for training: tiny stages
+        for variant in ("32s", "16s", "8s", "32s-fixed"):
+            net = fcn.fcn_vgg16(variant.replace("-fixed", ""), 21, width=fcn.COURSE_FCN["width"], batch_norm=True)
+            on_stage(variant, {"net": net, "train_loss": [1.0], "val_loss": [1.0], "val_mean_iu": [0.1],
+                               "seconds": 1.0, "epochs": 1, "seed": seed})
 
-    monkeypatch.setattr(fcn, "course_voc_root", lambda workers=1: tmp_path / "voc")
+    monkeypatch.setattr(fcn, "course_synthetic_root", lambda style, workers=1: tmp_path / "voc")
     monkeypatch.setattr(fcn, "train_fcn_course", one_stage)
     run = tmp_path / "seed3"
     assert fcn.main(["--out", str(run), "--seed", "3"]) == 0

@@ -56,6 +56,8 @@ __all__ = [
     "SYNTHETIC_STYLES",
     "COURSE_VOC_SCENES",
     "course_voc_scenes_root",
+    "course_synthetic_root",
+    "synthetic_voc_parameters",
     "ensure_synthetic_voc",
     "load_arrays",
     "images_to_tensor",
@@ -560,3 +562,31 @@ def course_voc_scenes_root(root: str | os.PathLike | None = None, *, n_train: in
     folder = Path(root) if root is not None else data_root() / "voc_synthetic" / name
     return write_synthetic_voc(folder, n_train=n_train, n_val=n_val, size=size, seed=seed, workers=workers,
                                style="scenes")
+
+
+def course_synthetic_root(style: str = "clipart", *, workers: int = 1) -> Path:
+    """The course's synthetic VOC of ``style``: :func:`course_voc_root` ("clipart") or
+    :func:`course_voc_scenes_root` ("scenes"), generated if incomplete."""
+    style = check_choice(style, "style", SYNTHETIC_STYLES)
+    return course_voc_root(workers=workers) if style == "clipart" else course_voc_scenes_root(workers=workers)
+
+
+def synthetic_voc_parameters(root: str | os.PathLike) -> dict | None:
+    """The arguments a synthetic VOC under ``root`` was written with (its marker), or None for another dataset.
+
+    Returns
+    -------
+    dict or None
+        ``style``, ``n_train``, ``n_val``, ``size`` (a list ``[H, W]``), ``seed``, ``max_objects``.
+    """
+    marker = Path(root).expanduser() / "VOCdevkit" / "VOC2012" / _MARKER
+    if not marker.is_file():
+        return None
+    fields = dict(line.split("=", 1) for line in marker.read_text().splitlines() if "=" in line)
+    try:
+        h, w = (int(v) for v in fields["size"].strip("()").split(","))
+        return {"style": fields.get("style", "clipart"), "n_train": int(fields["n_train"]),
+                "n_val": int(fields["n_val"]), "size": [h, w], "seed": int(fields["seed"]),
+                "max_objects": int(fields["max_objects"])}
+    except (KeyError, ValueError) as err:
+        raise ValueError(f"{marker} is damaged ({err!r}): regenerate that synthetic VOC in a new folder") from None

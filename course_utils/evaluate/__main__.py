@@ -113,9 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         root = args.data_root
         if args.data_seed is not None:
+            from course_utils.checkpoints import REGISTRY
             from course_utils.evaluate.unseen import unseen_voc_root
 
-            root = unseen_voc_root(args.data_seed)
+            if args.checkpoint not in REGISTRY:  # before any data is drawn
+                raise ValueError(f"--checkpoint {args.checkpoint!r} is unknown; expected one of "
+                                 f"{sorted(k for k, e in REGISTRY.items() if e.family == 'fcn')}")
+            # the drawing of the data the checkpoint was trained on (entries before the scenes: clipart)
+            root = unseen_voc_root(args.data_seed, style=REGISTRY[args.checkpoint].data.get("style", "clipart"))
         result = {"checkpoint": args.checkpoint, "data": str(root), **evaluate_fcn_checkpoint(args.checkpoint, root)}
     if args.json:
         print(json.dumps(result, indent=1))

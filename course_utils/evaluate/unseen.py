@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_utils._shared import check_int
+from course_utils._shared import check_choice, check_int
 from course_utils.data.minicity import COURSE_MINICITY, write_minicity
-from course_utils.data.voc import COURSE_VOC, write_synthetic_voc
+from course_utils.data.voc import COURSE_VOC, COURSE_VOC_SCENES, SYNTHETIC_STYLES, write_synthetic_voc
 from course_utils.paths import data_root
 
 __all__ = ["UNSEEN_DATA_SEEDS", "unseen_minicity_root", "unseen_voc_root"]
@@ -40,12 +40,17 @@ def unseen_minicity_root(seed: int, frames: int = 100, root: str | Path | None =
                           progress=False)
 
 
-def unseen_voc_root(seed: int, root: str | Path | None = None) -> Path:
+def unseen_voc_root(seed: int, root: str | Path | None = None, *, style: str = "clipart") -> Path:
     """A synthetic-VOC root holding the course's number of validation images drawn with ``seed``.
 
-    Default ``root``: ``<data root>/voc_synthetic/seed<seed>-val<n>``; the images have the course's size.
+    ``style`` is the drawing of the course data a checkpoint was trained on ("clipart": :data:`COURSE_VOC`,
+    "scenes": :data:`COURSE_VOC_SCENES`); the images have that data's number and size. Default ``root``:
+    ``<data root>/voc_synthetic/seed<seed>-val<n>`` (clipart) or ``scenes-seed<seed>-val<n>``.
     """
     seed = check_int(seed, "seed", 0)
-    n_val = COURSE_VOC["n_val"]
-    folder = Path(root) if root is not None else data_root() / "voc_synthetic" / f"seed{seed}-val{n_val}"
-    return write_synthetic_voc(folder, n_train=0, n_val=n_val, size=tuple(COURSE_VOC["size"]), seed=seed)
+    style = check_choice(style, "style", SYNTHETIC_STYLES)
+    course = COURSE_VOC if style == "clipart" else COURSE_VOC_SCENES
+    n_val = course["n_val"]
+    name = f"seed{seed}-val{n_val}" if style == "clipart" else f"scenes-seed{seed}-val{n_val}"
+    folder = Path(root) if root is not None else data_root() / "voc_synthetic" / name
+    return write_synthetic_voc(folder, n_train=0, n_val=n_val, size=tuple(course["size"]), seed=seed, style=style)

@@ -63,7 +63,7 @@ from course_utils.paths import data_root
 from course_utils.train.cache import train_cached
 from course_utils.train.checkpoint_io import save_atomic
 from course_utils.train.loop import fit, poly_lr
-from course_utils.train.run_folder import claim_run_folder
+from course_utils.train.run_folder import claim_run_folder, code_commit, write_provenance
 from course_utils.train.distributed import (barrier, cleanup_distributed, init_distributed, is_distributed,
                                             make_loader, replica_max_difference, wrap_ddp)
 
@@ -530,39 +530,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def code_commit() -> tuple[str | None, bool | None]:
-    """The git commit of the library's checkout and whether it has uncommitted changes (None, None outside git)."""
-    import subprocess
-
-    from course_utils.paths import repo_root
-
-    try:
-        head = subprocess.run(["git", "-C", str(repo_root()), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10)
-        if head.returncode != 0:
-            return None, None
-        status = subprocess.run(["git", "-C", str(repo_root()), "status", "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=10)
-        return head.stdout.strip(), bool(status.stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-
-
-def _write_provenance(out: Path, argv: list[str], code: tuple[str | None, bool | None]) -> None:
-    """``out/provenance.json``: the arguments as run and the commit(s) of the code that trained the run.
-
-    ``code`` is :func:`code_commit` read when the process started (the code it imported), not when it
-    finished: the checkout may have moved on during a long run. A resumed run keeps the commits of the
-    processes before it (``commits``); ``commit`` is the last.
-    """
-    record = out / "provenance.json"
-    old = json.loads(record.read_text()) if record.is_file() else {}
-    commit, dirty = code
-    commits = [c for c in old.get("commits", [old["commit"]] if old.get("commit") else []) if c != commit] + [commit]
-    write_text_atomic(record, json.dumps({"commit": commit, "dirty": dirty, "commits": commits, "argv": argv},
-                                         indent=1))
-
-
 @command
 def main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train deeplab ...``; returns the exit status (2 on bad input or files)."""
@@ -615,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{MODELS[args.model]}: mean IoU {scores['mean_iou']:.4f} over {scores['frames']} frames "
                       f"(predictions in {scores['predictions']})")
             write_text_atomic(out / "result.json", json.dumps(result, indent=1, default=float))
-            _write_provenance(out, ["python", "-m", "course_utils.train", "deeplab",
+            write_provenance(out, ["python", "-m", "course_utils.train", "deeplab",
                                     *(sys.argv[2:] if argv is None else argv)], code)
         barrier()
     finally:

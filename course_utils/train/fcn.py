@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,18 +32,20 @@ from torch import nn
 
 from course_utils._shared import check_choice, check_int
 from course_utils.cli import command, write_text_atomic
-from course_utils.data.voc import COURSE_VOC, course_voc_root, voc_loaders
-from course_utils.env import get_device
+from course_utils.data.voc import (COURSE_VOC, COURSE_VOC_SCENES, course_synthetic_root, course_voc_root,
+                                   synthetic_voc_parameters, voc_loaders)
+from course_utils.env import cpu_threads, get_device
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 from course_utils.nets.fcn import FCN, VARIANTS, fcn_vgg16, freeze_backbone, load_matching_weights
 from course_utils.paths import data_root
 from course_utils.train.cache import train_cached
 from course_utils.train.checkpoint_io import save_atomic
 from course_utils.train.loop import fit, poly_lr
-from course_utils.train.run_folder import claim_run_folder
+from course_utils.train.run_folder import claim_run_folder, code_commit, write_provenance
 
-__all__ = ["FCNRun", "fcn_loss", "fcn_param_groups", "train_fcn", "train_fcn_stage", "COURSE_FCN",
-           "train_fcn_course", "fcn_architecture", "main"]
+__all__ = ["FCNRun", "fcn_loss", "fcn_param_groups", "train_fcn", "train_fcn_stage", "COURSE_FCN", "FCN_DATA",
+           "STAGES", "course_fcn_data", "long_control_cycles", "train_fcn_course", "completed_stages",
+           "fcn_architecture", "main"]
 
 
 def fcn_param_groups(net: nn.Module, lr: float, weight_decay: float = 5e-4) -> list[dict]:
@@ -174,9 +177,11 @@ def train_fcn_stage(build, loader, variant: str, *, epochs: int, lr: float, name
 # --------------------------------------------------------------------------- the course checkpoints
 
 #: The recipe of the shipped FCN checkpoints (``--recipe course``): epochs per stage (16s starts
-#: from the trained 32s, 8s from 16s), on :data:`course_utils.data.voc.COURSE_VOC`.
+#: from the trained 32s, 8s from 16s; 32s-long continues the trained 32s as long as 16s and 8s took,
+#: in the same poly cycles: the control that trains FCN-32s as long as FCN-8s in all), on the
+#: synthetic VOC named by ``data`` (:data:`FCN_DATA`).
 COURSE_FCN: dict[str, Any] = {
-    "epochs": {"32s": 20, "16s": 8, "8s": 8, "32s-fixed": 6},
+    "epochs": {"32s": 20, "16s": 8, "8s": 8, "32s-fixed": 6, "32s-long": 16},
     "lr": 0.05,
     "batch_size": 20,  # the paper's minibatch
     "width": 0.0625,
@@ -185,34 +190,62 @@ COURSE_FCN: dict[str, Any] = {
     "weight_decay": 5e-4,
     "schedule": "poly",
     "seed": 0,
+    "data": "clipart",
 }
+
+#: The course data each ``--data`` of the recipe trains on (:func:`course_utils.data.voc.course_synthetic_root`).
+FCN_DATA: dict[str, dict] = {"clipart": COURSE_VOC, "scenes": COURSE_VOC_SCENES}
+
+#: The order stages train in (a stage's starting weights are trained before it).
+STAGES: tuple[str, ...] = ("32s", "16s", "8s", "32s-fixed", "32s-long")
+
+
+def course_fcn_data(style: str) -> dict[str, Any]:
+    """The data parameters of the course's synthetic VOC ``style``, as a run records them
+    (:func:`course_utils.data.voc.synthetic_voc_parameters` of its folder)."""
+    c = FCN_DATA[check_choice(style, "data", list(FCN_DATA))]
+    return {"style": style, "n_train": c["n_train"], "n_val": c["n_val"], "size": list(c["size"]), "seed": c["seed"],
+            "max_objects": 4}
+
+
+def long_control_cycles(epochs: dict[str, int]) -> list[int]:
+    """The poly cycles of FCN-32s-long after its FCN-32s: one per later stage of the staged nets (16s, 8s)."""
+    return [epochs["16s"], epochs["8s"]]
 
 
 def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dict[str, int] | None = None,
-                     seed: int | None = None, log=print, on_stage=None) -> dict[str, dict[str, Any]]:
+                     seed: int | None = None, log=print, on_stage=None,
+                     completed: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """Train the course's FCN stages (:data:`COURSE_FCN`) on the course's synthetic VOC.
 
-    FCN-32s first, FCN-16s initialised from it, FCN-8s from FCN-16s, then FCN-32s-fixed
-    (frozen backbone). After every epoch the validation loss and mean IU are recorded, so the
+    FCN-32s first, FCN-16s initialised from it, FCN-8s from FCN-16s, then FCN-32s-fixed (frozen
+    backbone), then FCN-32s-long: the trained FCN-32s trained on through one poly cycle per later
+    stage (as long as FCN-16s and FCN-8s), so that it has seen as many epochs, in the same schedule
+    shape, as FCN-8s in all. After every epoch the validation loss and mean IU are recorded, so the
     curves show whether a stage has converged.
 
     Parameters
     ----------
     root : path, optional
-        A folder holding the course's synthetic VOC (default :func:`course_utils.data.voc.course_voc_root`).
+        A folder holding a synthetic VOC (default :func:`course_utils.data.voc.course_voc_root`).
     device : optional
         Default :func:`course_utils.env.get_device`.
     epochs : dict, optional
-        Epochs per stage; default ``COURSE_FCN["epochs"]``.
+        Epochs per stage; default ``COURSE_FCN["epochs"]``. Stages left out are not trained; "32s-long"
+        needs "32s", "16s" and "8s", and as many epochs as "16s" and "8s" together.
     seed : int, optional
         The training seed (initial weights, batch order); default ``COURSE_FCN["seed"]``, the shipped one.
     on_stage : callable, optional
         ``on_stage(variant, result)`` as soon as a stage is trained (e.g. to save it).
+    completed : dict, optional
+        Stages already trained (a resumed run): ``{variant: result}`` as this function returns them;
+        they are not trained again, and later stages start from their nets.
 
     Returns
     -------
     dict
-        ``{variant: {"net", "train_loss", "val_loss", "val_mean_iu", "seconds", "epochs"}}``.
+        ``{variant: {"net", "train_loss", "val_loss", "val_mean_iu", "seconds", "epochs", "seed", "device"}}``
+        (32s-long also ``cycles``).
     """
     recipe = COURSE_FCN
     epochs = _check_stage_epochs(recipe["epochs"] if epochs is None else epochs, "epochs[")
@@ -237,16 +270,16 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
             cm = part if cm is None else cm + part
         return total / count, float(segmentation_scores(cm)["mean_iu"])
 
-    results: dict[str, dict[str, Any]] = {}
-    previous = None
-    for variant in ("32s", "16s", "8s", "32s-fixed"):
-        if variant not in epochs:
+    results: dict[str, dict[str, Any]] = dict(completed or {})
+    starts = {"16s": "32s", "8s": "16s", "32s-long": "32s"}  # the stage whose trained weights a stage starts from
+    for variant in STAGES:
+        if variant not in epochs or variant in results:  # left out, or trained by the resumed run
             continue
-        net = build("32s" if variant == "32s-fixed" else variant)
+        net = build("32s" if variant in ("32s-fixed", "32s-long") else variant)
         if variant == "32s-fixed":
             freeze_backbone(net)
-        elif previous is not None:
-            load_matching_weights(net, previous)
+        elif variant in starts and starts[variant] in results:
+            load_matching_weights(net, results[starts[variant]]["net"])
         net = net.to(device)
         val_loss: list[float] = []
         val_miu: list[float] = []
@@ -256,21 +289,24 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
             val_loss.append(loss)
             val_miu.append(miu)
 
+        cycles = long_control_cycles(epochs) if variant == "32s-long" else [epochs[variant]]
         start = time.perf_counter()
-        history = train_fcn(net, train_loader, epochs=epochs[variant], lr=recipe["lr"], momentum=recipe["momentum"],
-                            weight_decay=recipe["weight_decay"], schedule=recipe["schedule"], device=device,
-                            seed=seed, desc=f"FCN-{variant}", log=None, on_epoch=on_epoch)
+        history: list[float] = []
+        for cycle in cycles:  # each a poly schedule from the base rate, as each stage of the staged nets
+            history += train_fcn(net, train_loader, epochs=cycle, lr=recipe["lr"], momentum=recipe["momentum"],
+                                 weight_decay=recipe["weight_decay"], schedule=recipe["schedule"], device=device,
+                                 seed=seed, desc=f"FCN-{variant}", log=None, on_epoch=on_epoch)
         seconds = time.perf_counter() - start
         net.eval()
         if log is not None:
             log(f"FCN-{variant}: {epochs[variant]} epochs in {seconds:.0f} s; train loss {history[-1]:.4f}, "
                 f"val loss {val_loss[-1]:.4f}, val mean IU {val_miu[-1]:.4f}")
         results[variant] = {"net": net, "train_loss": history, "val_loss": val_loss, "val_mean_iu": val_miu,
-                            "seconds": seconds, "epochs": epochs[variant], "seed": seed}
+                            "seconds": seconds, "epochs": epochs[variant], "seed": seed, "device": device.type}
+        if variant == "32s-long":
+            results[variant]["cycles"] = cycles
         if on_stage is not None:
             on_stage(variant, results[variant])
-        if variant != "32s-fixed":
-            previous = net
     return results
 
 
@@ -282,52 +318,129 @@ def _check_stage_epochs(epochs: dict, name: str) -> dict[str, int]:
     label = (lambda v: f"{name}{v}") if name.endswith("-") else (lambda v: f"{name}{v!r}]")
     for variant in epochs:
         check_choice(variant, "an epochs stage", list(COURSE_FCN["epochs"]))
-    return {v: check_int(e, label(v), 1) for v, e in epochs.items()}
+    checked = {v: check_int(e, label(v), 1) for v, e in epochs.items()}
+    if "32s-long" in checked:
+        missing = [v for v in ("32s", "16s", "8s") if v not in checked]
+        if missing:
+            raise ValueError(f"{label('32s-long')} needs the stages {missing} in the same run: FCN-32s-long continues "
+                             "the run's FCN-32s as long as its FCN-16s and FCN-8s")
+        if checked["32s-long"] != sum(long_control_cycles(checked)):
+            raise ValueError(f"{label('32s-long')} must be {label('16s')} + {label('8s')} = "
+                             f"{sum(long_control_cycles(checked))} (FCN-32s trained as long as FCN-8s in all), "
+                             f"got {checked['32s-long']}")
+    return checked
 
 
 def fcn_architecture(variant: str) -> dict[str, Any]:
-    """The registry's ``architecture`` of a course FCN stage (32s-fixed is an FCN-32s)."""
-    return {"builder": "fcn_vgg16", "args": ["32s" if variant == "32s-fixed" else variant],
+    """The registry's ``architecture`` of a course FCN stage (32s-fixed and 32s-long are FCN-32s nets)."""
+    return {"builder": "fcn_vgg16", "args": ["32s" if variant in ("32s-fixed", "32s-long") else variant],
             "kwargs": {"num_classes": 21, "width": COURSE_FCN["width"], "batch_norm": COURSE_FCN["batch_norm"]}}
 
 
 _COMMAND = "python -m course_utils.train fcn"
 
 
+def _stage_net(variant: str) -> FCN:
+    """An untrained course FCN of stage ``variant`` (32s-fixed and 32s-long are FCN-32s nets)."""
+    return fcn_vgg16("32s" if variant in ("32s-fixed", "32s-long") else variant, 21, width=COURSE_FCN["width"],
+                     batch_norm=COURSE_FCN["batch_norm"])
+
+
+def completed_stages(out: Path, recipe: dict[str, Any], data: dict[str, Any],
+                     epochs: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """The stages an unfinished run folder already holds, checked against the run being resumed.
+
+    Returns ``{variant: result}`` for :func:`train_fcn_course` (``completed``), nets in eval mode.
+
+    Raises
+    ------
+    ValueError
+        A stage file of another recipe, seed, data or epoch count (naming the file), or a stage whose
+        starting stage is missing.
+    """
+    done: dict[str, dict[str, Any]] = {}
+    keys = ("train_loss", "val_loss", "val_mean_iu", "seconds", "epochs", "seed", "cycles", "device")
+    for variant in STAGES:
+        path = out / f"fcn-{variant}.pt"
+        if variant not in epochs or not path.is_file():
+            continue
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        theirs = {k: v for k, v in state.get("recipe", {}).items() if k != "epochs"}
+        ours = {k: v for k, v in recipe.items() if k != "epochs"}
+        if theirs != ours or state.get("data") != data or state.get("epochs") != epochs[variant]:
+            raise ValueError(f"--out {out} holds {path.name} of another run (recipe {theirs}, data {state.get('data')}, "
+                             f"{state.get('epochs')} epochs; this run: {ours}, {data}, {epochs[variant]} epochs): "
+                             "choose another --out")
+        start = {"16s": "32s", "8s": "16s", "32s-long": "32s"}.get(variant)
+        if start is not None and start not in done:
+            raise ValueError(f"--out {out} holds {path.name} but not fcn-{start}.pt, which it starts from: "
+                             "choose another --out")
+        net = _stage_net(variant)
+        net.load_state_dict(state["net"])
+        done[variant] = {"net": net.eval(), **{k: state[k] for k in keys if k in state}}
+    return done
+
+
 @command
 def main(argv: list[str] | None = None) -> int:
-    """``python -m course_utils.train fcn --recipe course [--out DIR] ...``; returns the exit status."""
+    """``python -m course_utils.train fcn --recipe course [--data scenes] [--out DIR] ...``; returns the exit status.
+
+    A folder of an unfinished run is resumed stage by stage: the stages it holds (of the same recipe,
+    seed, data and epochs) are loaded, the others trained.
+    """
     p = argparse.ArgumentParser(prog="python -m course_utils.train fcn",
-                                description="Train the course's FCN-32s/16s/8s (staged) and FCN-32s-fixed.")
+                                description="Train the course's FCN-32s/16s/8s (staged), FCN-32s-fixed and the "
+                                            "FCN-32s-long control.")
     p.add_argument("--recipe", choices=("course",), default="course")
-    p.add_argument("--data-root", default=None, help="synthetic VOC root (default: the course's, generated)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--data", default=COURSE_FCN["data"],
+                       help=f"the course's synthetic VOC: {' or '.join(FCN_DATA)} (default {COURSE_FCN['data']}, "
+                            "the shipped checkpoints'), generated if missing")
+    where.add_argument("--data-root", default=None, help="another VOC-layout root")
     p.add_argument("--data-workers", type=int, default=1, help="processes generating the synthetic VOC")
     p.add_argument("--out", default=None, help="folder for fcn-<variant>.pt and result.json")
     p.add_argument("--device", default=None)
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (default: the cores no other process is busy on, at most 8)")
     p.add_argument("--seed", type=int, default=COURSE_FCN["seed"],
                    help=f"training seed (default {COURSE_FCN['seed']}, the shipped checkpoints')")
     for v in COURSE_FCN["epochs"]:
-        p.add_argument(f"--epochs-{v}", type=int, default=None, help=f"epochs of FCN-{v}")
+        p.add_argument(f"--epochs-{v}", type=int, default=None,
+                       help=f"epochs of FCN-{v}" + (" (default: those of 16s and 8s together)" if v == "32s-long" else ""))
     args = p.parse_args(argv)
+    code = code_commit()  # the code this process runs, read before a long run lets the checkout move on
     # zero is never replaced by a default, and every stage is checked before the first one trains
     given = {v: getattr(args, f"epochs_{v.replace('-', '_')}") for v in COURSE_FCN["epochs"]}
-    epochs = _check_stage_epochs({v: e if given[v] is None else given[v] for v, e in COURSE_FCN["epochs"].items()},
-                                 "--epochs-")
+    epochs = {v: e if given[v] is None else given[v] for v, e in COURSE_FCN["epochs"].items()}
+    if given["32s-long"] is None and isinstance(epochs["16s"], int) and isinstance(epochs["8s"], int):
+        epochs["32s-long"] = epochs["16s"] + epochs["8s"]
+    epochs = _check_stage_epochs(epochs, "--epochs-")
     seed = check_int(args.seed, "--seed", 0)
+    style = check_choice(args.data, "--data", list(FCN_DATA))
+    workers = check_int(args.data_workers, "--data-workers", 1)
+    if args.threads is not None:
+        check_int(args.threads, "--threads", 1)
+    device = get_device(args.device, name="--device") if args.device is not None else None
+    if args.data_root is not None and not Path(args.data_root).is_dir():
+        raise FileNotFoundError(f"--data-root {args.data_root} is not a folder")
     out = Path(args.out) if args.out else data_root() / "runs" / "fcn-course"
-    summary: dict[str, Any] = {}
+    claim_run_folder(out, _COMMAND, name="--out", finished="result.json")  # never a user's folder, nor a finished run
+    root = Path(args.data_root) if args.data_root else course_synthetic_root(style, workers=workers)
+    data = synthetic_voc_parameters(root) or {"root": str(root)}
+    recipe = {**COURSE_FCN, "epochs": epochs, "seed": seed, "data": data.get("style", str(root))}
+    completed = completed_stages(out, recipe, data, epochs)
+    write_provenance(out, ["python", "-m", "course_utils.train", "fcn", *(sys.argv[2:] if argv is None else argv)],
+                     code)
+    torch.set_num_threads(cpu_threads(limit=8) if args.threads is None else args.threads)
+    summary: dict[str, Any] = {v: {k: x for k, x in r.items() if k != "net"} for v, r in completed.items()}
 
     def save(variant: str, run: dict[str, Any]) -> None:
         record = {k: v for k, v in run.items() if k != "net"}
-        save_atomic({"net": run["net"].state_dict(), **record, "recipe": {**COURSE_FCN, "seed": seed},
-                     "data": COURSE_VOC if args.data_root is None else {"root": str(args.data_root)}},
-                    out / f"fcn-{variant}.pt")
+        save_atomic({"net": run["net"].state_dict(), **record, "recipe": recipe, "data": data}, out / f"fcn-{variant}.pt")
         summary[variant] = record
 
-    device = get_device(args.device, name="--device") if args.device is not None else None
-    workers = check_int(args.data_workers, "--data-workers", 1)
-    claim_run_folder(out, _COMMAND, name="--out", finished="result.json")  # never a user's folder, nor a finished run
-    root = Path(args.data_root) if args.data_root else course_voc_root(workers=workers)
-    train_fcn_course(root, device=device, epochs=epochs, seed=seed, on_stage=save)
+    if completed:
+        print(f"resuming {out}: {', '.join(f'FCN-{v}' for v in completed)} already trained")
+    train_fcn_course(root, device=device, epochs=epochs, seed=seed, on_stage=save, completed=completed)
     write_text_atomic(out / "result.json", json.dumps(summary, indent=1, default=float))
     return 0

@@ -43,13 +43,13 @@ from course_utils.crf.deeplab import fit_temperature
 from course_utils.crf.dense_crf import CRFParams
 from course_utils.data.cityscapes import labels_to_train_ids
 from course_utils.data.minicity import COURSE_MINICITY, GENERATOR_VERSION, course_minicity_val_root, heldout_frames
-from course_utils.data.voc import COURSE_VOC, course_voc_root
+from course_utils.data.voc import course_synthetic_root
 from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint, evaluate_fcn_checkpoint
 from course_utils.evaluate.crf import search_crf_params
 from course_utils.evaluate.predict import dcnn_logits
 from course_utils.evaluate.unseen import UNSEEN_DATA_SEEDS, unseen_minicity_root, unseen_voc_root
 from course_utils.train.deeplab import COURSE_DEEPLAB, course_deeplab_overrides, deeplab_architecture, deeplab_settings
-from course_utils.train.fcn import COURSE_FCN, fcn_architecture
+from course_utils.train.fcn import COURSE_FCN, STAGES, course_fcn_data, fcn_architecture
 
 __all__ = ["CRF_SEARCH_GRID", "search_checkpoint_crf", "run_provenance", "recipe_command", "record_deeplab",
            "record_deeplab_seed", "record_unseen", "record_fcn", "record_deeplab_main", "record_fcn_main",
@@ -316,46 +316,129 @@ def record_unseen(name: str, *, seeds: Sequence[int] = UNSEEN_DATA_SEEDS, frames
             ev = evaluate_deeplab_checkpoint(name, unseen_minicity_root(seed, frames), frames=frames, crf=True)
             unseen[str(seed)] = {"frames": frames, "mean_iou": ev["dcnn"]["mean_iou"], "crf_mean_iou": ev["crf"]["mean_iou"]}
         else:
-            unseen[str(seed)] = evaluate_fcn_checkpoint(name, unseen_voc_root(seed))
+            style = entry.data.get("style", "clipart")  # entries from before the scenes: the clipart
+            unseen[str(seed)] = evaluate_fcn_checkpoint(name, unseen_voc_root(seed, style=style))
         log(f"{name} on data seed {seed}: {unseen[str(seed)]}")
     write_entry(name, {**_fields(entry), "unseen": dict(sorted(unseen.items(), key=lambda kv: int(kv[0])))})
     return unseen
 
 
-def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path | None = None,
+def _fcn_run(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """The stage files of an FCN run folder, ``{variant: state}``; the four staged nets must be there,
+    every stage of one seed and one data."""
+    states = {v: torch.load(run_dir / f"fcn-{v}.pt", map_location="cpu", weights_only=False)
+              for v in STAGES if (run_dir / f"fcn-{v}.pt").is_file()}
+    missing = [f"fcn-{v}.pt" for v in ("32s", "16s", "8s", "32s-fixed") if v not in states]
+    if missing:
+        raise ValueError(f"run {run_dir} lacks {missing}: record a finished `python -m course_utils.train fcn` run")
+    kinds = {(s.get("recipe", {}).get("seed"), json.dumps(s.get("data"), sort_keys=True)) for s in states.values()}
+    if len(kinds) > 1:
+        raise ValueError(f"run {run_dir} mixes stages of several seeds or data: {sorted(kinds)}")
+    return states
+
+
+def _fcn_command(seed: int, style: str, device: str) -> str:
+    """The command that trains a course FCN run of ``seed`` on ``style``."""
+    return ("python -m course_utils.train fcn --recipe course" + (f" --data {style}" if style != "clipart" else "")
+            + (f" --seed {seed}" if seed != COURSE_FCN["seed"] else "") + (" --device cuda" if device == "cuda" else ""))
+
+
+def _fcn_provenance(run_dir: Path, state: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    prov_file = run_dir / "provenance.json"
+    prov = json.loads(prov_file.read_text()) if prov_file.is_file() else {}
+    record = {"commit": prov.get("commit"), "dirty": prov.get("dirty"), "argv": prov.get("argv"),
+              "epochs": int(state["epochs"]), "settings": state.get("recipe"), "data": data}
+    if len(prov.get("commits") or []) > 1:
+        record["commits"] = list(prov["commits"])
+    return record
+
+
+def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path | None = None, seed_run: bool = False,
                log=print) -> dict[str, dict[str, Any]]:
     """Ship the stages of a ``python -m course_utils.train fcn --recipe course`` folder as checkpoints
-    (float16 files without the fixed bilinear layer, curves, validation scores, registry entries)."""
+    (float16 files without the fixed bilinear layer, curves, validation scores, registry entries), or
+    with ``seed_run`` add another training seed's scores to the shipped entries' ``seed_runs``.
+
+    Every stage is scored on the validation split of the data it was trained on (``data_root``: default
+    the course's synthetic VOC of that drawing). A shipped run has the recipe's seed and data
+    (``COURSE_FCN["seed"]``, ``["data"]``); a seed run another seed on the shipped entries' data (its
+    weights are not shipped).
+
+    Raises
+    ------
+    ValueError
+        A run of other data or seed than asked, a stage file missing, or (seed run) a stage that has
+        no shipped entry.
+    """
     run_dir = Path(run_dir)
-    root = Path(data_root) if data_root is not None else course_voc_root()
+    states = _fcn_run(run_dir)
+    first = states["32s"]
+    seed = first.get("recipe", {}).get("seed", COURSE_FCN["seed"])
+    data = first.get("data")
+    style = data.get("style") if isinstance(data, dict) else None
+    if seed_run:
+        shipped = REGISTRY.get("fcn-8s")
+        shipped_data = ({k: v for k, v in shipped.data.items() if k not in ("generator", "initialised_from")}
+                        if shipped is not None else None)
+        if shipped_data is not None and "style" not in shipped_data:
+            shipped_data = {"style": "clipart", **shipped_data, "max_objects": 4}  # entries from before the scenes
+        if shipped is None or seed == shipped.seed or data != shipped_data:
+            raise ValueError(f"run {run_dir} has seed {seed} on {data}: a seed run needs another seed than the "
+                             f"shipped FCN checkpoints' ({None if shipped is None else shipped.seed}) on their data "
+                             f"({shipped_data})")
+        unshipped = [f"fcn-{v}" for v in states if f"fcn-{v}" not in REGISTRY]
+        if unshipped:
+            raise ValueError(f"run {run_dir} has stages with no shipped checkpoint ({unshipped}): ship them from "
+                             f"the seed-{shipped.seed} run first (record fcn without --seed-run)")
+    elif seed != COURSE_FCN["seed"] or data != course_fcn_data(COURSE_FCN["data"]):
+        raise ValueError(f"run {run_dir} was trained with seed {seed} on {data}: only the course's recipe (seed "
+                         f"{COURSE_FCN['seed']}, {course_fcn_data(COURSE_FCN['data'])}) is shipped as the FCN "
+                         "checkpoints; record other seeds with --seed-run")
+    root = Path(data_root) if data_root is not None else course_synthetic_root(style)
     out = {}
-    for variant in COURSE_FCN["epochs"]:
-        state = torch.load(run_dir / f"fcn-{variant}.pt", map_location="cpu", weights_only=False)
-        seed = state.get("recipe", {}).get("seed", COURSE_FCN["seed"])
-        if seed != COURSE_FCN["seed"] or state.get("data", COURSE_VOC) != COURSE_VOC:
-            raise ValueError(f"run {run_dir} was trained with seed {seed} on {state.get('data')}: only the course's "
-                             f"recipe (seed {COURSE_FCN['seed']}, the course's synthetic VOC) is shipped as the FCN "
-                             "checkpoints, and recording other FCN seeds is not supported yet")
+    for variant, state in states.items():
         name = f"fcn-{variant}"
         arch = fcn_architecture(variant)
         net = build_net(arch)
         net.load_state_dict(state["net"])
-        curves = {k: [float(x) for x in state[k]] for k in ("train_loss", "val_loss", "val_mean_iu")}
-        sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves=curves)
-        data = {"generator": "synthetic VOC", **{k: list(v) if isinstance(v, tuple) else v for k, v in COURSE_VOC.items()}}
-        init = {"16s": "fcn-32s", "8s": "fcn-16s"}.get(variant)
-        if init:
-            data["initialised_from"] = init
-        fields = {"family": "fcn", "file": f"{name}.pt", "sha256": sha,
-                  "command": "python -m course_utils.train fcn --recipe course", "seed": COURSE_FCN["seed"],
-                  "data": data, "architecture": arch, "train_seconds": round(float(state["seconds"]), 1),
-                  "device": device_note, "figures": {}, "tolerance": 0.005, "crf": {}}
-        write_entry(name, fields)
-        scores = evaluate_fcn_checkpoint(name, root)
-        fields["figures"] = {"split": "val", **scores, "epochs": int(state["epochs"])}
-        write_entry(name, fields)
-        log(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "images"))
-        out[name] = fields
+        figures_extra = {"epochs": int(state["epochs"])}
+        if state.get("cycles"):
+            figures_extra["cycles"] = [int(c) for c in state["cycles"]]
+        if seed_run:
+            scores = evaluate_fcn_checkpoint(name, root, net=_as_shipped(net))
+            run = {"seed": int(seed), "command": _fcn_command(seed, style, state.get("device", "cpu")), "device": device_note,
+                   "train_seconds": round(float(state["seconds"]), 1),
+                   "provenance": _fcn_provenance(run_dir, state, data), "crf": {},
+                   "figures": {**scores, **figures_extra}}
+            fields = _fields(REGISTRY[name])
+            if not fields.get("seed_runs"):
+                fields["seed_runs"] = [_seed_run(fields)]
+            write_entry(name, _with_seed_run(fields, run))
+            out[name] = run
+        else:
+            curves = {k: [float(x) for x in state[k]] for k in ("train_loss", "val_loss", "val_mean_iu")}
+            sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves=curves)
+            entry_data = {"generator": "synthetic VOC", **data}
+            init = {"16s": "fcn-32s", "8s": "fcn-16s", "32s-long": "fcn-32s"}.get(variant)
+            if init:
+                entry_data["initialised_from"] = init
+            fields = {"family": "fcn", "file": f"{name}.pt", "sha256": sha,
+                      "command": _fcn_command(seed, style, state.get("device", "cpu")), "seed": int(seed), "data": entry_data, "architecture": arch,
+                      "train_seconds": round(float(state["seconds"]), 1), "device": device_note, "figures": {},
+                      "tolerance": 0.005, "crf": {}, "provenance": _fcn_provenance(run_dir, state, data)}
+            old = REGISTRY.get(name)
+            write_entry(name, fields)
+            scores = evaluate_fcn_checkpoint(name, root)
+            fields["figures"] = {"split": "val", **scores, **figures_extra}
+            # the other seeds recorded on the same data stay; those of other data are dropped with the old weights
+            same_data = old is not None and {k: v for k, v in old.data.items() if k != "initialised_from"} == \
+                {k: v for k, v in entry_data.items() if k != "initialised_from"}
+            fields["seed_runs"] = [r for r in (old.seed_runs if same_data else []) if r["seed"] != seed]
+            fields = _with_seed_run(fields, _seed_run(fields))
+            write_entry(name, fields)
+            out[name] = fields
+        log(f"{name}{f' seed {seed}' if seed_run else ''}: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "images"))
     return out
 
 
@@ -392,8 +475,11 @@ def record_fcn_main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train record fcn --run DIR --device-note TEXT``: ship a course run."""
     p = _parser("fcn", "Ship a --recipe course FCN run as checkpoints: float16 files, validation scores, "
                        "registry entries.", "fcn-<variant>.pt")
+    p.add_argument("--seed-run", action="store_true",
+                   help="another training seed of the shipped checkpoints: add its scores to each stage's seed_runs "
+                        "(its weights are not shipped)")
     args = p.parse_args(argv)
-    record_fcn(args.run, device_note=args.device_note)
+    record_fcn(args.run, device_note=args.device_note, seed_run=args.seed_run)
     return 0
 
 

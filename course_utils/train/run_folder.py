@@ -5,6 +5,9 @@ write checkpoints and a ``result.json`` into ``F``. Before anything is trained, 
 makes sure ``F`` is theirs: a new or empty folder gets the marker ``segcourse-run.json``
 (``{"command": ...}``); a folder holding the same command's marker is theirs again; anything else (a
 user's files, another command's run) is refused, so nothing a user made is overwritten.
+
+:func:`code_commit` and :func:`write_provenance` record in the folder how the run was made (the
+arguments as run, the commit of the code of every process that trained it).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from course_utils.cli import check_output_folder, write_text_atomic
 
-__all__ = ["RUN_MARKER", "claim_run_folder"]
+__all__ = ["RUN_MARKER", "claim_run_folder", "code_commit", "write_provenance"]
 
 #: The file that records which command wrote a run folder.
 RUN_MARKER = "segcourse-run.json"
@@ -68,3 +71,36 @@ def claim_run_folder(folder: str | Path, command: str, *, name: str = "--out", l
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(marker, json.dumps({"command": command}, indent=1) + "\n")
     return folder
+
+
+def code_commit() -> tuple[str | None, bool | None]:
+    """The git commit of the library's checkout and whether it has uncommitted changes (None, None outside git)."""
+    import subprocess
+
+    from course_utils.paths import repo_root
+
+    try:
+        head = subprocess.run(["git", "-C", str(repo_root()), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+        if head.returncode != 0:
+            return None, None
+        status = subprocess.run(["git", "-C", str(repo_root()), "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=10)
+        return head.stdout.strip(), bool(status.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def write_provenance(out: Path, argv: list[str], code: tuple[str | None, bool | None]) -> None:
+    """``out/provenance.json``: the arguments as run and the commit(s) of the code that trained the run.
+
+    ``code`` is :func:`code_commit` read when the process started (the code it imported), not when it
+    finished: the checkout may have moved on during a long run. A resumed run keeps the commits of the
+    processes before it (``commits``); ``commit`` is the last.
+    """
+    record = out / "provenance.json"
+    old = json.loads(record.read_text()) if record.is_file() else {}
+    commit, dirty = code
+    commits = [c for c in old.get("commits", [old["commit"]] if old.get("commit") else []) if c != commit] + [commit]
+    write_text_atomic(record, json.dumps({"commit": commit, "dirty": dirty, "commits": commits, "argv": argv},
+                                         indent=1))

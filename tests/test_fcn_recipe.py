@@ -1,0 +1,203 @@
+"""The FCN recipe's stages: the long FCN-32s control, resuming a run stage by stage, recording other seeds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from course_utils import checkpoints
+from course_utils.checkpoints import REGISTRY
+from course_utils.data.voc import synthetic_voc_parameters, write_synthetic_voc
+from course_utils.train import fcn, record
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+TINY = {"32s": 2, "16s": 1, "8s": 1, "32s-fixed": 1, "32s-long": 2}
+
+
+@pytest.fixture(scope="module")
+def tiny_scenes(tmp_path_factory):
+    return write_synthetic_voc(tmp_path_factory.mktemp("scenes"), n_train=6, n_val=2, size=(32, 32), seed=3,
+                               style="scenes")
+
+
+def test_the_long_control_needs_the_staged_nets_and_their_length():
+    assert fcn.long_control_cycles(fcn.COURSE_FCN["epochs"]) == [8, 8]
+    # the recipe's own numbers: FCN-32s-long sees as many epochs as FCN-8s in all
+    e = fcn.COURSE_FCN["epochs"]
+    assert e["32s"] + e["32s-long"] == e["32s"] + e["16s"] + e["8s"]
+    with pytest.raises(ValueError, match=r"epochs\['32s-long'\] must be .* = 2 .*got 3"):
+        fcn._check_stage_epochs({**TINY, "32s-long": 3}, "epochs[")
+    with pytest.raises(ValueError, match=r"needs the stages \['8s'\]"):
+        fcn._check_stage_epochs({"32s": 1, "16s": 1, "32s-long": 1}, "epochs[")
+
+
+@pytest.mark.slow
+def test_the_long_control_continues_the_trained_32s_in_the_staged_nets_cycles(tiny_scenes, monkeypatch):
+    calls = []
+    real = fcn.train_fcn
+
+    def spy(net, loader, **kw):
+        calls.append((kw["desc"], kw["epochs"], {k: v.detach().clone() for k, v in net.state_dict().items()}))
+        return real(net, loader, **kw)
+
+    monkeypatch.setattr(fcn, "train_fcn", spy)
+    runs = fcn.train_fcn_course(tiny_scenes, device="cpu", epochs=TINY, seed=1, log=None)
+    assert [(d, e) for d, e, _ in calls] == [("FCN-32s", 2), ("FCN-16s", 1), ("FCN-8s", 1), ("FCN-32s-fixed", 1),
+                                             ("FCN-32s-long", 1), ("FCN-32s-long", 1)]
+    trained_32s = runs["32s"]["net"].state_dict()
+    start_long = calls[4][2]
+    assert all(torch.equal(start_long[k], trained_32s[k]) for k in trained_32s)  # starts from the trained FCN-32s
+    long = runs["32s-long"]
+    assert long["cycles"] == [1, 1] and long["epochs"] == 2
+    assert len(long["train_loss"]) == len(long["val_loss"]) == len(long["val_mean_iu"]) == 2
+    moved = long["net"].state_dict()
+    assert any(not torch.equal(moved[k], trained_32s[k]) for k in trained_32s if moved[k].is_floating_point())
+
+
+@pytest.mark.slow
+def test_a_stopped_run_resumes_stage_by_stage(tiny_scenes, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    argv = ["--data-root", str(tiny_scenes), "--out", str(out), "--seed", "2", "--threads", "1",
+            *[x for v, e in TINY.items() for x in (f"--epochs-{v}", str(e))]]
+    real = fcn.train_fcn
+
+    def stop_at_8s(net, loader, **kw):
+        if kw["desc"] == "FCN-8s":
+            raise KeyboardInterrupt("stopped")
+        return real(net, loader, **kw)
+
+    monkeypatch.setattr(fcn, "train_fcn", stop_at_8s)
+    with pytest.raises(KeyboardInterrupt):
+        fcn.main(argv)
+    assert sorted(p.name for p in out.glob("fcn-*.pt")) == ["fcn-16s.pt", "fcn-32s.pt"]
+    before = {p.name: p.read_bytes() for p in out.glob("fcn-*.pt")}
+    monkeypatch.undo()
+    trained = []
+    monkeypatch.setattr(fcn, "train_fcn", lambda net, loader, **kw: trained.append(kw["desc"]) or real(net, loader, **kw))
+    assert fcn.main(argv) == 0
+    assert "resuming" in capsys.readouterr().out
+    assert trained == ["FCN-8s", "FCN-32s-fixed", "FCN-32s-long", "FCN-32s-long"]  # 32s and 16s loaded, not retrained
+    assert all((out / name).read_bytes() == data for name, data in before.items())
+    result = json.loads((out / "result.json").read_text())
+    assert sorted(result) == sorted(TINY) and result["32s-long"]["cycles"] == [1, 1]
+    state = torch.load(out / "fcn-8s.pt", map_location="cpu", weights_only=False)
+    assert state["data"] == synthetic_voc_parameters(tiny_scenes) and state["data"]["style"] == "scenes"
+    assert state["recipe"]["seed"] == 2 and state["recipe"]["epochs"] == TINY
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["argv"][:4] == ["python", "-m", "course_utils.train", "fcn"] and "--seed" in prov["argv"]
+
+
+def test_a_resumed_run_refuses_stages_of_another_run(tmp_path):
+    net = fcn._stage_net("32s")
+    recipe = {**fcn.COURSE_FCN, "epochs": TINY, "seed": 0, "data": "scenes"}
+    data = fcn.course_fcn_data("scenes")
+    torch.save({"net": net.state_dict(), "recipe": recipe, "data": data, "epochs": 2, "train_loss": [1.0, 0.5],
+                "val_loss": [1.0, 0.6], "val_mean_iu": [0.1, 0.2], "seconds": 1.0, "seed": 0}, tmp_path / "fcn-32s.pt")
+    done = fcn.completed_stages(tmp_path, recipe, data, TINY)
+    assert list(done) == ["32s"] and done["32s"]["val_mean_iu"] == [0.1, 0.2] and not done["32s"]["net"].training
+    with pytest.raises(ValueError, match="fcn-32s.pt of another run"):
+        fcn.completed_stages(tmp_path, {**recipe, "seed": 1}, data, TINY)
+    with pytest.raises(ValueError, match="fcn-32s.pt of another run"):
+        fcn.completed_stages(tmp_path, recipe, fcn.course_fcn_data("clipart"), TINY)
+    with pytest.raises(ValueError, match="fcn-32s.pt of another run"):
+        fcn.completed_stages(tmp_path, recipe, data, {**TINY, "32s": 3})
+    (tmp_path / "fcn-32s.pt").rename(tmp_path / "fcn-16s.pt")
+    with pytest.raises(ValueError, match="not fcn-32s.pt"):
+        fcn.completed_stages(tmp_path, recipe, data, {**TINY, "16s": 2})
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def _fake_registry(tmp_path, monkeypatch):
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    for entry in REGISTRY.values():
+        (weights / entry.file).write_bytes(entry.path.read_bytes())
+    monkeypatch.setattr(checkpoints, "WEIGHTS_DIR", weights)
+    monkeypatch.setattr(record, "WEIGHTS_DIR", weights)
+    monkeypatch.setattr(checkpoints, "_REGISTRY_FILE", weights / "registry.json")
+    for name, entry in list(REGISTRY.items()):
+        monkeypatch.setitem(REGISTRY, name, entry)
+    for name in (f"fcn-{v}" for v in fcn.STAGES if f"fcn-{v}" not in REGISTRY):
+        monkeypatch.setitem(REGISTRY, name, None)  # an entry a test adds is removed again afterwards
+        del REGISTRY[name]
+    (weights / "registry.json").write_text(json.dumps(
+        {k: {f: v for f, v in e.__dict__.items() if f != "name"} for k, e in REGISTRY.items()}))
+
+
+def _fake_run(folder, *, seed, style, stages=("32s", "16s", "8s", "32s-fixed"), device="cpu"):
+    folder.mkdir()
+    for variant in stages:
+        torch.manual_seed(seed)
+        net = fcn._stage_net(variant)
+        torch.save({"net": net.state_dict(), "recipe": {**fcn.COURSE_FCN, "seed": seed, "data": style},
+                    "data": fcn.course_fcn_data(style), "epochs": 1, "train_loss": [1.0], "val_loss": [1.0],
+                    "val_mean_iu": [0.1], "seconds": 3.0, "seed": seed, "device": device,
+                    **({"cycles": [1, 1], "epochs": 2} if variant == "32s-long" else {})}, folder / f"fcn-{variant}.pt")
+    (folder / "provenance.json").write_text(json.dumps({"commit": "c" * 40, "dirty": False, "commits": ["c" * 40],
+                                                        "argv": ["python", "-m", "course_utils.train", "fcn"]}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_clipart(tmp_path_factory):
+    return write_synthetic_voc(tmp_path_factory.mktemp("clipart"), n_train=0, n_val=2, size=(32, 32), seed=5)
+
+
+def test_an_fcn_seed_run_joins_every_stage_without_touching_the_shipped_weights(tmp_path, monkeypatch,
+                                                                              tiny_clipart):
+    _fake_registry(tmp_path, monkeypatch)
+    shipped = {n: REGISTRY[n] for n in ("fcn-32s", "fcn-16s", "fcn-8s", "fcn-32s-fixed")}
+    run = _fake_run(tmp_path / "s4", seed=4, style="clipart")
+    out = record.record_fcn(run, device_note="test cpu", data_root=tiny_clipart, seed_run=True, log=lambda m: None)
+    assert sorted(out) == sorted(shipped)
+    for name, old in shipped.items():
+        entry = REGISTRY[name]
+        assert entry.sha256 == old.sha256 and entry.figures == old.figures  # the shipped weights and figures stay
+        assert [r["seed"] for r in entry.seed_runs] == [old.seed, 4]
+        assert entry.seed_runs[0]["figures"]["mean_iu"] == old.figures["mean_iu"]
+        new = entry.seed_runs[1]
+        assert new["command"].endswith("--seed 4") and new["provenance"]["commit"] == "c" * 40
+        assert new["figures"]["images"] == 2 and 0.0 <= new["figures"]["mean_iu"] <= 1.0
+    assert checkpoints.seed_summary("fcn-8s", "mean_iu").n == 2
+    on_disk = json.loads((tmp_path / "weights" / "registry.json").read_text())
+    assert [r["seed"] for r in on_disk["fcn-8s"]["seed_runs"]] == [0, 4]
+    # the shipped seed, other data, and a stage with no shipped entry are refused
+    with pytest.raises(ValueError, match="another seed than the shipped"):
+        record.record_fcn(_fake_run(tmp_path / "s0", seed=0, style="clipart"), device_note="x", seed_run=True,
+                          data_root=tiny_clipart, log=None)
+    with pytest.raises(ValueError, match="on their data"):
+        record.record_fcn(_fake_run(tmp_path / "sc", seed=5, style="scenes"), device_note="x", seed_run=True,
+                          data_root=tiny_clipart, log=None)
+    with pytest.raises(ValueError, match=r"no shipped checkpoint \(\['fcn-32s-long'\]\)"):
+        record.record_fcn(_fake_run(tmp_path / "lg", seed=6, style="clipart",
+                                    stages=("32s", "16s", "8s", "32s-fixed", "32s-long")),
+                          device_note="x", seed_run=True, data_root=tiny_clipart, log=None)
+    with pytest.raises(ValueError, match="lacks"):
+        record.record_fcn(_fake_run(tmp_path / "part", seed=7, style="clipart", stages=("32s",)), device_note="x",
+                          seed_run=True, data_root=tiny_clipart, log=None)
+
+
+def test_shipping_an_fcn_run_of_the_scenes_needs_the_recipe_to_name_them(tmp_path, monkeypatch, tiny_scenes):
+    _fake_registry(tmp_path, monkeypatch)
+    run = _fake_run(tmp_path / "s0", seed=0, style="scenes", stages=fcn.STAGES, device="cuda")
+    with pytest.raises(ValueError, match="only the course's recipe"):  # the recipe's data is still the clipart
+        record.record_fcn(run, device_note="x", data_root=tiny_scenes, log=None)
+    monkeypatch.setitem(fcn.COURSE_FCN, "data", "scenes")
+    out = record.record_fcn(run, device_note="cuda (test)", data_root=tiny_scenes, log=lambda m: None)
+    assert sorted(out) == sorted(f"fcn-{v}" for v in fcn.STAGES)
+    long = REGISTRY["fcn-32s-long"]
+    assert long.data["initialised_from"] == "fcn-32s" and long.data["style"] == "scenes"
+    assert long.figures["cycles"] == [1, 1] and long.figures["epochs"] == 2
+    assert long.command == "python -m course_utils.train fcn --recipe course --data scenes --device cuda"
+    assert long.architecture == fcn.fcn_architecture("32s-long") and long.architecture["args"] == ["32s"]
+    assert [r["seed"] for r in REGISTRY["fcn-8s"].seed_runs] == [0]  # the clipart seeds are not kept beside scenes
+    assert checkpoints.load_checkpoint("fcn-32s-long") is not None
+
+
+def test_no_entry_a_recording_test_added_is_left_behind():
+    assert "fcn-32s-long" not in REGISTRY  # the test above ran in this process; its entry went with its registry
