@@ -20,6 +20,9 @@ saliency
 record
     Shipping a ``--recipe course`` run as a course checkpoint
     (``python -m course_utils.train record {deeplab,fcn} ...``).
+seeds
+    Every training seed the registry lacks, trained and recorded by one command
+    (``python -m course_utils.train seeds [--device cuda]``).
 distributed
     ``torchrun`` / DistributedDataParallel helpers.
 

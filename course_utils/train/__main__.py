@@ -5,6 +5,7 @@
     python -m course_utils.train record {deeplab,fcn} --run DIR --device-note TEXT [--seed-run]
     python -m course_utils.train record unseen --checkpoint NAME... [--data-seeds S ...]
     python -m course_utils.train report [--write README.md | --check README.md]
+    python -m course_utils.train seeds [--seeds 0 1 2] [--device cuda] [--jobs N] [--dry-run]
 
 ``record`` ships a ``--recipe course`` run as a course checkpoint (:mod:`course_utils.checkpoints`).
 """
@@ -22,6 +23,7 @@ _COMMANDS = {
     "record fcn": ("course_utils.train.record", "record_fcn_main"),
     "record unseen": ("course_utils.train.record", "record_unseen_main"),
     "report": ("course_utils.train.report", "main"),
+    "seeds": ("course_utils.train.seeds", "main"),
 }
 
 

@@ -27,6 +27,7 @@ _NETWORKS = {
     "deeplab-aspp": "DeepLab-ASPP, ResNet-18 x1/4",
     "fcn-32s-fixed": "FCN-32s-fixed, VGG16-BN x1/16",
     "fcn-32s": "FCN-32s, VGG16-BN x1/16",
+    "fcn-32s-long": "FCN-32s trained as long as FCN-8s in all (the training-length control)",
     "fcn-16s": "FCN-16s (from FCN-32s)",
     "fcn-8s": "FCN-8s (from FCN-16s)",
 }

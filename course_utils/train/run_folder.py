@@ -46,7 +46,8 @@ def claim_run_folder(folder: str | Path, command: str, *, name: str = "--out", l
     ------
     ValueError
         A file stands at ``folder``; the folder holds files but no marker (a user's folder), another
-        command's marker, a damaged marker, or a finished run.
+        command's marker, a damaged marker, or a finished run; another process is training into it
+        (the folder stays locked by the process that claimed it until that process exits).
     """
     folder = check_output_folder(folder, name)
     marker = folder / RUN_MARKER
@@ -62,15 +63,39 @@ def claim_run_folder(folder: str | Path, command: str, *, name: str = "--out", l
         if finished is not None and (folder / finished).exists():
             raise ValueError(f"{name}={folder} holds a finished run of {command} ({folder / finished}); it is "
                              f"not overwritten: choose another {name} or delete that folder")
+        _hold(folder, name)
         return folder
-    if folder.is_dir() and any(folder.iterdir()):
+    if folder.is_dir() and any(p.name != _LOCK for p in folder.iterdir()):
         if legacy is None or not (folder / legacy).is_file():
-            found = sorted(p.name for p in folder.iterdir())
+            found = sorted(p.name for p in folder.iterdir() if p.name != _LOCK)
             raise ValueError(f"{name}={folder} holds files that {command} did not write ({', '.join(found[:4])}"
                              f"{', ...' if len(found) > 4 else ''}): choose a new or empty folder")
     folder.mkdir(parents=True, exist_ok=True)
+    _hold(folder, name)
     write_text_atomic(marker, json.dumps({"command": command}, indent=1) + "\n")
     return folder
+
+
+_LOCK = ".segcourse-run.lock"
+_HELD: dict[Path, object] = {}  # run folders this process trains into, each with its open lock file
+
+
+def _hold(folder: Path, name: str) -> None:
+    """Lock ``folder`` for this process (released when it exits): a second process training into the
+    same folder would interleave its checkpoints with this one's."""
+    import fcntl  # POSIX only, like the training commands' run folders
+
+    key = folder.resolve()
+    if key in _HELD:
+        return
+    lock = open(folder / _LOCK, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise ValueError(f"{name}={folder} is being trained by another process right now: wait for it, or choose "
+                         f"another {name}") from None
+    _HELD[key] = lock
 
 
 def code_commit() -> tuple[str | None, bool | None]:

@@ -1,0 +1,105 @@
+"""``python -m course_utils.train seeds``: the plan of missing seeds, the order runs start in, failures,
+and the lock that keeps two processes out of one run folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from course_utils.checkpoints import REGISTRY
+from course_utils.train import fcn, seeds
+from course_utils.train.run_folder import claim_run_folder
+
+
+def _only_seed(monkeypatch, name, seed_runs):
+    monkeypatch.setitem(REGISTRY, name, dataclasses.replace(REGISTRY[name], seed_runs=seed_runs))
+
+
+def test_the_plan_trains_only_the_seeds_each_network_lacks(tmp_path, monkeypatch):
+    for name, entry in list(REGISTRY.items()):
+        if entry.family == "deeplab":
+            _only_seed(monkeypatch, name, [{"seed": entry.seed, "figures": entry.figures}])
+    _only_seed(monkeypatch, "deeplab-aspp", [{"seed": 0, "figures": {}}, {"seed": 1, "figures": {}}])
+    jobs = seeds.plan_seed_jobs([0, 1, 2], device="cuda", device_note="gpu X", runs=tmp_path, families=["deeplab"])
+    names = [j.name for j in jobs]
+    assert "deeplab-aspp seed 1" not in names and "deeplab-aspp seed 2" in names
+    assert not any(n.endswith("seed 0") for n in names)  # the shipped seed is there already
+    job = next(j for j in jobs if j.name == "deeplab-vgg_aspp seed 1")
+    assert job.folder == tmp_path / "deeplab-vgg_aspp-s1" and not job.after
+    assert job.train[-5:] == ["--out", str(job.folder), "--no-eval", "--device", "cuda"]
+    assert ["--model", "vgg_aspp", "--seed", "1"] == job.train[job.train.index("--model"):job.train.index("--seed") + 2]
+    assert job.record == [[*seeds._TRAIN, "record", "deeplab", "--run", str(job.folder), "--seed-run",
+                           "--device-note", "gpu X"]]
+    cpu = seeds.plan_seed_jobs([1], device="cpu", device_note="cpu", runs=tmp_path, families=["deeplab"])
+    assert all(j.train[-2:] == ["--threads", "1"] for j in cpu)
+
+
+def test_fcn_seeds_wait_for_the_recipes_data_to_be_shipped(tmp_path, monkeypatch):
+    monkeypatch.setitem(fcn.COURSE_FCN, "data", "scenes")  # shipped checkpoints: clipart; the recipe: scenes
+    jobs = seeds.plan_seed_jobs([0, 1, 2], device_note="n", runs=tmp_path, families=["fcn"])
+    assert [j.name for j in jobs] == ["fcn (scenes) seed 0, shipped", "fcn (scenes) seed 1", "fcn (scenes) seed 2"]
+    ship, later = jobs[0], jobs[1:]
+    assert "--seed-run" not in ship.record[0] and ship.record[1][3:5] == ["record", "unseen"]
+    assert "fcn-32s-long" in ship.record[1]
+    assert all(j.after == [ship.name] and "--seed-run" in j.record[0] for j in later)
+    assert all(j.train[j.train.index("--data") + 1] == "scenes" for j in jobs)
+
+
+def test_runs_start_after_what_they_wait_for_and_a_failure_stops_only_its_followers(tmp_path):
+    ship = seeds.Job("ship", tmp_path / "ship", ["train", "ship"], [["rec", "ship"]])
+    seed1 = seeds.Job("seed1", tmp_path / "s1", ["train", "s1"], [["rec", "s1"]], after=["ship"])
+    other = seeds.Job("other", tmp_path / "other", ["train", "other"], [["rec", "other"]])
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "result.json").write_text("{}")
+    finished = seeds.Job("finished", done, ["train", "finished"], [["rec", "finished"]])
+    ran = []
+
+    def fake(cmd, log):
+        ran.append(cmd[1])
+        assert log.parent == tmp_path  # the log lies beside the run folder
+        return 0
+
+    outcome = seeds.run_jobs([ship, seed1, other, finished], parallel=1, run=fake, log=lambda m: None)
+    assert outcome == dict.fromkeys(["ship", "seed1", "other", "finished"], "done")
+    assert ran.index("ship") < ran.index("s1") and "finished" in ran  # the finished run: recorded, not trained
+    assert ran.count("finished") == 1
+    ran.clear()
+    outcome = seeds.run_jobs([ship, seed1, other], parallel=2, run=lambda c, log: 1 if c == ["train", "ship"] else 0,
+                             log=lambda m: None)
+    assert outcome["ship"].startswith("training failed") and outcome["other"] == "done"
+    assert outcome["seed1"] == "not started: ship did not finish"
+    with pytest.raises(ValueError, match="parallel"):
+        seeds.run_jobs([ship], parallel=0, run=fake)
+
+
+def test_the_command_prints_its_plan_and_checks_its_arguments(capsys, monkeypatch):
+    assert seeds.main(["--dry-run", "--seeds", "0", "--family", "deeplab"]) == 0
+    assert "nothing to do" in capsys.readouterr().out  # every DeepLab has its shipped seed 0
+    assert seeds.main(["--dry-run", "--jobs", "0"]) == 2
+    assert "--jobs" in capsys.readouterr().err
+    assert seeds.main(["--dry-run", "--seeds", "-1"]) == 2
+    assert "--seeds" in capsys.readouterr().err
+
+
+def test_two_processes_never_train_into_one_run_folder(tmp_path):
+    folder = tmp_path / "run"
+    claim_run_folder(folder, "python -m course_utils.train fcn")
+    claim_run_folder(folder, "python -m course_utils.train fcn")  # this process again: still its folder
+    code = textwrap.dedent(f"""
+        from course_utils.train.run_folder import claim_run_folder
+        claim_run_folder({str(folder)!r}, "python -m course_utils.train fcn")
+    """)
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert other.returncode != 0 and "being trained by another process" in other.stderr
+    fresh = tmp_path / "fresh"
+    ok = subprocess.run([sys.executable, "-c", code.replace(str(folder), str(fresh))], capture_output=True, text=True,
+                        timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    # the lock file alone does not make a folder someone else's: the lock is released with its process
+    assert sorted(p.name for p in fresh.iterdir()) == [".segcourse-run.lock", "segcourse-run.json"]
+    claim_run_folder(fresh, "python -m course_utils.train fcn")
