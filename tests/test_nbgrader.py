@@ -102,14 +102,32 @@ def test_the_test_cell_is_silent_when_correct_and_explains_otherwise():
 
 # --- the real nbgrader: release and autograde ---------------------------------------------------
 
-def _nbgrader(course, *args):
+def _nbgrader(course, *args, timeout: float = 300, tries: int = 2):
+    """Run ``nbgrader ARGS`` in ``course``; on a hang, kill it with its kernels and run it once more.
+
+    Lesson 2's three submissions autograde in well under a minute. Once in many runs, on a loaded
+    machine, nbgrader and its kernel were seen idle, each waiting for the other's message, until the
+    timeout: that is a jupyter start-up race, not a verdict on the notebooks, so it gets a second try
+    (``autograde --force`` starts over). A second hang, or any failure, fails the test.
+    """
     import os
+    import signal
 
     env = dict(os.environ, PATH=os.pathsep.join([str(sys.executable).rsplit("/", 1)[0], os.environ.get("PATH", "")]))
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
-                          env=env, timeout=900, check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done
+    for attempt in range(1, tries + 1):
+        proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # nbgrader and the kernels it started
+            out, err = proc.communicate()
+            if attempt < tries:
+                continue
+            raise AssertionError(f"nbgrader {' '.join(args)} hung {tries} times ({timeout} s each):\n"
+                                 + (out or "")[-3000:] + (err or "")[-3000:]) from None
+        assert proc.returncode == 0, (out or "")[-3000:] + (err or "")[-3000:]
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def _delegating_submission(source_nb, exercise_id: str):

@@ -57,6 +57,7 @@ __all__ = [
     "COURSE_VOC_SCENES",
     "course_voc_scenes_root",
     "course_synthetic_root",
+    "VOC2012_SEGMENTATION_IMAGES",
     "synthetic_voc_parameters",
     "ensure_synthetic_voc",
     "load_arrays",
@@ -65,6 +66,9 @@ __all__ = [
 ]
 
 VOC_NUM_CLASSES = 21  # background + 20 objects; 255 = void
+#: Images with public pixel labels in the real PASCAL VOC 2012 segmentation lists (``ImageSets/Segmentation``),
+#: and the training set enlarged with SBD's labels that FCN and DeepLab train on.
+VOC2012_SEGMENTATION_IMAGES: dict[str, int] = {"train": 1464, "val": 1449, "train_aug (with SBD)": 10582}
 _MARKER = "SEGCOURSE_SYNTHETIC.txt"
 _SPLITS = ("train", "val", "trainval")
 #: The drawings :func:`write_synthetic_voc` offers: six-class clipart (the course's checkpoints) or VOC-like scenes.
