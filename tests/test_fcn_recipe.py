@@ -201,3 +201,33 @@ def test_shipping_an_fcn_run_of_the_scenes_needs_the_recipe_to_name_them(tmp_pat
 
 def test_no_entry_a_recording_test_added_is_left_behind():
     assert "fcn-32s-long" not in REGISTRY  # the test above ran in this process; its entry went with its registry
+
+
+def test_unseen_data_seeds_are_drawn_in_the_checkpoints_own_style(tmp_path, monkeypatch):
+    from course_utils.data.voc import COURSE_VOC_SCENES
+    from course_utils.evaluate import __main__ as evaluate_main
+    from course_utils.evaluate import unseen
+
+    seen = []
+    monkeypatch.setattr(unseen, "write_synthetic_voc", lambda folder, **kw: seen.append((folder.name, kw)) or folder)
+    unseen.unseen_voc_root(7, style="scenes")
+    unseen.unseen_voc_root(7)
+    assert seen[0] == (f"scenes-seed7-val{COURSE_VOC_SCENES['n_val']}",
+                       {"n_train": 0, "n_val": COURSE_VOC_SCENES["n_val"], "size": tuple(COURSE_VOC_SCENES["size"]),
+                        "seed": 7, "style": "scenes"})
+    assert seen[1][0] == "seed7-val200" and seen[1][1]["style"] == "clipart"  # the folder the clipart always had
+    with pytest.raises(ValueError, match="style"):
+        unseen.unseen_voc_root(7, style="photos")
+    # the command draws the data of the checkpoint's own style (an entry from before the scenes: clipart)
+    _fake_registry(tmp_path, monkeypatch)
+    scenes_entry = {**REGISTRY["fcn-8s"].__dict__}
+    scenes_entry.pop("name")
+    checkpoints.write_entry("fcn-8s", {**scenes_entry, "data": {**scenes_entry["data"], "style": "scenes"}})
+    asked = []
+    monkeypatch.setattr(unseen, "unseen_voc_root", lambda seed, style="clipart": asked.append(style) or tmp_path)
+    monkeypatch.setattr("course_utils.evaluate.checkpoints.evaluate_fcn_checkpoint",
+                        lambda name, root: {"mean_iu": 0.5})
+    assert evaluate_main.main(["fcn", "--checkpoint", "fcn-8s", "--data-seed", "7", "--json"]) == 0
+    assert evaluate_main.main(["fcn", "--checkpoint", "fcn-16s", "--data-seed", "7", "--json"]) == 0
+    assert asked == ["scenes", "clipart"]
+    assert evaluate_main.main(["fcn", "--checkpoint", "fcn-9s", "--data-seed", "7"]) == 2
