@@ -90,6 +90,41 @@ def test_a_stopped_run_resumes_stage_by_stage(tiny_scenes, tmp_path, monkeypatch
     assert prov["argv"][:4] == ["python", "-m", "course_utils.train", "fcn"] and "--seed" in prov["argv"]
 
 
+@pytest.mark.slow
+def test_heldout_training_images_are_never_trained_on_and_get_their_own_curves(tiny_scenes, monkeypatch):
+    seen = []
+    real = fcn.train_fcn
+
+    def spy(net, loader, **kw):
+        seen.append(sum(images.shape[0] for images, _ in loader))  # images per training epoch
+        return real(net, loader, **kw)
+
+    monkeypatch.setattr(fcn, "train_fcn", spy)
+    runs = fcn.train_fcn_course(tiny_scenes, device="cpu", epochs={"32s": 2}, seed=0, log=None, heldout=2)
+    assert seen == [6 - 2]  # the tiny set has 6 training images; the last 2 are held out
+    run = runs["32s"]
+    assert run["heldout"] == 2 and len(run["heldout_loss"]) == len(run["heldout_mean_iu"]) == 2
+    assert len(run["val_mean_iu"]) == 2 and run["heldout_loss"] != run["val_loss"]  # curves on other images
+    with pytest.raises(ValueError, match="heldout must be smaller than the 6 training images"):
+        fcn.train_fcn_course(tiny_scenes, device="cpu", epochs={"32s": 1}, log=None, heldout=6)
+
+
+def test_a_heldout_run_is_never_recorded_as_the_course_data(tmp_path, monkeypatch, tiny_clipart):
+    _fake_registry(tmp_path, monkeypatch)
+
+    def heldout_run(seed):
+        run = _fake_run(tmp_path / f"held{seed}", seed=seed, style="clipart")
+        for path in run.glob("fcn-*.pt"):  # the run's data as `train fcn --heldout 100` records it
+            state = torch.load(path, map_location="cpu", weights_only=False)
+            torch.save({**state, "data": {**state["data"], "heldout": 100}}, path)
+        return run
+
+    with pytest.raises(ValueError, match="on their data"):
+        record.record_fcn(heldout_run(4), device_note="x", seed_run=True, data_root=tiny_clipart, log=None)
+    with pytest.raises(ValueError, match=r"seed 0 on .*'heldout': 100.*only the course's recipe"):
+        record.record_fcn(heldout_run(0), device_note="x", data_root=tiny_clipart, log=None)
+
+
 def test_a_resumed_run_refuses_stages_of_another_run(tmp_path):
     net = fcn._stage_net("32s")
     recipe = {**fcn.COURSE_FCN, "epochs": TINY, "seed": 0, "data": "scenes"}

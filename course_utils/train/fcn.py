@@ -32,8 +32,10 @@ from torch import nn
 
 from course_utils._shared import check_choice, check_int
 from course_utils.cli import command, write_text_atomic
-from course_utils.data.voc import (COURSE_VOC, COURSE_VOC_SCENES, course_synthetic_root, course_voc_root,
-                                   synthetic_voc_parameters, voc_loaders)
+from course_utils.data.loaders import tensor_loader
+from course_utils.data.voc import (COURSE_VOC, COURSE_VOC_SCENES, VOCSegmentationDataset, course_synthetic_root,
+                                   course_voc_root, images_to_tensor, load_arrays, synthetic_voc_parameters,
+                                   voc_loaders)
 from course_utils.env import cpu_threads, get_device
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 from course_utils.nets.fcn import FCN, VARIANTS, fcn_vgg16, freeze_backbone, load_matching_weights
@@ -215,7 +217,8 @@ def long_control_cycles(epochs: dict[str, int]) -> list[int]:
 
 def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dict[str, int] | None = None,
                      seed: int | None = None, log=print, on_stage=None,
-                     completed: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+                     completed: dict[str, dict[str, Any]] | None = None,
+                     heldout: int = 0) -> dict[str, dict[str, Any]]:
     """Train the course's FCN stages (:data:`COURSE_FCN`) on the course's synthetic VOC.
 
     FCN-32s first, FCN-16s initialised from it, FCN-8s from FCN-16s, then FCN-32s-fixed (frozen
@@ -240,6 +243,10 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
     completed : dict, optional
         Stages already trained (a resumed run): ``{variant: result}`` as this function returns them;
         they are not trained again, and later stages start from their nets.
+    heldout : int
+        Keep the last ``heldout`` training images out of training and record every stage's loss and
+        mean IU on them per epoch too (``heldout_loss``, ``heldout_mean_iu``): the figures on which to
+        choose a recipe (epochs, width) without looking at the validation split.
 
     Returns
     -------
@@ -252,17 +259,26 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
     seed = recipe["seed"] if seed is None else check_int(seed, "seed", 0)
     device = torch.device(device) if device is not None else get_device()
     root = Path(root) if root is not None else course_voc_root()
+    heldout = check_int(heldout, "heldout", 0)
     train_loader, val_loader = voc_loaders(root, batch_size=recipe["batch_size"], in_memory=True)
+    heldout_loader = None
+    if heldout:
+        images, labels = load_arrays(VOCSegmentationDataset(root, "train"))
+        if heldout >= len(images):
+            raise ValueError(f"heldout must be smaller than the {len(images)} training images of {root}, got {heldout}")
+        x, y = images_to_tensor(images), torch.from_numpy(labels).long()
+        train_loader = tensor_loader(x[:-heldout], y[:-heldout], recipe["batch_size"])
+        heldout_loader = tensor_loader(x[-heldout:], y[-heldout:], recipe["batch_size"], shuffle=False, flip=False)
 
     def build(variant: str) -> FCN:
         torch.manual_seed(seed)
         return fcn_vgg16(variant, 21, width=recipe["width"], batch_norm=recipe["batch_norm"])
 
     @torch.no_grad()
-    def validate(net: FCN) -> tuple[float, float]:
+    def validate(net: FCN, loader=val_loader) -> tuple[float, float]:
         net.eval()
         total, count, cm = 0.0, 0, None
-        for images, labels in val_loader:
+        for images, labels in loader:
             logits = net(images.to(device))
             total += float(fcn_loss(logits, labels.to(device))) * images.shape[0]
             count += images.shape[0]
@@ -283,11 +299,16 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         net = net.to(device)
         val_loss: list[float] = []
         val_miu: list[float] = []
+        held: dict[str, list[float]] = {"heldout_loss": [], "heldout_mean_iu": []}
 
-        def on_epoch(_epoch: int, net=net, val_loss=val_loss, val_miu=val_miu) -> None:
+        def on_epoch(_epoch: int, net=net, val_loss=val_loss, val_miu=val_miu, held=held) -> None:
             loss, miu = validate(net)
             val_loss.append(loss)
             val_miu.append(miu)
+            if heldout_loader is not None:
+                loss, miu = validate(net, heldout_loader)
+                held["heldout_loss"].append(loss)
+                held["heldout_mean_iu"].append(miu)
 
         cycles = long_control_cycles(epochs) if variant == "32s-long" else [epochs[variant]]
         start = time.perf_counter()
@@ -305,6 +326,8 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
                             "seconds": seconds, "epochs": epochs[variant], "seed": seed, "device": device.type}
         if variant == "32s-long":
             results[variant]["cycles"] = cycles
+        if heldout_loader is not None:
+            results[variant].update(held, heldout=heldout)
         if on_stage is not None:
             on_stage(variant, results[variant])
     return results
@@ -359,7 +382,8 @@ def completed_stages(out: Path, recipe: dict[str, Any], data: dict[str, Any],
         starting stage is missing.
     """
     done: dict[str, dict[str, Any]] = {}
-    keys = ("train_loss", "val_loss", "val_mean_iu", "seconds", "epochs", "seed", "cycles", "device")
+    keys = ("train_loss", "val_loss", "val_mean_iu", "seconds", "epochs", "seed", "cycles", "device", "heldout",
+            "heldout_loss", "heldout_mean_iu")
     for variant in STAGES:
         path = out / f"fcn-{variant}.pt"
         if variant not in epochs or not path.is_file():
@@ -404,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="CPU threads (default: the cores no other process is busy on, at most 8)")
     p.add_argument("--seed", type=int, default=COURSE_FCN["seed"],
                    help=f"training seed (default {COURSE_FCN['seed']}, the shipped checkpoints')")
+    p.add_argument("--heldout", type=int, default=0,
+                   help="train without the last N training images and record every stage's curves on them too "
+                        "(to choose a recipe without the validation split; such a run is never shipped)")
     for v in COURSE_FCN["epochs"]:
         p.add_argument(f"--epochs-{v}", type=int, default=None,
                        help=f"epochs of FCN-{v}" + (" (default: those of 16s and 8s together)" if v == "32s-long" else ""))
@@ -417,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     epochs = _check_stage_epochs(epochs, "--epochs-")
     seed = check_int(args.seed, "--seed", 0)
     style = check_choice(args.data, "--data", list(FCN_DATA))
+    heldout = check_int(args.heldout, "--heldout", 0)
     workers = check_int(args.data_workers, "--data-workers", 1)
     if args.threads is not None:
         check_int(args.threads, "--threads", 1)
@@ -427,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     claim_run_folder(out, _COMMAND, name="--out", finished="result.json")  # never a user's folder, nor a finished run
     root = Path(args.data_root) if args.data_root else course_synthetic_root(style, workers=workers)
     data = synthetic_voc_parameters(root) or {"root": str(root)}
+    if heldout:
+        data = {**data, "heldout": heldout}  # trained on fewer images: another dataset to record and resume
     recipe = {**COURSE_FCN, "epochs": epochs, "seed": seed, "data": data.get("style", str(root))}
     completed = completed_stages(out, recipe, data, epochs)
     write_provenance(out, ["python", "-m", "course_utils.train", "fcn", *(sys.argv[2:] if argv is None else argv)],
@@ -441,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if completed:
         print(f"resuming {out}: {', '.join(f'FCN-{v}' for v in completed)} already trained")
-    train_fcn_course(root, device=device, epochs=epochs, seed=seed, on_stage=save, completed=completed)
+    train_fcn_course(root, device=device, epochs=epochs, seed=seed, on_stage=save, completed=completed,
+                     heldout=heldout)
     write_text_atomic(out / "result.json", json.dumps(summary, indent=1, default=float))
     return 0
