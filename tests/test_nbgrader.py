@@ -103,7 +103,7 @@ def test_the_test_cell_is_silent_when_correct_and_explains_otherwise():
 # --- the real nbgrader: release and autograde ---------------------------------------------------
 
 def _nbgrader(course, *args, timeout: float = 300, tries: int = 2):
-    """Run ``nbgrader ARGS`` in ``course``; on a hang, kill it with its kernels and run it once more.
+    """Run ``nbgrader ARGS`` in ``course``; on a hang, kill it (its kernels follow) and run it once more.
 
     Lesson 2's three submissions autograde in well under a minute. Once in many runs, on a loaded
     machine, nbgrader and its kernel were seen idle, each waiting for the other's message, until the
@@ -120,7 +120,7 @@ def _nbgrader(course, *args, timeout: float = 300, tries: int = 2):
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # nbgrader and the kernels it started
+            os.killpg(proc.pid, signal.SIGKILL)  # nbgrader; its kernels exit when their parent is gone
             out, err = proc.communicate()
             if attempt < tries:
                 continue

@@ -103,3 +103,15 @@ def test_two_processes_never_train_into_one_run_folder(tmp_path):
     # the lock file alone does not make a folder someone else's: the lock is released with its process
     assert sorted(p.name for p in fresh.iterdir()) == [".segcourse-run.lock", "segcourse-run.json"]
     claim_run_folder(fresh, "python -m course_utils.train fcn")
+
+
+def test_a_file_system_without_locks_trains_with_a_warning(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(*args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.warns(RuntimeWarning, match="cannot lock the run folder"):
+        assert claim_run_folder(tmp_path / "nfs", "python -m course_utils.train fcn") == tmp_path / "nfs"

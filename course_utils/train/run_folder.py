@@ -13,6 +13,7 @@ arguments as run, the commit of the code of every process that trained it).
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 from course_utils.cli import check_output_folder, write_text_atomic
@@ -91,10 +92,13 @@ def _hold(folder: Path, name: str) -> None:
     lock = open(folder / _LOCK, "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         lock.close()
         raise ValueError(f"{name}={folder} is being trained by another process right now: wait for it, or choose "
                          f"another {name}") from None
+    except OSError as err:  # a file system without locks (some network mounts): train, but say it is unguarded
+        warnings.warn(f"{name}={folder}: cannot lock the run folder ({err}); make sure no other process trains "
+                      "into it", RuntimeWarning, stacklevel=3)
     _HELD[key] = lock
 
 
