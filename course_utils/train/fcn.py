@@ -46,7 +46,7 @@ from course_utils.train.loop import fit, poly_lr
 from course_utils.train.run_folder import claim_run_folder, code_commit, write_provenance
 
 __all__ = ["FCNRun", "fcn_loss", "fcn_param_groups", "train_fcn", "train_fcn_stage", "COURSE_FCN", "FCN_DATA",
-           "STAGES", "course_fcn_data", "long_control_cycles", "train_fcn_course", "completed_stages",
+           "STAGES", "STARTS_FROM", "course_fcn_data", "long_control_cycles", "train_fcn_course", "completed_stages",
            "fcn_architecture", "main"]
 
 
@@ -200,6 +200,13 @@ FCN_DATA: dict[str, dict] = {"clipart": COURSE_VOC, "scenes": COURSE_VOC_SCENES}
 
 #: The order stages train in (a stage's starting weights are trained before it).
 STAGES: tuple[str, ...] = ("32s", "16s", "8s", "32s-fixed", "32s-long")
+#: The stage whose trained weights a stage starts from (the others start from scratch).
+STARTS_FROM: dict[str, str] = {"16s": "32s", "8s": "16s", "32s-long": "32s"}
+
+
+def _network(variant: str) -> str:
+    """The FCN a stage trains: 32s-fixed and 32s-long are FCN-32s nets."""
+    return "32s" if variant in ("32s-fixed", "32s-long") else variant
 
 
 def course_fcn_data(style: str) -> dict[str, Any]:
@@ -287,15 +294,14 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         return total / count, float(segmentation_scores(cm)["mean_iu"])
 
     results: dict[str, dict[str, Any]] = dict(completed or {})
-    starts = {"16s": "32s", "8s": "16s", "32s-long": "32s"}  # the stage whose trained weights a stage starts from
     for variant in STAGES:
         if variant not in epochs or variant in results:  # left out, or trained by the resumed run
             continue
-        net = build("32s" if variant in ("32s-fixed", "32s-long") else variant)
+        net = build(_network(variant))
         if variant == "32s-fixed":
             freeze_backbone(net)
-        elif variant in starts and starts[variant] in results:
-            load_matching_weights(net, results[starts[variant]]["net"])
+        elif STARTS_FROM.get(variant) in results:
+            load_matching_weights(net, results[STARTS_FROM[variant]]["net"])
         net = net.to(device)
         val_loss: list[float] = []
         val_miu: list[float] = []
@@ -356,7 +362,7 @@ def _check_stage_epochs(epochs: dict, name: str) -> dict[str, int]:
 
 def fcn_architecture(variant: str) -> dict[str, Any]:
     """The registry's ``architecture`` of a course FCN stage (32s-fixed and 32s-long are FCN-32s nets)."""
-    return {"builder": "fcn_vgg16", "args": ["32s" if variant in ("32s-fixed", "32s-long") else variant],
+    return {"builder": "fcn_vgg16", "args": [_network(variant)],
             "kwargs": {"num_classes": 21, "width": COURSE_FCN["width"], "batch_norm": COURSE_FCN["batch_norm"]}}
 
 
@@ -365,7 +371,7 @@ _COMMAND = "python -m course_utils.train fcn"
 
 def _stage_net(variant: str) -> FCN:
     """An untrained course FCN of stage ``variant`` (32s-fixed and 32s-long are FCN-32s nets)."""
-    return fcn_vgg16("32s" if variant in ("32s-fixed", "32s-long") else variant, 21, width=COURSE_FCN["width"],
+    return fcn_vgg16(_network(variant), 21, width=COURSE_FCN["width"],
                      batch_norm=COURSE_FCN["batch_norm"])
 
 
@@ -395,7 +401,7 @@ def completed_stages(out: Path, recipe: dict[str, Any], data: dict[str, Any],
             raise ValueError(f"--out {out} holds {path.name} of another run (recipe {theirs}, data {state.get('data')}, "
                              f"{state.get('epochs')} epochs; this run: {ours}, {data}, {epochs[variant]} epochs): "
                              "choose another --out")
-        start = {"16s": "32s", "8s": "16s", "32s-long": "32s"}.get(variant)
+        start = STARTS_FROM.get(variant)
         if start is not None and start not in done:
             raise ValueError(f"--out {out} holds {path.name} but not fcn-{start}.pt, which it starts from: "
                              "choose another --out")

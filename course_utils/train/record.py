@@ -49,7 +49,7 @@ from course_utils.evaluate.crf import search_crf_params
 from course_utils.evaluate.predict import dcnn_logits
 from course_utils.evaluate.unseen import UNSEEN_DATA_SEEDS, unseen_minicity_root, unseen_voc_root
 from course_utils.train.deeplab import COURSE_DEEPLAB, course_deeplab_overrides, deeplab_architecture, deeplab_settings
-from course_utils.train.fcn import COURSE_FCN, STAGES, course_fcn_data, fcn_architecture
+from course_utils.train.fcn import COURSE_FCN, STAGES, STARTS_FROM, course_fcn_data, fcn_architecture
 
 __all__ = ["CRF_SEARCH_GRID", "search_checkpoint_crf", "run_provenance", "recipe_command", "record_deeplab",
            "record_deeplab_seed", "record_unseen", "record_fcn", "record_deeplab_main", "record_fcn_main",
@@ -419,9 +419,8 @@ def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path |
             curves = {k: [float(x) for x in state[k]] for k in ("train_loss", "val_loss", "val_mean_iu")}
             sha = save_checkpoint_file(net, arch, WEIGHTS_DIR / f"{name}.pt", curves=curves)
             entry_data = {"generator": "synthetic VOC", **data}
-            init = {"16s": "fcn-32s", "8s": "fcn-16s", "32s-long": "fcn-32s"}.get(variant)
-            if init:
-                entry_data["initialised_from"] = init
+            if variant in STARTS_FROM:
+                entry_data["initialised_from"] = f"fcn-{STARTS_FROM[variant]}"
             fields = {"family": "fcn", "file": f"{name}.pt", "sha256": sha,
                       "command": _fcn_command(seed, style, state.get("device", "cpu")), "seed": int(seed), "data": entry_data, "architecture": arch,
                       "train_seconds": round(float(state["seconds"]), 1), "device": device_note, "figures": {},
