@@ -165,14 +165,17 @@ def _fake_registry(tmp_path, monkeypatch):
 
 
 def _fake_run(folder, *, seed, style, stages=("32s", "16s", "8s", "32s-fixed"), device="cpu"):
+    """A run folder as `train fcn --recipe course` writes it (untrained nets, the recipe's epochs)."""
     folder.mkdir()
+    epochs = fcn.COURSE_FCN["epochs"]
     for variant in stages:
         torch.manual_seed(seed)
         net = fcn._stage_net(variant)
         torch.save({"net": net.state_dict(), "recipe": {**fcn.COURSE_FCN, "seed": seed, "data": style},
-                    "data": fcn.course_fcn_data(style), "epochs": 1, "train_loss": [1.0], "val_loss": [1.0],
-                    "val_mean_iu": [0.1], "seconds": 3.0, "seed": seed, "device": device,
-                    **({"cycles": [1, 1], "epochs": 2} if variant == "32s-long" else {})}, folder / f"fcn-{variant}.pt")
+                    "data": fcn.course_fcn_data(style), "epochs": epochs[variant], "train_loss": [1.0],
+                    "val_loss": [1.0], "val_mean_iu": [0.1], "seconds": 3.0, "seed": seed, "device": device,
+                    **({"cycles": fcn.long_control_cycles(epochs)} if variant == "32s-long" else {})},
+                   folder / f"fcn-{variant}.pt")
     (folder / "provenance.json").write_text(json.dumps({"commit": "c" * 40, "dirty": False, "commits": ["c" * 40],
                                                         "argv": ["python", "-m", "course_utils.train", "fcn"]}))
     return folder
@@ -227,11 +230,35 @@ def test_shipping_an_fcn_run_of_the_scenes_needs_the_recipe_to_name_them(tmp_pat
     assert sorted(out) == sorted(f"fcn-{v}" for v in fcn.STAGES)
     long = REGISTRY["fcn-32s-long"]
     assert long.data["initialised_from"] == "fcn-32s" and long.data["style"] == "scenes"
-    assert long.figures["cycles"] == [1, 1] and long.figures["epochs"] == 2
+    assert long.figures["cycles"] == [8, 8] and long.figures["epochs"] == 16
     assert long.command == "python -m course_utils.train fcn --recipe course --data scenes --device cuda"
     assert long.architecture == fcn.fcn_architecture("32s-long") and long.architecture["args"] == ["32s"]
     assert [r["seed"] for r in REGISTRY["fcn-8s"].seed_runs] == [0]  # the clipart seeds are not kept beside scenes
     assert checkpoints.load_checkpoint("fcn-32s-long") is not None
+
+
+def test_a_run_of_other_settings_than_the_recipe_is_never_recorded(tmp_path, monkeypatch, tiny_clipart):
+    _fake_registry(tmp_path, monkeypatch)
+    shipped = {n: (REGISTRY[n].sha256, len(REGISTRY[n].seed_runs)) for n in ("fcn-32s", "fcn-8s")}
+
+    def edited(name, variant, **change):
+        run = _fake_run(tmp_path / name, seed=4, style="clipart")
+        state = torch.load(run / f"fcn-{variant}.pt", map_location="cpu", weights_only=False)
+        recipe = {**state["recipe"], **{k: v for k, v in change.items() if k != "epochs"}}
+        torch.save({**state, "recipe": recipe, "epochs": change.get("epochs", state["epochs"])},
+                   run / f"fcn-{variant}.pt")
+        return run
+
+    with pytest.raises(ValueError, match=r"fcn-8s.pt was trained 3 epochs \(recipe 8\)"):
+        record.record_fcn(edited("short", "8s", epochs=3), device_note="x", seed_run=True, data_root=tiny_clipart,
+                          log=None)
+    with pytest.raises(ValueError, match=r"fcn-32s.pt has lr=0.1 \(recipe 0.05\)"):
+        record.record_fcn(edited("lr", "32s", lr=0.1), device_note="x", seed_run=True, data_root=tiny_clipart,
+                          log=None)
+    with pytest.raises(ValueError, match=r"fcn-16s.pt has width=0.125 \(recipe 0.0625\)"):
+        record.record_fcn(edited("wide", "16s", width=0.125), device_note="x", seed_run=True,
+                          data_root=tiny_clipart, log=None)
+    assert {n: (REGISTRY[n].sha256, len(REGISTRY[n].seed_runs)) for n in shipped} == shipped  # nothing written
 
 
 def test_no_entry_a_recording_test_added_is_left_behind():

@@ -337,6 +337,22 @@ def _fcn_run(run_dir: Path) -> dict[str, dict[str, Any]]:
     return states
 
 
+def _fcn_recipe_differences(states: dict[str, dict[str, Any]]) -> list[str]:
+    """How the stage files of a run differ from :data:`COURSE_FCN` (seed and data aside), one line each."""
+    ours = {k: v for k, v in COURSE_FCN.items() if k not in ("epochs", "seed", "data")}
+    differ = []
+    for variant, state in states.items():
+        theirs = {k: v for k, v in (state.get("recipe") or {}).items() if k not in ("epochs", "seed", "data")}
+        keys = sorted(k for k in set(ours) | set(theirs) if theirs.get(k) != ours.get(k))
+        if keys:
+            differ.append(f"fcn-{variant}.pt has " + ", ".join(f"{k}={theirs.get(k)!r} (recipe {ours.get(k)!r})"
+                                                                for k in keys))
+        want = COURSE_FCN["epochs"][variant]
+        if state.get("epochs") != want:
+            differ.append(f"fcn-{variant}.pt was trained {state.get('epochs')} epochs (recipe {want})")
+    return differ
+
+
 def _fcn_command(seed: int, style: str, device: str) -> str:
     """The command that trains a course FCN run of ``seed`` on ``style``."""
     return ("python -m course_utils.train fcn --recipe course" + (f" --data {style}" if style != "clipart" else "")
@@ -394,6 +410,11 @@ def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path |
         raise ValueError(f"run {run_dir} was trained with seed {seed} on {data}: only the course's recipe (seed "
                          f"{COURSE_FCN['seed']}, {course_fcn_data(COURSE_FCN['data'])}) is shipped as the FCN "
                          "checkpoints; record other seeds with --seed-run")
+    differ = _fcn_recipe_differences(states)
+    if differ:
+        raise ValueError(f"run {run_dir} was not trained with the course recipe: {'; '.join(differ)}. Record only "
+                         "runs of `python -m course_utils.train fcn --recipe course` as given (its --seed and --data "
+                         "aside), so that every recorded figure is the recipe's")
     root = Path(data_root) if data_root is not None else course_synthetic_root(style)
     out = {}
     for variant, state in states.items():
