@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from course_utils._shared import check_choice, check_int
+from course_utils._shared import check_choice, check_int, check_number
 from course_utils.cli import command, write_text_atomic
 from course_utils.data.loaders import tensor_loader
 from course_utils.data.voc import (COURSE_VOC, COURSE_VOC_SCENES, VOCSegmentationDataset, course_synthetic_root,
@@ -225,7 +225,7 @@ def long_control_cycles(epochs: dict[str, int]) -> list[int]:
 def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dict[str, int] | None = None,
                      seed: int | None = None, log=print, on_stage=None,
                      completed: dict[str, dict[str, Any]] | None = None,
-                     heldout: int = 0) -> dict[str, dict[str, Any]]:
+                     heldout: int = 0, width: float | None = None) -> dict[str, dict[str, Any]]:
     """Train the course's FCN stages (:data:`COURSE_FCN`) on the course's synthetic VOC.
 
     FCN-32s first, FCN-16s initialised from it, FCN-8s from FCN-16s, then FCN-32s-fixed (frozen
@@ -254,6 +254,9 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         Keep the last ``heldout`` training images out of training and record every stage's loss and
         mean IU on them per epoch too (``heldout_loss``, ``heldout_mean_iu``): the figures on which to
         choose a recipe (epochs, width) without looking at the validation split.
+    width : float, optional
+        Fraction of VGG16's channels; default ``COURSE_FCN["width"]`` (another width is a candidate recipe,
+        :mod:`course_utils.train.fcn_select`, never a shipped one).
 
     Returns
     -------
@@ -267,6 +270,7 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
     device = torch.device(device) if device is not None else get_device()
     root = Path(root) if root is not None else course_voc_root()
     heldout = check_int(heldout, "heldout", 0)
+    width = recipe["width"] if width is None else check_number(width, "width", 0.0, 1.0, open_min=True)
     train_loader, val_loader = voc_loaders(root, batch_size=recipe["batch_size"], in_memory=True)
     heldout_loader = None
     if heldout:
@@ -279,7 +283,7 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
 
     def build(variant: str) -> FCN:
         torch.manual_seed(seed)
-        return fcn_vgg16(variant, 21, width=recipe["width"], batch_norm=recipe["batch_norm"])
+        return fcn_vgg16(variant, 21, width=width, batch_norm=recipe["batch_norm"])
 
     @torch.no_grad()
     def validate(net: FCN, loader=val_loader) -> tuple[float, float]:

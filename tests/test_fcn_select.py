@@ -1,0 +1,83 @@
+"""Choosing the FCN recipe for the scenes: candidates trained and scored on held-out training images only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from course_utils.config import FCN_RECIPE_SELECTION
+from course_utils.data.voc import write_synthetic_voc
+from course_utils.train import fcn, fcn_select
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+TINY = {"heldout": 2, "widths": (0.03125, 0.0625), "epochs_32s": (1, 2), "epochs_16s": 1, "epochs_8s": 1,
+        "margin": 0.01}
+
+
+def test_the_candidates_are_the_grid_cheapest_first():
+    found = fcn_select.candidates(FCN_RECIPE_SELECTION)
+    assert len(found) == len(FCN_RECIPE_SELECTION["widths"]) * len(FCN_RECIPE_SELECTION["epochs_32s"])
+    costs = [fcn_select.candidate_cost(c) for c in found]
+    assert costs == sorted(costs)
+    assert found[0]["width"] == min(FCN_RECIPE_SELECTION["widths"])
+    assert found[0]["epochs"] == {"32s": min(FCN_RECIPE_SELECTION["epochs_32s"]), "16s": 8, "8s": 8}
+    # twice the width costs four times the multiply-adds per epoch
+    assert fcn_select.candidate_cost({"width": 0.25, "epochs": {"32s": 1}}) == 4 * fcn_select.candidate_cost(
+        {"width": 0.125, "epochs": {"32s": 1}})
+
+
+def test_the_rule_takes_the_cheapest_candidate_within_the_margin_of_the_best():
+    names = [c["name"] for c in fcn_select.candidates(TINY)]  # cheapest first
+    assert fcn_select.choose_recipe(dict(zip(names, [0.30, 0.40, 0.495, 0.50])), TINY)["name"] == names[2]
+    assert fcn_select.choose_recipe(dict(zip(names, [0.50, 0.50, 0.50, 0.50])), TINY)["name"] == names[0]
+    assert fcn_select.choose_recipe(dict(zip(names, [0.10, 0.20, 0.30, 0.60])), TINY)["name"] == names[3]
+    chosen = fcn_select.choose_recipe(dict(zip(names, [0.30, 0.40, 0.495, 0.50])), TINY)
+    assert chosen["best_heldout_mean_iu"] == 0.50 and chosen["heldout_mean_iu"] == 0.495
+    with pytest.raises(ValueError, match="one held-out mean IU per candidate"):
+        fcn_select.choose_recipe(dict(zip(names[:3], [0.1, 0.2, 0.3])), TINY)
+    with pytest.raises(ValueError, match=r"scores\['w0.03125-e1'\]"):
+        fcn_select.choose_recipe(dict(zip(names, [float("nan"), 0.2, 0.3, 0.4])), TINY)
+
+
+@pytest.mark.slow
+def test_a_selection_trains_every_candidate_on_training_images_only_and_resumes(tmp_path, monkeypatch, capsys):
+    root = write_synthetic_voc(tmp_path / "scenes", n_train=6, n_val=2, size=(32, 32), seed=3, style="scenes")
+    monkeypatch.setattr(fcn_select, "FCN_RECIPE_SELECTION", TINY)
+    trained = []
+    real = fcn.train_fcn_course
+
+    def spy(root, **kw):
+        trained.append((kw["width"], kw["epochs"], kw["heldout"]))
+        return real(root, **kw)
+
+    monkeypatch.setattr(fcn_select, "train_fcn_course", spy)
+    out = tmp_path / "select"
+    argv = ["--data-root", str(root), "--out", str(out), "--device", "cpu", "--threads", "1"]
+    assert fcn_select.main(argv) == 0
+    assert sorted(trained, key=str) == sorted([(w, {"32s": e, "16s": 1, "8s": 1}, 2) for w in TINY["widths"]
+                                               for e in TINY["epochs_32s"]], key=str)
+    saved = json.loads((out / "selection.json").read_text())
+    scores = {name: held["8s"] for name, held in saved["heldout_mean_iu"].items()}
+    assert saved["chosen"]["name"] == fcn_select.choose_recipe(scores, TINY)["name"]
+    one = json.loads((out / "w0.0625-e2" / "result.json").read_text())
+    assert one["heldout"] == 2 and len(one["stages"]["32s"]["heldout_mean_iu"]) == 2
+    assert one["stages"]["8s"]["heldout_mean_iu"][-1] == saved["heldout_mean_iu"]["w0.0625-e2"]["8s"]
+    printed = capsys.readouterr().out
+    assert "chosen: " in printed and "val" not in printed  # the validation split is never shown
+    trained.clear()
+    (out / "w0.0625-e2" / "result.json").unlink()  # a selection stopped during its last candidate
+    assert fcn_select.main(argv) == 0
+    assert trained == [(0.0625, {"32s": 2, "16s": 1, "8s": 1}, 2)]  # only that candidate is trained again
+
+
+def test_bad_arguments_are_refused_before_anything_trains(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(fcn_select, "train_fcn_course", lambda *a, **k: pytest.fail("trained"))
+    assert fcn_select.main(["--data", "photos", "--out", str(tmp_path / "x")]) == 2
+    assert "--data" in capsys.readouterr().err
+    assert fcn_select.main(["--threads", "0", "--out", str(tmp_path / "y")]) == 2
+    assert "--threads" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+    with pytest.raises(ValueError, match="width must be"):
+        fcn.train_fcn_course(tmp_path, epochs={"32s": 1}, width=0.0)
