@@ -141,6 +141,10 @@ LESSON04_TARGETS: dict[str, Any] = {
     # each skip (32s -> 16s, 16s -> 8s) must add at least this much mean IU. Set AFTER the shipped
     # checkpoints' figures were known (23.4 and 13.0 points); the paper's own gains are 3.0 and 0.3.
     "skip_gain_min": 0.10,
+    # the training-length control: FCN-8s must beat FCN-32s-long (FCN-32s trained on as many epochs as FCN-8s
+    # saw in all, in the same poly cycles) by at least this for the lesson to credit the skips, not the epochs.
+    # Set BEFORE any FCN-32s-long figure was seen, equal to skip_gain_min.
+    "length_gain_min": 0.10,
     # "flat": over the last quarter of a stage's epochs (at least 2) the validation loss moves by less than
     # this fraction of where the stage started. Set after the curves were seen.
     "flat_loss_fraction": 0.05,
