@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ __all__ = [
     "sha256_file",
     "save_checkpoint_file",
     "write_entry",
+    "update_entry",
 ]
 
 #: The folder holding the shipped weights and ``registry.json``.
@@ -304,13 +306,33 @@ def seed_summary(name: str, key: str = "mean_iou") -> SeedSummary:
 def write_entry(name: str, fields: dict[str, Any]) -> CheckpointEntry:
     """Add or replace entry ``name`` in ``weights/registry.json`` (written atomically, keys sorted) and
     in :data:`REGISTRY`; return the entry."""
+    CheckpointEntry(name=name, **fields)  # refuses unknown or missing fields before the lock is taken
+    return update_entry(name, lambda _current: fields, missing_ok=True)
+
+
+def update_entry(name: str, change: Callable[[dict[str, Any] | None], dict[str, Any]], *,
+                 missing_ok: bool = False) -> CheckpointEntry:
+    """Rewrite entry ``name`` as ``change(fields it has on disk now)`` under the registry's lock.
+
+    Several record commands may run at once and add to the same entry (a seed run, unseen figures): each
+    change is applied to what the others have written, never to a copy read earlier, so none is lost.
+    ``change`` gets ``None`` for an entry not on disk (allowed with ``missing_ok``).
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not in the registry file and ``missing_ok`` is false.
+    """
     import fcntl  # POSIX only, like the commands that record checkpoints
 
-    entry = CheckpointEntry(name=name, **fields)  # refuses unknown or missing fields
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     with open(WEIGHTS_DIR / ".registry.lock", "w") as lock:  # several record commands may run at once
         fcntl.flock(lock, fcntl.LOCK_EX)
         entries = _read_registry_file() if _REGISTRY_FILE.is_file() else {}
+        if name not in entries and not missing_ok:
+            raise KeyError(f"checkpoint {name!r} is not in {_REGISTRY_FILE}; expected one of {sorted(entries)}")
+        fields = change(entries.get(name))
+        entry = CheckpointEntry(name=name, **fields)  # refuses unknown or missing fields
         entries[name] = fields
         write_text_atomic(_REGISTRY_FILE, json.dumps(dict(sorted(entries.items())), indent=1) + "\n")
     REGISTRY[name] = entry

@@ -296,3 +296,28 @@ def test_unseen_data_seeds_are_drawn_in_the_checkpoints_own_style(tmp_path, monk
     assert evaluate_main.main(["fcn", "--checkpoint", "fcn-16s", "--data-seed", "7", "--json"]) == 0
     assert asked == ["scenes", "clipart"]
     assert evaluate_main.main(["fcn", "--checkpoint", "fcn-9s", "--data-seed", "7"]) == 2
+
+
+def test_record_commands_that_run_at_once_keep_each_others_figures(tmp_path, monkeypatch, tiny_clipart):
+    """Two record processes adding to one entry: each change lands on what the other wrote, not on the copy
+    of the registry it read at start."""
+    _fake_registry(tmp_path, monkeypatch)
+    monkeypatch.setattr(record, "unseen_voc_root", lambda seed, style: tiny_clipart)
+    monkeypatch.setattr(record, "evaluate_fcn_checkpoint", lambda name, root, net=None: {"mean_iu": 0.123, "images": 2})
+    at_start = dict(REGISTRY)  # what a second process read when it started
+
+    record.record_fcn(_fake_run(tmp_path / "s4", seed=4, style="clipart"), device_note="x", seed_run=True,
+                      data_root=tiny_clipart, log=lambda m: None)
+    monkeypatch.setitem(REGISTRY, "fcn-8s", at_start["fcn-8s"])  # the second process: its registry predates seed 4
+    record.record_unseen("fcn-8s", seeds=[13], log=lambda m: None)
+    on_disk = json.loads((tmp_path / "weights" / "registry.json").read_text())["fcn-8s"]
+    assert 4 in [r["seed"] for r in on_disk["seed_runs"]]  # the seed run survived the unseen record
+    assert on_disk["unseen"]["13"]["mean_iu"] == 0.123
+    assert set(on_disk["unseen"]) == set(at_start["fcn-8s"].unseen) | {"13"}  # added to the others
+
+    monkeypatch.setitem(REGISTRY, "fcn-8s", at_start["fcn-8s"])  # and the other way round
+    record.record_fcn(_fake_run(tmp_path / "s5", seed=5, style="clipart"), device_note="x", seed_run=True,
+                      data_root=tiny_clipart, log=lambda m: None)
+    on_disk = json.loads((tmp_path / "weights" / "registry.json").read_text())["fcn-8s"]
+    assert [r["seed"] for r in on_disk["seed_runs"]][-2:] == [4, 5] and "13" in on_disk["unseen"]
+    assert REGISTRY["fcn-8s"].unseen == on_disk["unseen"]  # memory follows the file

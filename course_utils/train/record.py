@@ -37,7 +37,7 @@ from torch import nn
 
 from course_utils._shared import check_int
 from course_utils.checkpoints import (REGISTRY, WEIGHTS_DIR, CheckpointEntry, build_net, load_checkpoint,
-                                      save_checkpoint_file, write_entry)
+                                      save_checkpoint_file, update_entry, write_entry)
 from course_utils.cli import command
 from course_utils.crf.deeplab import fit_temperature
 from course_utils.crf.dense_crf import CRFParams
@@ -190,6 +190,17 @@ def _with_seed_run(fields: dict[str, Any], run: dict[str, Any]) -> dict[str, Any
     return {**fields, "seed_runs": sorted(runs, key=lambda r: r["seed"])}
 
 
+def _add_seed_run(name: str, run: dict[str, Any]) -> None:
+    """Add ``run`` to the ``seed_runs`` of entry ``name`` as the registry file holds it now (another
+    record command may be adding its own seed to the same entry); the shipped seed's record comes first."""
+    def change(fields: dict[str, Any]) -> dict[str, Any]:
+        if not fields.get("seed_runs"):
+            fields = {**fields, "seed_runs": [_seed_run(fields)]}
+        return _with_seed_run(fields, run)
+
+    update_entry(name, change)
+
+
 def _fields(entry: CheckpointEntry) -> dict[str, Any]:
     return {k: v for k, v in entry.__dict__.items() if k != "name"}
 
@@ -289,10 +300,7 @@ def record_deeplab_seed(run_dir: str | Path, *, device_note: str, val_frames: in
            "train_seconds": round(float(result.get("seconds", 0.0)), 1), "provenance": provenance,
            "crf": {k: search[k] for k in ("temperature", "iterations", "params")},
            "figures": {k: v for k, v in _deeplab_figures(ev, val_frames).items() if k not in ("split", "data")}}
-    fields = _fields(entry)
-    if not fields.get("seed_runs"):
-        fields["seed_runs"] = [_seed_run(fields)]
-    write_entry(name, _with_seed_run(fields, run))
+    _add_seed_run(name, run)
     log(f"{name} seed {settings['seed']}: mean IoU {ev['dcnn']['mean_iou']:.4f} -> {ev['crf']['mean_iou']:.4f} "
         "with its CRF")
     return run
@@ -310,7 +318,7 @@ def record_unseen(name: str, *, seeds: Sequence[int] = UNSEEN_DATA_SEEDS, frames
     training_seed = entry.data.get("seed", 0)
     if training_seed in seeds:
         raise ValueError(f"seeds must be data seeds the training never used; {name} was trained on seed {training_seed}")
-    unseen = dict(entry.unseen)
+    unseen = {}
     for seed in seeds:
         if entry.family == "deeplab":
             ev = evaluate_deeplab_checkpoint(name, unseen_minicity_root(seed, frames), frames=frames, crf=True)
@@ -319,8 +327,15 @@ def record_unseen(name: str, *, seeds: Sequence[int] = UNSEEN_DATA_SEEDS, frames
             style = entry.data.get("style", "clipart")  # entries from before the scenes: the clipart
             unseen[str(seed)] = evaluate_fcn_checkpoint(name, unseen_voc_root(seed, style=style))
         log(f"{name} on data seed {seed}: {unseen[str(seed)]}")
-    write_entry(name, {**_fields(entry), "unseen": dict(sorted(unseen.items(), key=lambda kv: int(kv[0])))})
-    return unseen
+
+    def change(fields: dict[str, Any]) -> dict[str, Any]:  # added to the entry as it is on disk now
+        if fields["sha256"] != entry.sha256:
+            raise ValueError(f"{name} was shipped again while its unseen figures were measured: run record unseen "
+                             "again")
+        merged = {**(fields.get("unseen") or {}), **unseen}
+        return {**fields, "unseen": dict(sorted(merged.items(), key=lambda kv: int(kv[0])))}
+
+    return update_entry(name, change).unseen
 
 
 def _fcn_run(run_dir: Path) -> dict[str, dict[str, Any]]:
@@ -431,10 +446,7 @@ def record_fcn(run_dir: str | Path, *, device_note: str, data_root: str | Path |
                    "train_seconds": round(float(state["seconds"]), 1),
                    "provenance": _fcn_provenance(run_dir, state, data), "crf": {},
                    "figures": {**scores, **figures_extra}}
-            fields = _fields(REGISTRY[name])
-            if not fields.get("seed_runs"):
-                fields["seed_runs"] = [_seed_run(fields)]
-            write_entry(name, _with_seed_run(fields, run))
+            _add_seed_run(name, run)
             out[name] = run
         else:
             curves = {k: [float(x) for x in state[k]] for k in ("train_loss", "val_loss", "val_mean_iu")}
