@@ -78,6 +78,10 @@ def test_bad_arguments_are_refused_before_anything_trains(tmp_path, capsys, monk
     assert "--data" in capsys.readouterr().err
     assert fcn_select.main(["--threads", "0", "--out", str(tmp_path / "y")]) == 2
     assert "--threads" in capsys.readouterr().err
-    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+    with pytest.raises(SystemExit) as exit_info:  # argparse refuses both at once, even --data at its default
+        fcn_select.main(["--data", "scenes", "--data-root", str(tmp_path), "--out", str(tmp_path / "z")])
+    assert exit_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert not any((tmp_path / name).exists() for name in ("x", "y", "z"))
     with pytest.raises(ValueError, match="width must be"):
         fcn.train_fcn_course(tmp_path, epochs={"32s": 1}, width=0.0)

@@ -96,14 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m course_utils.train fcn-select",
                                 description="Train the candidate FCN recipes of FCN_RECIPE_SELECTION on held-out "
                                             "training images and choose one by its fixed rule.")
-    p.add_argument("--data", default="scenes", help=f"the course's synthetic VOC: {' or '.join(FCN_DATA)}")
-    p.add_argument("--data-root", default=None, help="another VOC-layout root (instead of --data)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--data", default=None,  # None: argparse sees a --data equal to its default as given
+                       help=f"the course's synthetic VOC: {' or '.join(FCN_DATA)} (default scenes)")
+    where.add_argument("--data-root", default=None, help="another VOC-layout root")
     p.add_argument("--out", default=None, help="folder for the candidates' folders and selection.json")
     p.add_argument("--device", default=None)
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the free cores, at most 8)")
     args = p.parse_args(argv)
     code = code_commit()
-    style = check_choice(args.data, "--data", list(FCN_DATA))
+    style = check_choice("scenes" if args.data is None else args.data, "--data", list(FCN_DATA))
     if args.threads is not None:
         check_int(args.threads, "--threads", 1)
     device = get_device(args.device, name="--device") if args.device is not None else get_device()
