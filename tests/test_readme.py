@@ -41,3 +41,18 @@ def test_parameter_counts_leave_out_the_fixed_bilinear_upsampling():
     assert report.parameter_count(REGISTRY["fcn-32s"]) == report.parameter_count(REGISTRY["fcn-32s-fixed"])
     assert report.parameter_count(REGISTRY["deeplab-vgg_aspp"]) > 1.5 * report.parameter_count(
         REGISTRY["deeplab-largefov"])
+
+
+def test_the_table_follows_the_course_order_whatever_order_the_registry_dict_holds(monkeypatch):
+    from course_utils.checkpoints import REGISTRY
+
+    before = report.readme_section()
+    names = [r["name"] for r in report.checkpoint_rows()]
+    known = [n for n in report._NETWORKS if n in REGISTRY]
+    assert names[:len(known)] == known and sorted(names) == sorted(REGISTRY)
+    for name in reversed(list(REGISTRY)):  # the same entries, inserted in the opposite order
+        entry = REGISTRY[name]
+        monkeypatch.delitem(REGISTRY, name)
+        monkeypatch.setitem(REGISTRY, name, entry)
+    assert list(REGISTRY) != names
+    assert report.readme_section() == before

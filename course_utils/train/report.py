@@ -47,9 +47,15 @@ def _pct(x: float) -> str:
 
 
 def checkpoint_rows() -> list[dict]:
-    """One row per registry entry: name, network, parameters, command, time, device and figures."""
+    """One row per registry entry: name, network, parameters, command, time, device and figures.
+
+    The rows follow the course's order (the networks of ``_NETWORKS``, then any other entry by name), never
+    the order the registry dict happens to hold, so the README does not depend on how it was filled.
+    """
+    order = list(_NETWORKS)
     rows = []
-    for name, entry in REGISTRY.items():
+    for name in sorted(REGISTRY, key=lambda n: (order.index(n) if n in order else len(order), n)):
+        entry = REGISTRY[name]
         key = _key(entry)
         row = {"name": name, "network": _NETWORKS.get(name, name), "parameters": parameter_count(entry),
                "command": entry.command, "minutes": entry.train_seconds / 60.0, "device": entry.device,
