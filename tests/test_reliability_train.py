@@ -117,3 +117,29 @@ def test_provenance_records_the_commit_the_run_started_from(tiny_city, tmp_path,
     assert deeplab.main(_args(tiny_city, run, "--no-cache")) == 0
     prov = json.loads((run / "provenance.json").read_text())
     assert prov["commit"] == "a" * 40 and prov["dirty"] is False and prov["commits"] == ["a" * 40]
+
+
+def test_a_stopped_run_keeps_the_commit_it_started_from_when_resumed(tiny_city, tmp_path, monkeypatch):
+    """provenance.json is written when the folder is claimed, before the first epoch: a run stopped partway
+    and finished by a later process records both processes' commits."""
+    from course_utils.train import deeplab
+
+    monkeypatch.setenv("SEGCOURSE_DATA", str(tmp_path / "data"))
+    real_dataset = deeplab._train_dataset
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # the run is stopped before its first epoch ends
+
+    monkeypatch.setattr(deeplab, "_train_dataset", stopped)
+    monkeypatch.setattr(deeplab, "code_commit", lambda: ("a" * 40, False))
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        deeplab.main(_args(tiny_city, run, "--no-cache"))
+    prov = json.loads((run / "provenance.json").read_text())
+    assert prov["commits"] == ["a" * 40] and "--no-cache" in prov["argv"]
+    assert not (run / "result.json").exists()
+    monkeypatch.setattr(deeplab, "_train_dataset", real_dataset)
+    monkeypatch.setattr(deeplab, "code_commit", lambda: ("b" * 40, False))
+    assert deeplab.main(_args(tiny_city, run, "--no-cache")) == 0
+    prov = json.loads((run / "provenance.json").read_text())
+    assert prov["commit"] == "b" * 40 and prov["commits"] == ["a" * 40, "b" * 40]

@@ -331,6 +331,7 @@ def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Pa
 
 def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, out_dir: str | Path | None = None, *,
                   cache: bool = True, device: str | torch.device | None = None, log=print, progress: bool = True,
+                  provenance: tuple[list[str], tuple[str | None, bool | None]] | None = None,
                   **overrides: Any) -> tuple[nn.Module, list[float]]:
     """Train a DeepLab model (or load it from the cache) and return ``(net, history)``.
 
@@ -349,6 +350,10 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
     device : optional
         Default :func:`course_utils.env.get_device`; under ``torchrun`` each process
         takes its own GPU (or the CPU).
+    provenance : (argv, code), optional
+        The arguments as run and :func:`code_commit`, written to ``out_dir/provenance.json`` as soon as the
+        folder is claimed (:func:`write_provenance`): a run stopped and resumed later keeps the commit of
+        every process that trained it, not only of the one that finished.
     **overrides
         Settings, see :func:`deeplab_settings`.
 
@@ -373,6 +378,8 @@ def train_deeplab(model: str = "largefov", data_root: str | Path | None = None, 
     # Claim the run folder first, on cache hits too: a folder recording other settings is refused
     # before anything (checkpoint, final weights, results) can be written into it.
     checkpoint = _claim_out_dir(out, settings, info.is_main)
+    if provenance is not None and info.is_main:
+        write_provenance(out, *provenance)
 
     def train() -> list[float]:
         dataset = _train_dataset(root, settings)
@@ -562,8 +569,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else _default_out_dir(args.model)
     try:
         start = time.perf_counter()
+        argv_run = ["python", "-m", "course_utils.train", "deeplab", *(sys.argv[2:] if argv is None else argv)]
         net, history = train_deeplab(args.model, args.data_root, out, cache=args.cache, device=info.device,
-                                     **{k: settings[k] for k in overrides})
+                                     provenance=(argv_run, code), **{k: settings[k] for k in overrides})
         seconds = time.perf_counter() - start
         diff = replica_max_difference(net)
         if args.save_all_ranks:
@@ -582,8 +590,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{MODELS[args.model]}: mean IoU {scores['mean_iou']:.4f} over {scores['frames']} frames "
                       f"(predictions in {scores['predictions']})")
             write_text_atomic(out / "result.json", json.dumps(result, indent=1, default=float))
-            write_provenance(out, ["python", "-m", "course_utils.train", "deeplab",
-                                    *(sys.argv[2:] if argv is None else argv)], code)
+            write_provenance(out, argv_run, code)
         barrier()
     finally:
         cleanup_distributed()
