@@ -138,8 +138,10 @@ def test_a_stopped_run_keeps_the_commit_it_started_from_when_resumed(tiny_city, 
     prov = json.loads((run / "provenance.json").read_text())
     assert prov["commits"] == ["a" * 40] and "--no-cache" in prov["argv"]
     assert not (run / "result.json").exists()
+    (run / "provenance.json").write_text(json.dumps({**prov, "note": "written by hand"}))  # e.g. from a log
     monkeypatch.setattr(deeplab, "_train_dataset", real_dataset)
     monkeypatch.setattr(deeplab, "code_commit", lambda: ("b" * 40, False))
     assert deeplab.main(_args(tiny_city, run, "--no-cache")) == 0
     prov = json.loads((run / "provenance.json").read_text())
     assert prov["commit"] == "b" * 40 and prov["commits"] == ["a" * 40, "b" * 40]
+    assert prov["note"] == "written by hand"  # kept

@@ -125,11 +125,13 @@ def write_provenance(out: Path, argv: list[str], code: tuple[str | None, bool | 
 
     ``code`` is :func:`code_commit` read when the process started (the code it imported), not when it
     finished: the checkout may have moved on during a long run. A resumed run keeps the commits of the
-    processes before it (``commits``); ``commit`` is the last.
+    processes before it (``commits``) and any ``note`` already there; ``commit`` is the last.
     """
     record = out / "provenance.json"
     old = json.loads(record.read_text()) if record.is_file() else {}
     commit, dirty = code
     commits = [c for c in old.get("commits", [old["commit"]] if old.get("commit") else []) if c != commit] + [commit]
-    write_text_atomic(record, json.dumps({"commit": commit, "dirty": dirty, "commits": commits, "argv": argv},
-                                         indent=1))
+    new = {"commit": commit, "dirty": dirty, "commits": commits, "argv": argv}
+    if old.get("note"):
+        new["note"] = old["note"]
+    write_text_atomic(record, json.dumps(new, indent=1))
