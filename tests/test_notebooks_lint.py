@@ -83,3 +83,18 @@ def test_lesson_terms_short_lesson_and_stated_goals(stem):
                                          and not c.metadata.get("nbgrader", {}).get("solution"))]
     assert len(cells) <= 45, f"{path.name} has {len(cells)} cells: split it (about 45 at most)"
     assert "will be able to" in nb.cells[0].source, f"{path.name} should open with what the student will be able to do"
+
+
+MEASURED = re.compile(r"\b\d+\.\d+\s?%")  # "18.7 %": a measured share, which a cell computes and renders
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_markdown_types_no_measured_percentage(path):
+    """A percentage with decimals in a lesson's prose is a result, so it is rendered from the cell that computes
+    it (``display(Markdown(f"..."))``, which nbval re-checks), never typed where it could drift."""
+    nb = read(path)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            found = MEASURED.findall(cell.source)
+            assert not found, (f"{path.name} cell {index} types {found} in Markdown: render the figure from the "
+                               "code that computes it")

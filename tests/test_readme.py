@@ -56,3 +56,14 @@ def test_the_table_follows_the_course_order_whatever_order_the_registry_dict_hol
         monkeypatch.setitem(REGISTRY, name, entry)
     assert list(REGISTRY) != names
     assert report.readme_section() == before
+
+
+def test_readme_types_no_measured_figure_outside_the_generated_section():
+    """Measured figures (a share with decimals, a time in seconds) come from the registry's generated section
+    or from a command the README names, never typed beside them."""
+    import re
+
+    text = README.read_text(encoding="utf-8")
+    outside = text[:text.index(report.BEGIN)] + text[text.index(report.END):]
+    found = re.findall(r"\b\d+\.\d+\s?(?:%|s\b)", outside)
+    assert not found, f"README.md types measured figures {found}: generate them or name the command that measures them"
