@@ -42,6 +42,25 @@ def test_resume_ends_with_the_same_weights(tmp_path):
         assert torch.equal(a, b)
 
 
+def test_a_resumed_checkpoint_records_the_time_of_every_process(tmp_path, monkeypatch):
+    from course_utils.train import loop
+    from course_utils.train.loop import checkpoint_seconds
+
+    clock = iter(range(0, 10_000, 5))  # every reading of the clock is 5 s after the last
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: float(next(clock)))
+    ckpt = tmp_path / "ck.pt"
+    assert checkpoint_seconds(ckpt) is None
+    _run(2, ckpt)  # a first process: two epochs of 5 s
+    assert checkpoint_seconds(ckpt) == 10.0
+    _run(4, ckpt, net=_net())  # a second one resumes and trains two more
+    assert checkpoint_seconds(ckpt) == 20.0
+    state = torch.load(ckpt, weights_only=True)
+    del state["seconds"]  # a checkpoint from before fit recorded its time: the total is unknown, not partial
+    torch.save(state, ckpt)
+    _run(5, ckpt, net=_net())
+    assert checkpoint_seconds(ckpt) is None
+
+
 def test_checkpoint_from_another_architecture_is_refused(tmp_path):
     ckpt = tmp_path / "ck.pt"
     _run(1, ckpt)

@@ -62,7 +62,7 @@ from course_utils.nets.deeplab import (capacity_matched_hidden_channels, deeplab
 from course_utils.paths import data_root
 from course_utils.train.cache import train_cached
 from course_utils.train.checkpoint_io import save_atomic
-from course_utils.train.loop import fit, poly_lr
+from course_utils.train.loop import checkpoint_seconds, fit, poly_lr
 from course_utils.train.run_folder import claim_run_folder, code_commit, write_provenance
 from course_utils.train.distributed import (barrier, cleanup_distributed, init_distributed, is_distributed,
                                             make_loader, replica_max_difference, wrap_ddp)
@@ -573,12 +573,14 @@ def main(argv: list[str] | None = None) -> int:
         net, history = train_deeplab(args.model, args.data_root, out, cache=args.cache, device=info.device,
                                      provenance=(argv_run, code), **{k: settings[k] for k in overrides})
         seconds = time.perf_counter() - start
+        # a run resumed over several processes: the time of all of them, as the checkpoint sums it
+        total = checkpoint_seconds(out / "checkpoint.pt") if info.is_main else None
         diff = replica_max_difference(net)
         if args.save_all_ranks:
             save_atomic({"net": net.state_dict(), "history": history}, out / f"final_rank{info.rank}.pt")
         result: dict[str, Any] = {"model": args.model, "history": history, "world_size": info.world_size,
-                                  "replica_max_difference": diff, "seconds": seconds, "device": str(info.device),
-                                  "recipe": args.recipe}
+                                  "replica_max_difference": diff, "seconds": seconds if total is None else total,
+                                  "seconds_this_process": seconds, "device": str(info.device), "recipe": args.recipe}
         if info.is_main:
             save_atomic({"net": net.state_dict(), "history": history, "settings": _json_ready(settings)},
                          out / "final.pt")

@@ -11,6 +11,7 @@ rank 0 logs and writes checkpoints, every rank resumes from them.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -78,6 +79,8 @@ def fit(
     checkpoint : path, optional
         Saved after every epoch (by the main process only); if it exists when
         ``fit`` starts, training resumes after its last completed epoch (on every process).
+        It records the training time so far (``seconds``, summed over the processes that
+        trained it; :func:`checkpoint_seconds`).
     seed : int
         Epoch ``e`` re-seeds Python, NumPy and torch with ``seed + e`` (plus an
         offset per rank under DDP, so that processes draw different dropout masks).
@@ -103,6 +106,9 @@ def fit(
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history: list[float] = []
     start = 0
+    # wall time of the epochs so far, over every process that trained them (None: resumed from a checkpoint
+    # that did not record it)
+    seconds: float | None = 0.0
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and rank0_exists(path):
         state = load_training_checkpoint(path, net)
@@ -114,10 +120,12 @@ def fit(
             scaler.load_state_dict(state["scaler"])
         history = list(state["history"])
         start = state["epoch"] + 1
+        seconds = state.get("seconds")
         if log and is_main:
             log(f"resumed from {path} after epoch {start}")
     net.train()
     for epoch in range(start, epochs):
+        epoch_start = time.perf_counter()
         _seed_epoch(seed, epoch)
         sampler = getattr(loader, "sampler", None)
         if hasattr(sampler, "set_epoch"):
@@ -157,6 +165,8 @@ def fit(
         if on_epoch is not None:
             on_epoch(epoch)
             net.train()
+        if seconds is not None:
+            seconds += time.perf_counter() - epoch_start
         if path is not None and is_main:
             save_atomic({
                 "arch": architecture_signature(unwrap(net)),
@@ -167,6 +177,17 @@ def fit(
                 "scaler": scaler.state_dict() if use_amp else None,
                 "epoch": epoch,
                 "history": history,
+                "seconds": seconds,
             }, path)
         barrier()  # no process starts the next epoch (or returns) before the checkpoint is complete
     return history
+
+
+def checkpoint_seconds(path: str | Path) -> float | None:
+    """Training wall time (s) that :func:`fit`'s checkpoint ``path`` records, summed over every process that
+    trained it; None if the file is missing or the run was resumed from a checkpoint that did not record it."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    value = torch.load(path, map_location="cpu", weights_only=True).get("seconds")
+    return None if value is None else float(value)
