@@ -123,6 +123,7 @@ def test_a_stopped_run_keeps_the_commit_it_started_from_when_resumed(tiny_city, 
     """provenance.json is written when the folder is claimed, before the first epoch: a run stopped partway
     and finished by a later process records both processes' commits."""
     from course_utils.train import deeplab
+    from course_utils.train.loop import checkpoint_seconds
 
     monkeypatch.setenv("SEGCOURSE_DATA", str(tmp_path / "data"))
     real_dataset = deeplab._train_dataset
@@ -145,7 +146,5 @@ def test_a_stopped_run_keeps_the_commit_it_started_from_when_resumed(tiny_city, 
     prov = json.loads((run / "provenance.json").read_text())
     assert prov["commit"] == "b" * 40 and prov["commits"] == ["a" * 40, "b" * 40]
     assert prov["note"] == "written by hand"  # kept
-    from course_utils.train.loop import checkpoint_seconds
-
     result = json.loads((run / "result.json").read_text())  # the time the checkpoint sums over the processes
     assert result["seconds"] == checkpoint_seconds(run / "checkpoint.pt") > 0
