@@ -67,3 +67,17 @@ def test_readme_types_no_measured_figure_outside_the_generated_section():
     outside = text[:text.index(report.BEGIN)] + text[text.index(report.END):]
     found = re.findall(r"\b\d+\.\d+\s?(?:%|s\b)", outside)
     assert not found, f"README.md types measured figures {found}: generate them or name the command that measures them"
+
+
+def test_the_note_names_the_data_the_fcn_entries_were_trained_on(monkeypatch):
+    import dataclasses
+
+    from course_utils.checkpoints import REGISTRY
+
+    styles = {e.data["style"] for e in REGISTRY.values() if e.family == "fcn"}
+    assert all(("clipart" in report.readme_section()) == (s == "clipart") for s in styles)
+    for name, entry in list(REGISTRY.items()):  # as if the FCN were shipped on the scenes
+        if entry.family == "fcn":
+            monkeypatch.setitem(REGISTRY, name, dataclasses.replace(entry, data={**entry.data, "style": "scenes"}))
+    text = report.readme_section()
+    assert "the VOC-like scenes, 200 validation images" in text and "clipart" not in text

@@ -68,6 +68,14 @@ def checkpoint_rows() -> list[dict]:
     return rows
 
 
+def _fcn_data_text() -> str:
+    """The synthetic VOC the shipped FCN entries were trained on, as their runs recorded it."""
+    found = sorted({(e.data.get("style", "?"), e.data.get("n_val")) for e in REGISTRY.values() if e.family == "fcn"},
+                   key=str)
+    styles = {"clipart": "the simple clipart set, not the VOC-like scenes", "scenes": "the VOC-like scenes"}
+    return "; ".join(f"{styles.get(style, style)}, {n_val} validation images" for style, n_val in found)
+
+
 def readme_section() -> str:
     """The generated Markdown: the checkpoint table and the figures over seeds, from the registry."""
     rows = checkpoint_rows()
@@ -84,9 +92,10 @@ def readme_section() -> str:
     lines += ["", "Each figure is the mean over the training seeds recorded for that checkpoint, ± the sample "
               "standard deviation, with the lowest and highest seed (the shipped weights are one of them; the "
               "other seeds' weights are not shipped). DeepLab: mean IoU on the first 100 validation frames of the "
-              "course MiniCity (Cityscapes' official definition); FCN: mean IU on the 200 validation images of the "
-              "synthetic VOC. \"Unseen data seeds\": the shipped weights on data generated with seeds the "
-              "training never used (`python -m course_utils.evaluate ... --data-seed S`).", "", END]
+              "course MiniCity (Cityscapes' official definition); FCN: mean IU on the validation images of the "
+              f"synthetic VOC it was trained on ({_fcn_data_text()}). \"Unseen data seeds\": the shipped weights "
+              "on data generated with seeds the training never used "
+              "(`python -m course_utils.evaluate ... --data-seed S`).", "", END]
     return "\n".join(lines)
 
 
