@@ -11,9 +11,9 @@ rank 0 logs and writes checkpoints, every rank resumes from them.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from time import perf_counter
 
 import numpy as np
 import torch
@@ -125,7 +125,7 @@ def fit(
             log(f"resumed from {path} after epoch {start}")
     net.train()
     for epoch in range(start, epochs):
-        epoch_start = time.perf_counter()
+        epoch_start = perf_counter()
         _seed_epoch(seed, epoch)
         sampler = getattr(loader, "sampler", None)
         if hasattr(sampler, "set_epoch"):
@@ -166,7 +166,7 @@ def fit(
             on_epoch(epoch)
             net.train()
         if seconds is not None:
-            seconds += time.perf_counter() - epoch_start
+            seconds += perf_counter() - epoch_start
         if path is not None and is_main:
             save_atomic({
                 "arch": architecture_signature(unwrap(net)),
