@@ -148,3 +148,30 @@ def test_a_stopped_run_keeps_the_commit_it_started_from_when_resumed(tiny_city, 
     assert prov["note"] == "written by hand"  # kept
     result = json.loads((run / "result.json").read_text())  # the time the checkpoint sums over the processes
     assert result["seconds"] == checkpoint_seconds(run / "checkpoint.pt") > 0
+
+
+def test_a_recorded_registry_does_not_make_the_code_dirty(tmp_path):
+    """``train seeds`` records one run (writing the registry) while the next one starts: that run's code is
+    still the commit's. A change to any other tracked file is uncommitted code."""
+    import subprocess
+
+    from course_utils.train.run_folder import RECORDED_DATA, code_commit
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", *args], check=True,
+                       capture_output=True)
+
+    registry = tmp_path / RECORDED_DATA / "registry.json"
+    registry.parent.mkdir(parents=True)
+    registry.write_text("{}")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "c")
+    commit, dirty = code_commit(tmp_path)
+    assert len(commit) == 40 and dirty is False
+    registry.write_text('{"a": 1}')
+    assert code_commit(tmp_path) == (commit, False)
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert code_commit(tmp_path) == (commit, True)
+    assert code_commit(tmp_path / "nowhere") == (None, None)

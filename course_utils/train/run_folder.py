@@ -18,7 +18,7 @@ from pathlib import Path
 
 from course_utils.cli import check_output_folder, write_text_atomic
 
-__all__ = ["RUN_MARKER", "claim_run_folder", "code_commit", "write_provenance"]
+__all__ = ["RUN_MARKER", "RECORDED_DATA", "claim_run_folder", "code_commit", "write_provenance"]
 
 #: The file that records which command wrote a run folder.
 RUN_MARKER = "segcourse-run.json"
@@ -102,19 +102,25 @@ def _hold(folder: Path, name: str) -> None:
     _HELD[key] = lock
 
 
-def code_commit() -> tuple[str | None, bool | None]:
-    """The git commit of the library's checkout and whether it has uncommitted changes (None, None outside git)."""
+#: What the record commands write in the checkout (the shipped weights and their registry): data, not code,
+#: so a change there does not make a run's code "dirty" (``train seeds`` records one run while the next trains).
+RECORDED_DATA = "course_utils/weights"
+
+
+def code_commit(root: str | Path | None = None) -> tuple[str | None, bool | None]:
+    """The git commit of the library's checkout (or of ``root``) and whether it has uncommitted changes outside
+    :data:`RECORDED_DATA` (None, None outside git)."""
     import subprocess
 
     from course_utils.paths import repo_root
 
+    root = str(repo_root() if root is None else root)
     try:
-        head = subprocess.run(["git", "-C", str(repo_root()), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10)
+        head = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return None, None
-        status = subprocess.run(["git", "-C", str(repo_root()), "status", "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                 f":(exclude){RECORDED_DATA}"], capture_output=True, text=True, timeout=10)
         return head.stdout.strip(), bool(status.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         return None, None
