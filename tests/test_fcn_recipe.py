@@ -91,6 +91,64 @@ def test_a_stopped_run_resumes_stage_by_stage(tiny_scenes, tmp_path, monkeypatch
 
 
 @pytest.mark.slow
+def test_a_run_stopped_inside_a_stage_goes_on_after_its_last_finished_epoch(tiny_scenes, tmp_path, monkeypatch):
+    epochs = {"32s": 3, "16s": 1, "8s": 1, "32s-long": 2}
+    whole = fcn.train_fcn_course(tiny_scenes, device="cpu", epochs=epochs, seed=1, log=None, heldout=2,
+                                 checkpoints=tmp_path / "a")
+    real = fcn.train_fcn
+
+    def stop(at_stage, at_call, at_epoch):  # stop during an epoch of one stage's cycle, before its checkpoint
+        calls = []
+
+        def spy(net, loader, **kw):
+            seen = kw["on_epoch"]
+            calls.append(kw["desc"])
+            call = calls.count(kw["desc"])
+
+            def on_epoch(epoch):
+                seen(epoch)
+                if kw["desc"] == at_stage and call == at_call and epoch == at_epoch:
+                    raise KeyboardInterrupt("stopped")
+            return real(net, loader, **{**kw, "on_epoch": on_epoch})
+        return spy
+
+    folder = tmp_path / "b"
+    folder.mkdir()
+    done = {}
+    for stage, call, epoch in (("FCN-32s", 1, 1), ("FCN-32s-long", 2, 0)):  # in FCN-32s, then in the long
+        monkeypatch.setattr(fcn, "train_fcn", stop(stage, call, epoch))      # control's second cycle
+        with pytest.raises(KeyboardInterrupt):
+            fcn.train_fcn_course(tiny_scenes, device="cpu", epochs=epochs, seed=1, log=None, heldout=2,
+                                 checkpoints=folder, completed=done,
+                                 on_stage=lambda v, r: done.__setitem__(v, r) if v != "32s-long" else None)
+        if stage == "FCN-32s-long":
+            assert (folder / "fcn-32s-long.ckpt").is_file() and not (folder / "fcn-32s-long-cycle2.ckpt").exists()
+    monkeypatch.undo()
+    trained = []
+    monkeypatch.setattr(fcn, "train_fcn", lambda net, loader, **kw: trained.append(kw["desc"]) or real(net, loader, **kw))
+    resumed = fcn.train_fcn_course(tiny_scenes, device="cpu", epochs=epochs, seed=1, log=None, heldout=2,
+                                   checkpoints=folder, completed=done)
+    assert trained == ["FCN-32s-long", "FCN-32s-long"]  # its finished first cycle is read back, not trained
+    for variant in epochs:
+        a, b = whole[variant], resumed[variant]
+        for key in ("train_loss", "val_loss", "val_mean_iu", "heldout_loss", "heldout_mean_iu"):
+            assert len(a[key]) == epochs[variant] and b[key] == pytest.approx(a[key]), (variant, key)
+        assert all(torch.equal(x, y) for x, y in zip(a["net"].state_dict().values(), b["net"].state_dict().values()))
+        assert b["seconds"] > 0
+
+
+def test_a_run_folder_with_other_settings_is_refused_before_training(tiny_scenes, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    monkeypatch.setattr(fcn, "train_fcn_course", lambda *a, **k: None)  # settings only; nothing trains
+    argv = ["--data-root", str(tiny_scenes), "--out", str(out), "--threads", "1", "--epochs-32s", "3"]
+    assert fcn.main(argv) == 0
+    assert json.loads((out / "settings.json").read_text())["recipe"]["epochs"]["32s"] == 3
+    (out / "result.json").unlink()
+    assert fcn.main([*argv[:-1], "4"]) == 2  # its stopped stage's checkpoint is of 3 epochs' schedule
+    assert "other settings" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_heldout_training_images_are_never_trained_on_and_get_their_own_curves(tiny_scenes, monkeypatch):
     seen = []
     real = fcn.train_fcn

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from course_utils.config import FCN_RECIPE_SELECTION
 from course_utils.data.voc import write_synthetic_voc
@@ -85,3 +86,75 @@ def test_bad_arguments_are_refused_before_anything_trains(tmp_path, capsys, monk
     assert not any((tmp_path / name).exists() for name in ("x", "y", "z"))
     with pytest.raises(ValueError, match="width must be"):
         fcn.train_fcn_course(tmp_path, epochs={"32s": 1}, width=0.0)
+
+
+@pytest.mark.slow
+def test_a_candidate_stopped_inside_a_stage_resumes_after_its_last_finished_epoch(tmp_path, monkeypatch):
+    root = write_synthetic_voc(tmp_path / "scenes", n_train=6, n_val=2, size=(32, 32), seed=3, style="scenes")
+    one = {**TINY, "widths": (0.0625,), "epochs_32s": (3,)}
+    monkeypatch.setattr(fcn_select, "FCN_RECIPE_SELECTION", one)
+    out = tmp_path / "select"
+    argv = ["--data-root", str(root), "--out", str(out), "--device", "cpu", "--threads", "1"]
+    real = fcn.train_fcn
+    calls = []
+
+    def stop_in_the_third_32s_epoch(net, loader, **kw):
+        seen = kw["on_epoch"]
+        calls.append(kw["desc"])
+
+        def on_epoch(epoch):
+            seen(epoch)
+            if kw["desc"] == "FCN-32s" and epoch == 2:
+                raise KeyboardInterrupt("stopped")
+        return real(net, loader, **{**kw, "on_epoch": on_epoch})
+
+    monkeypatch.setattr(fcn, "train_fcn", stop_in_the_third_32s_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        fcn_select.main(argv)
+    folder = out / "w0.0625-e3"
+    saved = torch.load(folder / "fcn-32s.ckpt", weights_only=True)
+    assert saved["epoch"] == 1 and len(saved["curves"]["heldout_mean_iu"]) == 2
+    assert json.loads((folder / "settings.json").read_text())["recipe"]["width"] == 0.0625
+    monkeypatch.setattr(fcn, "train_fcn", real)
+    assert fcn_select.main(argv) == 0
+    result = json.loads((folder / "result.json").read_text())
+    assert result["stages"]["32s"]["epochs"] == 3 and len(result["stages"]["32s"]["heldout_mean_iu"]) == 3
+    assert [len(result["stages"][v]["train_loss"]) for v in ("32s", "16s", "8s")] == [3, 1, 1]
+    assert sorted(p.name for p in folder.glob("fcn-*.pt")) == ["fcn-16s.pt", "fcn-32s.pt", "fcn-8s.pt"]
+    # another selection (other epochs) in the same folder would resume a checkpoint of another schedule
+    (folder / "result.json").unlink()
+    monkeypatch.setattr(fcn_select, "FCN_RECIPE_SELECTION", {**one, "epochs_16s": 2})
+    monkeypatch.setattr(fcn_select, "candidates", lambda selection: [{"name": "w0.0625-e3", "width": 0.0625,
+                                                                      "epochs": {"32s": 3, "16s": 2, "8s": 1}}])
+    with pytest.raises(ValueError, match="fcn-16s.pt of another run"):
+        fcn_select._train_candidate(fcn_select.candidates(None)[0], root, folder, device="cpu", seed=0, heldout=2,
+                                    argv=["x"], code=(None, None))
+
+
+@pytest.mark.slow
+def test_jobs_train_the_candidates_in_processes_of_their_own(tmp_path, monkeypatch):
+    root = write_synthetic_voc(tmp_path / "scenes", n_train=6, n_val=2, size=(32, 32), seed=3, style="scenes")
+    out = tmp_path / "select"
+    commands = []
+
+    def run(cmd, log):  # the children, trained here (one process) as the real ones would train
+        commands.append(cmd)
+        assert cmd[1:4] == ["-m", "course_utils.train", "fcn-select"] and log.parent == out
+        return fcn_select.main(cmd[4:])
+
+    from course_utils.train import seeds
+    monkeypatch.setattr(fcn_select, "FCN_RECIPE_SELECTION", TINY)
+    monkeypatch.setattr(seeds, "_run_logged", run)
+    real_run_jobs = seeds.run_jobs
+    monkeypatch.setattr(seeds, "run_jobs", lambda jobs, parallel: real_run_jobs(jobs, parallel=parallel, run=run))
+    trained = []
+    real = fcn.train_fcn_course
+    monkeypatch.setattr(fcn_select, "train_fcn_course", lambda root, **kw: trained.append(kw["width"]) or real(root, **kw))
+    assert fcn_select.main(["--data-root", str(root), "--out", str(out), "--device", "cpu", "--jobs", "2"]) == 0
+    names = [c["name"] for c in fcn_select.candidates(TINY)]
+    assert sorted(cmd[cmd.index("--candidate") + 1] for cmd in commands) == sorted(names)
+    assert all(cmd[cmd.index("--threads") + 1] == "1" and cmd[cmd.index("--out") + 1] == str(out) for cmd in commands)
+    assert len(trained) == len(names)  # each candidate once, by its own process; the selection only reads them
+    assert json.loads((out / "selection.json").read_text())["chosen"]["name"] in names
+    prov = json.loads((out / names[0] / "provenance.json").read_text())
+    assert prov["argv"][4:6] == ["--data-root", str(root)] and "--candidate" in prov["argv"]

@@ -177,7 +177,7 @@ def test_train_fcn_takes_zero_epochs_as_given_not_as_the_default(tmp_path, monke
     seen = {}
     monkeypatch.setattr(fcn, "course_synthetic_root", lambda style, workers=1: tmp_path / "voc")
     monkeypatch.setattr(fcn, "train_fcn_course",
-                        lambda root, *, device, epochs, seed, on_stage, completed, heldout: seen.update(epochs, seed=seed))
+                        lambda root, *, device, epochs, seed, on_stage, completed, heldout, checkpoints: seen.update(epochs, seed=seed))
     assert fcn.main(["--out", str(tmp_path / "run"), "--epochs-16s", "3"]) == 0
     # the long FCN-32s control follows the later stages: as long as FCN-16s and FCN-8s together
     assert seen == {**fcn.COURSE_FCN["epochs"], "16s": 3, "32s-long": 3 + fcn.COURSE_FCN["epochs"]["8s"],
@@ -200,7 +200,7 @@ def test_train_fcn_seed_flag_is_checked_passed_on_and_kept_out_of_the_shipped_ch
     assert fcn.main(["--out", str(tmp_path / "bad"), "--seed", "-1"]) == 2
     assert "--seed" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
-    def one_stage(root, *, device, epochs, seed, on_stage, completed, heldout):  # a stand-in: tiny stages
+    def one_stage(root, *, device, epochs, seed, on_stage, completed, heldout, checkpoints):  # a stand-in: tiny stages
         for variant in ("32s", "16s", "8s", "32s-fixed"):
             net = fcn.fcn_vgg16(variant.replace("-fixed", ""), 21, width=fcn.COURSE_FCN["width"], batch_norm=True)
             on_stage(variant, {"net": net, "train_loss": [1.0], "val_loss": [1.0], "val_mean_iu": [0.1],

@@ -173,3 +173,32 @@ def test_deeplab_bad_settings():
     with pytest.raises(ValueError, match="epochs"):
         deeplab_settings("aspp", epochs=0)
     assert main(["segnet"]) == 2
+
+
+def test_a_resumed_run_gets_back_the_curves_of_its_first_epochs(tmp_path):
+    def run(epochs, checkpoint, stop_after=None):
+        net = _net()
+        opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        loader = DataLoader(_problem(), batch_size=16, shuffle=True)
+        curves = {"weight_norm": []}
+
+        def on_epoch(epoch):
+            curves["weight_norm"].append(float(net[0].weight.norm()))
+            if epoch == stop_after:
+                raise KeyboardInterrupt("stopped")  # before this epoch's checkpoint is written
+
+        fit(net, loader, nn.CrossEntropyLoss(), opt, epochs=epochs, checkpoint=checkpoint, log=None,
+            on_epoch=on_epoch, curves=curves)
+        return curves
+
+    whole = run(4, tmp_path / "a.pt")
+    with pytest.raises(KeyboardInterrupt):
+        run(4, tmp_path / "b.pt", stop_after=2)  # epochs 0 and 1 are in the checkpoint, epoch 2 is lost
+    assert torch.load(tmp_path / "b.pt", weights_only=True)["curves"]["weight_norm"] == whole["weight_norm"][:2]
+    assert run(4, tmp_path / "b.pt") == whole  # resumed after epoch 1: all four epochs, none twice
+    state = torch.load(tmp_path / "b.pt", weights_only=True)
+    state["curves"] = None  # a checkpoint written without the curves: resuming would leave a gap
+    state["epoch"] = 1
+    torch.save(state, tmp_path / "b.pt")
+    with pytest.raises(ValueError, match=r"records no per-epoch \['weight_norm'\]"):
+        run(4, tmp_path / "b.pt")

@@ -63,7 +63,7 @@ from course_utils.paths import data_root
 from course_utils.train.cache import train_cached
 from course_utils.train.checkpoint_io import save_atomic
 from course_utils.train.loop import checkpoint_seconds, fit, poly_lr
-from course_utils.train.run_folder import claim_run_folder, code_commit, write_provenance
+from course_utils.train.run_folder import claim_run_folder, code_commit, match_run_settings, write_provenance
 from course_utils.train.distributed import (barrier, cleanup_distributed, init_distributed, is_distributed,
                                             make_loader, replica_max_difference, wrap_ddp)
 
@@ -295,27 +295,10 @@ def _claim_out_dir(out_dir: Path, settings: dict[str, Any], is_main: bool) -> Pa
 
     error = None
     if is_main:
-        record = out_dir / "settings.json"
-        wanted = _json_ready(settings)
         try:
-            if record.is_file():  # this command's run (or one from before the marker): resumable only if the same
-                try:
-                    old = json.loads(record.read_text())
-                except (ValueError, UnicodeDecodeError) as err:
-                    raise ValueError(f"{record} is not valid JSON ({err}); it may be truncated: delete that folder "
-                                     "or choose another out_dir (--out)") from None
-                if not isinstance(old, dict):
-                    raise ValueError(f"{record} is not a run's settings: choose another out_dir (--out)")
-                if old != wanted:
-                    diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
-                    raise ValueError(f"out_dir={out_dir} holds a run with other settings (differing: {diff}); "
-                                     "its checkpoint cannot be resumed: choose another out_dir or delete that folder")
             # a folder of a user's files or of another command is refused; runs from before the marker resume
             claim_run_folder(out_dir, _COMMAND, name="out_dir (--out)", legacy="settings.json")
-            if not record.exists():
-                tmp = record.with_name("settings.json.tmp")
-                tmp.write_text(json.dumps(wanted, indent=1, sort_keys=True))
-                tmp.replace(record)
+            match_run_settings(out_dir, _json_ready(settings), name="out_dir (--out)")
         except ValueError as err:
             error = str(err)
     if is_distributed():

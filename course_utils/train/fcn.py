@@ -42,11 +42,12 @@ from course_utils.nets.fcn import FCN, VARIANTS, fcn_vgg16, freeze_backbone, loa
 from course_utils.paths import data_root
 from course_utils.train.cache import train_cached
 from course_utils.train.checkpoint_io import save_atomic
-from course_utils.train.loop import fit, poly_lr
-from course_utils.train.run_folder import claim_run_folder, code_commit, write_provenance
+from course_utils.train.loop import checkpoint_seconds, fit, poly_lr
+from course_utils.train.run_folder import claim_run_folder, code_commit, match_run_settings, write_provenance
 
 __all__ = ["FCNRun", "fcn_loss", "fcn_param_groups", "train_fcn", "train_fcn_stage", "COURSE_FCN", "FCN_DATA",
            "STAGES", "STARTS_FROM", "course_fcn_data", "long_control_cycles", "train_fcn_course", "completed_stages",
+           "save_stage",
            "fcn_architecture", "main"]
 
 
@@ -86,7 +87,7 @@ def fcn_loss(logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = 255
 
 def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9, weight_decay: float = 5e-4,
               schedule: str = "poly", device: torch.device | str = "cpu", checkpoint=None, seed: int = 0,
-              desc: str = "FCN", log=print, on_epoch=None) -> list[float]:
+              desc: str = "FCN", log=print, on_epoch=None, curves=None) -> list[float]:
     """Train an FCN with the paper's recipe: SGD with momentum 0.9, weight decay 5e-4, biases at 2x lr.
 
     Frozen parameters (the last deconvolution; the backbone of FCN-32s-fixed) are not updated.
@@ -102,6 +103,9 @@ def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9
         The paper keeps the rate fixed; "poly" (DeepLab) helps short runs.
     on_epoch : callable, optional
         Passed to :func:`course_utils.train.fit` (e.g. to record a validation loss per epoch).
+    checkpoint, curves : optional
+        Passed to :func:`course_utils.train.fit`: the per-epoch checkpoint that a stopped run resumes
+        from, and the figures ``on_epoch`` records, saved and restored with it.
 
     Returns
     -------
@@ -113,7 +117,7 @@ def train_fcn(net: FCN, loader, *, epochs: int, lr: float, momentum: float = 0.9
     optimizer = torch.optim.SGD(fcn_param_groups(net, lr, weight_decay), lr=lr, momentum=momentum)
     scheduler = poly_lr(optimizer, epochs * len(loader)) if schedule == "poly" else None
     return fit(net, loader, fcn_loss, optimizer, epochs=epochs, device=device, scheduler=scheduler,
-               checkpoint=checkpoint, seed=seed, desc=desc, log=log, on_epoch=on_epoch)
+               checkpoint=checkpoint, seed=seed, desc=desc, log=log, on_epoch=on_epoch, curves=curves)
 
 
 @dataclass
@@ -225,7 +229,8 @@ def long_control_cycles(epochs: dict[str, int]) -> list[int]:
 def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dict[str, int] | None = None,
                      seed: int | None = None, log=print, on_stage=None,
                      completed: dict[str, dict[str, Any]] | None = None,
-                     heldout: int = 0, width: float | None = None) -> dict[str, dict[str, Any]]:
+                     heldout: int = 0, width: float | None = None,
+                     checkpoints: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """Train the course's FCN stages (:data:`COURSE_FCN`) on the course's synthetic VOC.
 
     FCN-32s first, FCN-16s initialised from it, FCN-8s from FCN-16s, then FCN-32s-fixed (frozen
@@ -257,6 +262,10 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
     width : float, optional
         Fraction of VGG16's channels; default ``COURSE_FCN["width"]`` (another width is a candidate recipe,
         :mod:`course_utils.train.fcn_select`, never a shipped one).
+    checkpoints : path, optional
+        A folder for every stage's per-epoch checkpoint (``fcn-<variant>.ckpt``; FCN-32s-long one per
+        cycle), so that a run stopped inside a stage resumes after its last finished epoch, curves and
+        training time included. The caller makes sure the folder holds no other run's checkpoints.
 
     Returns
     -------
@@ -307,27 +316,37 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         elif STARTS_FROM.get(variant) in results:
             load_matching_weights(net, results[STARTS_FROM[variant]]["net"])
         net = net.to(device)
-        val_loss: list[float] = []
-        val_miu: list[float] = []
-        held: dict[str, list[float]] = {"heldout_loss": [], "heldout_mean_iu": []}
+        figures: dict[str, list[float]] = {"val_loss": [], "val_mean_iu": []}
+        if heldout_loader is not None:
+            figures.update(heldout_loss=[], heldout_mean_iu=[])
 
-        def on_epoch(_epoch: int, net=net, val_loss=val_loss, val_miu=val_miu, held=held) -> None:
+        def on_epoch(_epoch: int, net=net, figures=figures) -> None:
             loss, miu = validate(net)
-            val_loss.append(loss)
-            val_miu.append(miu)
+            figures["val_loss"].append(loss)
+            figures["val_mean_iu"].append(miu)
             if heldout_loader is not None:
                 loss, miu = validate(net, heldout_loader)
-                held["heldout_loss"].append(loss)
-                held["heldout_mean_iu"].append(miu)
+                figures["heldout_loss"].append(loss)
+                figures["heldout_mean_iu"].append(miu)
 
         cycles = long_control_cycles(epochs) if variant == "32s-long" else [epochs[variant]]
+        paths = [None if checkpoints is None else
+                 Path(checkpoints) / (f"fcn-{variant}.ckpt" if i == 0 else f"fcn-{variant}-cycle{i + 1}.ckpt")
+                 for i in range(len(cycles))]
         start = time.perf_counter()
         history: list[float] = []
-        for cycle in cycles:  # each a poly schedule from the base rate, as each stage of the staged nets
+        for cycle, path in zip(cycles, paths):  # each a poly schedule from the base rate, as each stage of the staged nets
             history += train_fcn(net, train_loader, epochs=cycle, lr=recipe["lr"], momentum=recipe["momentum"],
                                  weight_decay=recipe["weight_decay"], schedule=recipe["schedule"], device=device,
-                                 seed=seed, desc=f"FCN-{variant}", log=None, on_epoch=on_epoch)
+                                 seed=seed, desc=f"FCN-{variant}", log=None, on_epoch=on_epoch, checkpoint=path,
+                                 curves=figures)
         seconds = time.perf_counter() - start
+        if checkpoints is not None:  # every process's time, also that of a stopped one this run resumed
+            recorded = [checkpoint_seconds(path) for path in paths]
+            if all(s is not None for s in recorded):
+                seconds = float(sum(recorded))
+        val_loss, val_miu = figures["val_loss"], figures["val_mean_iu"]
+        held = {k: figures[k] for k in ("heldout_loss", "heldout_mean_iu") if k in figures}
         net.eval()
         if log is not None:
             log(f"FCN-{variant}: {epochs[variant]} epochs in {seconds:.0f} s; train loss {history[-1]:.4f}, "
@@ -373,10 +392,20 @@ def fcn_architecture(variant: str) -> dict[str, Any]:
 _COMMAND = "python -m course_utils.train fcn"
 
 
-def _stage_net(variant: str) -> FCN:
-    """An untrained course FCN of stage ``variant`` (32s-fixed and 32s-long are FCN-32s nets)."""
-    return fcn_vgg16(_network(variant), 21, width=COURSE_FCN["width"],
+def _stage_net(variant: str, width: float | None = None) -> FCN:
+    """An untrained course FCN of stage ``variant`` (32s-fixed and 32s-long are FCN-32s nets), of the
+    recipe's width unless ``width`` is given (a candidate of :mod:`course_utils.train.fcn_select`)."""
+    return fcn_vgg16(_network(variant), 21, width=COURSE_FCN["width"] if width is None else width,
                      batch_norm=COURSE_FCN["batch_norm"])
+
+
+def save_stage(out: Path, variant: str, run: dict[str, Any], recipe: dict[str, Any],
+               data: dict[str, Any]) -> dict[str, Any]:
+    """Write a trained stage to ``out/fcn-<variant>.pt`` (its weights, figures, recipe and data, as
+    :func:`completed_stages` reads them back); return its figures without the net."""
+    record = {k: v for k, v in run.items() if k != "net"}
+    save_atomic({"net": run["net"].state_dict(), **record, "recipe": recipe, "data": data}, out / f"fcn-{variant}.pt")
+    return record
 
 
 def completed_stages(out: Path, recipe: dict[str, Any], data: dict[str, Any],
@@ -409,7 +438,7 @@ def completed_stages(out: Path, recipe: dict[str, Any], data: dict[str, Any],
         if start is not None and start not in done:
             raise ValueError(f"--out {out} holds {path.name} but not fcn-{start}.pt, which it starts from: "
                              "choose another --out")
-        net = _stage_net(variant)
+        net = _stage_net(variant, recipe.get("width"))
         net.load_state_dict(state["net"])
         done[variant] = {"net": net.eval(), **{k: state[k] for k in keys if k in state}}
     return done
@@ -419,8 +448,9 @@ def completed_stages(out: Path, recipe: dict[str, Any], data: dict[str, Any],
 def main(argv: list[str] | None = None) -> int:
     """``python -m course_utils.train fcn --recipe course [--data scenes] [--out DIR] ...``; returns the exit status.
 
-    A folder of an unfinished run is resumed stage by stage: the stages it holds (of the same recipe,
-    seed, data and epochs) are loaded, the others trained.
+    A folder of an unfinished run is resumed: the stages it holds (of the same recipe, seed, data and
+    epochs) are loaded, a stage stopped partway resumes after its last finished epoch, the others are
+    trained.
     """
     p = argparse.ArgumentParser(prog="python -m course_utils.train fcn",
                                 description="Train the course's FCN-32s/16s/8s (staged), FCN-32s-fixed and the "
@@ -469,19 +499,18 @@ def main(argv: list[str] | None = None) -> int:
         data = {**data, "heldout": heldout}  # trained on fewer images: another dataset to record and resume
     recipe = {**COURSE_FCN, "epochs": epochs, "seed": seed, "data": data.get("style", str(root))}
     completed = completed_stages(out, recipe, data, epochs)
+    match_run_settings(out, {"recipe": recipe, "data": data})  # the stages' epoch checkpoints resume this run only
     write_provenance(out, ["python", "-m", "course_utils.train", "fcn", *(sys.argv[2:] if argv is None else argv)],
                      code)
     torch.set_num_threads(cpu_threads(limit=8) if args.threads is None else args.threads)
     summary: dict[str, Any] = {v: {k: x for k, x in r.items() if k != "net"} for v, r in completed.items()}
 
     def save(variant: str, run: dict[str, Any]) -> None:
-        record = {k: v for k, v in run.items() if k != "net"}
-        save_atomic({"net": run["net"].state_dict(), **record, "recipe": recipe, "data": data}, out / f"fcn-{variant}.pt")
-        summary[variant] = record
+        summary[variant] = save_stage(out, variant, run, recipe, data)
 
     if completed:
         print(f"resuming {out}: {', '.join(f'FCN-{v}' for v in completed)} already trained")
     train_fcn_course(root, device=device, epochs=epochs, seed=seed, on_stage=save, completed=completed,
-                     heldout=heldout)
+                     heldout=heldout, checkpoints=out)
     write_text_atomic(out / "result.json", json.dumps(summary, indent=1, default=float))
     return 0

@@ -61,6 +61,7 @@ def fit(
     is_main: bool = True,
     log: Callable[[str], None] | None = print,
     on_epoch: Callable[[int], None] | None = None,
+    curves: dict[str, list[float]] | None = None,
 ) -> list[float]:
     """Train ``net`` for ``epochs`` epochs; return the mean training loss of each epoch.
 
@@ -91,6 +92,10 @@ def fit(
     on_epoch : callable, optional
         ``on_epoch(epoch)`` after each completed epoch (0-based), before the checkpoint is
         written, e.g. to record a validation loss; it must leave ``net`` in training mode.
+    curves : dict, optional
+        ``{name: per-epoch figures}`` that ``on_epoch`` appends to (e.g. the validation loss): saved
+        with the checkpoint and, on resuming, restored in place, so that a resumed run's curves hold
+        every epoch. A checkpoint that lacks one of them is refused rather than resumed with a gap.
 
     Returns
     -------
@@ -119,6 +124,14 @@ def fit(
         if state.get("scaler") is not None and use_amp:
             scaler.load_state_dict(state["scaler"])
         history = list(state["history"])
+        if curves is not None:
+            saved = state.get("curves") or {}
+            missing = sorted(set(curves) - set(saved))
+            if missing:
+                raise ValueError(f"checkpoint {path} records no per-epoch {missing}: a resumed run would lack "
+                                 "their first epochs; delete it to train from the start")
+            for name, values in curves.items():
+                values[:] = [float(v) for v in saved[name]]
         start = state["epoch"] + 1
         seconds = state.get("seconds")
         if log and is_main:
@@ -178,6 +191,7 @@ def fit(
                 "epoch": epoch,
                 "history": history,
                 "seconds": seconds,
+                "curves": {k: list(v) for k, v in curves.items()} if curves is not None else None,
             }, path)
         barrier()  # no process starts the next epoch (or returns) before the checkpoint is complete
     return history

@@ -18,14 +18,14 @@ from pathlib import Path
 
 from course_utils.cli import check_output_folder, write_text_atomic
 
-__all__ = ["RUN_MARKER", "RECORDED_DATA", "claim_run_folder", "code_commit", "write_provenance"]
+__all__ = ["RUN_MARKER", "RECORDED_DATA", "claim_run_folder", "match_run_settings", "code_commit", "write_provenance"]
 
 #: The file that records which command wrote a run folder.
 RUN_MARKER = "segcourse-run.json"
 
 
 def claim_run_folder(folder: str | Path, command: str, *, name: str = "--out", legacy: str | None = None,
-                     finished: str | None = None) -> Path:
+                     finished: str | None = None, hold: bool = True) -> Path:
     """Claim ``folder`` for a run of ``command`` (e.g. ``"python -m course_utils.train fcn"``); return it.
 
     Parameters
@@ -42,6 +42,9 @@ def claim_run_folder(folder: str | Path, command: str, *, name: str = "--out", l
     finished : str, optional
         A file that marks a finished run of this command (``result.json`` of ``train fcn``, which
         cannot resume): a folder holding it is refused rather than overwritten.
+    hold : bool
+        Lock the folder for this process (False: only check and mark it, for a process that trains one
+        part of a run whose own process holds the lock, each part in a sub-folder it claims).
 
     Raises
     ------
@@ -64,7 +67,8 @@ def claim_run_folder(folder: str | Path, command: str, *, name: str = "--out", l
         if finished is not None and (folder / finished).exists():
             raise ValueError(f"{name}={folder} holds a finished run of {command} ({folder / finished}); it is "
                              f"not overwritten: choose another {name} or delete that folder")
-        _hold(folder, name)
+        if hold:
+            _hold(folder, name)
         return folder
     if folder.is_dir() and any(p.name != _LOCK for p in folder.iterdir()):
         if legacy is None or not (folder / legacy).is_file():
@@ -72,13 +76,43 @@ def claim_run_folder(folder: str | Path, command: str, *, name: str = "--out", l
             raise ValueError(f"{name}={folder} holds files that {command} did not write ({', '.join(found[:4])}"
                              f"{', ...' if len(found) > 4 else ''}): choose a new or empty folder")
     folder.mkdir(parents=True, exist_ok=True)
-    _hold(folder, name)
+    if hold:
+        _hold(folder, name)
     write_text_atomic(marker, json.dumps({"command": command}, indent=1) + "\n")
     return folder
 
 
 _LOCK = ".segcourse-run.lock"
 _HELD: dict[Path, object] = {}  # run folders this process trains into, each with its open lock file
+
+
+def match_run_settings(folder: Path, settings: dict, name: str = "--out") -> None:
+    """Record ``settings`` (JSON-ready) in ``folder/settings.json``, or check that the run there has the same.
+
+    A run folder's per-epoch checkpoints resume only a run of the same settings; call this after
+    :func:`claim_run_folder` and before anything is trained.
+
+    Raises
+    ------
+    ValueError
+        ``settings.json`` is damaged, not a dict, or records other settings (naming the keys that differ).
+    """
+    record = folder / "settings.json"
+    wanted = json.loads(json.dumps(settings))  # tuples as lists, as they are read back
+    if record.is_file():
+        try:
+            old = json.loads(record.read_text())
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ValueError(f"{record} is not valid JSON ({err}); it may be truncated: delete that folder "
+                             f"or choose another {name}") from None
+        if not isinstance(old, dict):
+            raise ValueError(f"{record} is not a run's settings: choose another {name}")
+        if old != wanted:
+            diff = sorted(k for k in set(old) | set(wanted) if old.get(k) != wanted.get(k))
+            raise ValueError(f"{name}={folder} holds a run with other settings (differing: {diff}); its checkpoint "
+                             f"cannot be resumed: choose another {name} or delete that folder")
+        return
+    write_text_atomic(record, json.dumps(wanted, indent=1, sort_keys=True))
 
 
 def _hold(folder: Path, name: str) -> None:
