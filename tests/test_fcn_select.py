@@ -158,3 +158,18 @@ def test_jobs_train_the_candidates_in_processes_of_their_own(tmp_path, monkeypat
     assert json.loads((out / "selection.json").read_text())["chosen"]["name"] in names
     prov = json.loads((out / names[0] / "provenance.json").read_text())
     assert prov["argv"][4:6] == ["--data-root", str(root)] and "--candidate" in prov["argv"]
+
+
+def test_a_candidate_that_fails_in_its_process_is_named_and_nothing_is_chosen(tmp_path, monkeypatch, capsys):
+    root = write_synthetic_voc(tmp_path / "scenes", n_train=6, n_val=2, size=(32, 32), seed=3, style="scenes")
+    from course_utils.train import seeds
+    monkeypatch.setattr(fcn_select, "FCN_RECIPE_SELECTION", TINY)
+    real_run_jobs = seeds.run_jobs  # every child process fails
+    monkeypatch.setattr(seeds, "run_jobs", lambda jobs, parallel: real_run_jobs(jobs, parallel=parallel, log=lambda m: None,
+                                                                                run=lambda cmd, log: 1))
+    monkeypatch.setattr(fcn_select, "train_fcn_course", lambda *a, **k: pytest.fail("trained in the selecting process"))
+    out = tmp_path / "select"
+    assert fcn_select.main(["--data-root", str(root), "--out", str(out), "--jobs", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "not chosen" in err and all(c["name"] in err for c in fcn_select.candidates(TINY))
+    assert not (out / "selection.json").exists()

@@ -107,18 +107,16 @@ def _train_candidate(candidate: dict[str, Any], root: Path, folder: Path, *, dev
     return result
 
 
-def _train_in_parallel(todo: list[dict[str, Any]], out: Path, where: list[str], jobs: int) -> None:
+def _train_in_parallel(todo: list[dict[str, Any]], out: Path, where: list[str], jobs: int) -> dict[str, str]:
     """Train the candidates ``todo``, ``jobs`` at a time, each in a process of its own (``--candidate``,
     one thread on the CPU; ``where``: its ``--data-root`` and ``--device``); each logs to
-    ``out/<name>.log``. Raises RuntimeError naming the candidates that failed."""
+    ``out/<name>.log``. Returns ``{name: what went wrong}`` of the candidates that failed."""
     from course_utils.train.seeds import Job, run_jobs
 
     plan = [Job(c["name"], out / c["name"],
                 [sys.executable, "-m", "course_utils.train", "fcn-select", *where, "--out", str(out),
                  "--candidate", c["name"], "--threads", "1"], []) for c in todo]
-    failed = {name: what for name, what in run_jobs(plan, parallel=jobs).items() if what != "done"}
-    if failed:
-        raise RuntimeError(f"candidate(s) not trained: {failed}")
+    return {name: what for name, what in run_jobs(plan, parallel=jobs).items() if what != "done"}
 
 
 @command
@@ -164,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     write_provenance(out, as_run, code)
     todo = [c for c in every.values() if not (out / c["name"] / "result.json").is_file()]
     if jobs > 1 and len(todo) > 1:
-        _train_in_parallel(todo, out, ["--data-root", str(root), *(["--device", args.device] if args.device else [])],
-                           jobs)
+        failed = _train_in_parallel(todo, out, ["--data-root", str(root),
+                                                *(["--device", args.device] if args.device else [])], jobs)
+        if failed:
+            print("not chosen: " + "; ".join(f"{name}: {what}" for name, what in failed.items()), file=sys.stderr)
+            return 1
     table = {}
     for candidate in every.values():
         result = _train_candidate(candidate, root, out / candidate["name"], device=device, seed=COURSE_FCN["seed"],
