@@ -183,6 +183,25 @@ FCN_RECIPE_SELECTION: dict[str, Any] = {
     "margin": 0.01,
 }
 
+# ================================================================ DeepLab's epochs, re-checked on held-out frames
+#: The DeepLab recipe's 40 -> 60 epochs was decided after ASPP-VGG missed its target on the validation frames
+#: lesson 7 reports. ``python -m course_utils.train epoch-check`` re-makes that choice where no report looks,
+#: by this rule, fixed (and committed) before any figure on these frames was measured: score the seed-0
+#: network of every candidate (the 40-epoch ones shipped at commit ``from_commit``, kept byte for byte in
+#: ``course_utils/weights/epoch_check/``; the 60-epoch ones are the course checkpoints), DCNN alone, on
+#: training-split scenes ``first_frame .. first_frame + frames - 1`` (trained on: 0..999; the CRF search used
+#: 1000..1007), and take the fewest epochs whose mean IoU is within ``margin`` of the best candidate's on
+#: every network. One training seed per candidate: the 40-epoch runs were trained once.
+DEEPLAB_EPOCH_CHECK: dict[str, Any] = {
+    "networks": ("deeplab-largefov", "deeplab-vgg_aspp", "deeplab-aspp"),
+    "candidates": (40, 60),
+    "from_commit": "f09c2858960ad99f40312e6d4c92d02efd030249",
+    "first_frame": 1100,
+    "frames": 100,
+    "margin": 0.01,  # the FCN recipe selection's margin (FCN_RECIPE_SELECTION), 1 point of mean IoU
+}
+
+
 # ================================================================ lesson 7: targets and margins
 # The thresholds lesson 7's asserts and verdicts use, in one place (fractions of mean IoU; 0.01 = 1 point).
 # Each says where it comes from and whether it was set after seeing validation figures.
