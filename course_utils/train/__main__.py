@@ -2,7 +2,8 @@
 
     python -m course_utils.train deeplab [--recipe course] --model {largefov,vgg_aspp,aspp,largefov_wide} ...
     python -m course_utils.train fcn --recipe course [--out DIR] ...
-    python -m course_utils.train fcn-select --data scenes [--device cuda] [--out DIR]
+    python -m course_utils.train fcn-select --data scenes [--device cuda] [--jobs N] [--out DIR]
+    python -m course_utils.train epoch-check [--write]
     python -m course_utils.train record {deeplab,fcn} --run DIR --device-note TEXT [--seed-run]
     python -m course_utils.train record unseen --checkpoint NAME... [--data-seeds S ...]
     python -m course_utils.train report [--write README.md | --check README.md]
@@ -21,6 +22,7 @@ _COMMANDS = {
     "deeplab": ("course_utils.train.deeplab", "main"),
     "fcn": ("course_utils.train.fcn", "main"),
     "fcn-select": ("course_utils.train.fcn_select", "main"),
+    "epoch-check": ("course_utils.train.epoch_check", "main"),
     "record deeplab": ("course_utils.train.record", "record_deeplab_main"),
     "record fcn": ("course_utils.train.record", "record_fcn_main"),
     "record unseen": ("course_utils.train.record", "record_unseen_main"),
