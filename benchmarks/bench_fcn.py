@@ -1,4 +1,5 @@
-"""Lesson 4 rows: FCN-8s (VGG16) forward time at 500x500 vs torchvision's fcn_resnet50, and vs the lecture.
+"""Lesson 4 rows: FCN-8s (VGG16) forward time at 500x500 vs torchvision's fcn_resnet50, and vs the lecture;
+and the course recipe's training step in the channels-last layout it trains in, against the default layout.
 
 The lecture (the FCN paper's table 1) gives 210 ms for FCN-VGG16's forward pass on a 2015 GPU
 (an NVIDIA Tesla K40c, Caffe).  Our row times the same network (full width, the 100-pixel
@@ -48,4 +49,43 @@ def _fcn8s_forward(tiny: bool) -> Row:
     return row
 
 
-BENCHMARKS = [Benchmark("fcn8s_vgg16_forward_500", _fcn8s_forward)]
+def _fcn_train_step(tiny: bool) -> Row:
+    """One forward + backward pass of the course's FCN-8s (its width, BatchNorm, a minibatch of its 128x128
+    images) with channels-last weights, as ``train_fcn_course`` trains it, against the same net in torch's
+    default (contiguous) layout; agreement = 1 - the relative difference of the two losses."""
+    import torch
+
+    from course_utils.env import get_device
+    from course_utils.nets.fcn import fcn_vgg16
+    from course_utils.train.fcn import COURSE_FCN, fcn_loss
+
+    device = get_device()
+    batch = 2 if tiny else COURSE_FCN["batch_size"]
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, 3, 128, 128, generator=g).to(device)
+    y = torch.randint(0, 21, (batch, 128, 128), generator=g).to(device)
+
+    def net(layout):
+        torch.manual_seed(0)
+        return fcn_vgg16("8s", 21, width=COURSE_FCN["width"], batch_norm=COURSE_FCN["batch_norm"]).to(
+            device, memory_format=layout).train()
+
+    ours_net, ref_net = net(torch.channels_last), net(torch.contiguous_format)
+
+    def step(model):
+        model.zero_grad(set_to_none=True)
+        loss = fcn_loss(model(x), y)
+        loss.backward()
+        return float(loss.detach())
+
+    def agreement(a, b) -> float:
+        return 1.0 - abs(a - b) / max(abs(b), 1e-12)
+
+    row = compare("fcn_train_step_channels_last", lambda: step(ours_net), lambda: step(ref_net),
+                  "the same step, default layout", agreement, repeats=2 if tiny else 5, warmup=1, device=str(device))
+    row.note = f"FCN-8s width {COURSE_FCN['width']:g}, batch {batch} of 128x128, BatchNorm, train mode"
+    return row
+
+
+BENCHMARKS = [Benchmark("fcn8s_vgg16_forward_500", _fcn8s_forward),
+              Benchmark("fcn_train_step_channels_last", _fcn_train_step)]

@@ -315,7 +315,9 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
             freeze_backbone(net)
         elif STARTS_FROM.get(variant) in results:
             load_matching_weights(net, results[STARTS_FROM[variant]]["net"])
-        net = net.to(device)
+        # channels-last weights: oneDNN's (CPU) and cuDNN's faster convolution layout (python -m benchmarks
+        # --only fcn_train_step_channels_last measures it), as train deeplab
+        net = net.to(device, memory_format=torch.channels_last)
         figures: dict[str, list[float]] = {"val_loss": [], "val_mean_iu": []}
         if heldout_loader is not None:
             figures.update(heldout_loss=[], heldout_mean_iu=[])
