@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from course_utils._shared import check_int, check_number
-from course_utils.checkpoints import REGISTRY, WEIGHTS_DIR, build_net, load_checkpoint, sha256_file
+from course_utils.checkpoints import (REGISTRY, WEIGHTS_DIR, build_net, checkpoint_curves, load_checkpoint,
+                                     sha256_file)
 from course_utils.cli import command, write_text_atomic
 from course_utils.config import DEEPLAB_EPOCH_CHECK
 from course_utils.data.cityscapes import labels_to_train_ids
@@ -49,8 +50,6 @@ def check_frames(check: dict[str, Any] = DEEPLAB_EPOCH_CHECK) -> list[tuple[np.n
 
 def _shipped_epochs(name: str) -> int:
     """Epochs of the shipped network ``name`` (its recorded training curve)."""
-    from course_utils.checkpoints import checkpoint_curves
-
     return len(checkpoint_curves(name)["train_loss"])
 
 
