@@ -62,6 +62,7 @@ __all__ = [
     "prepare_offline",
     "GENERATOR_VERSION",
     "COURSE_MINICITY",
+    "course_heldout_frames",
     "course_minicity_root",
     "course_minicity_val_root",
     "heldout_frames",
@@ -366,6 +367,13 @@ def heldout_frames(count: int, *, seed: int = 0, first: int = 1000,
     """
     return [(scene.image, scene.label_ids) for scene in
             (render_scene(scene_rng(seed, "train", i), size) for i in range(first, first + int(count)))]
+
+
+def course_heldout_frames(count: int, first: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The course MiniCity's training-split scenes ``first .. first + count - 1`` (:func:`heldout_frames`, at the
+    course's seed and size), as ``(image (H, W, 3) uint8, train ids (H, W))`` pairs to score a network on."""
+    return [(image, labels_to_train_ids(ids)) for image, ids in
+            heldout_frames(count, seed=COURSE_MINICITY["seed"], first=first, size=tuple(COURSE_MINICITY["size"]))]
 
 
 def offline_cityscapes_root(root: str | Path | None = None) -> Path:

@@ -16,7 +16,7 @@ shipping checkpoints is :mod:`course_utils.train`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from course_utils.evaluate.crf import CRFEvaluation, frame_scores
 from course_utils.evaluate.predict import dcnn_logits, predict_labels
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
 
-__all__ = ["TRIMAP_WIDTHS", "score_with_crf", "evaluate_deeplab_checkpoint", "evaluate_fcn",
+__all__ = ["TRIMAP_WIDTHS", "score_with_crf", "dcnn_frame_scores", "evaluate_deeplab_checkpoint", "evaluate_fcn",
            "evaluate_fcn_checkpoint"]
 
 #: Trimap band widths (pixels of the evaluated frames) reported for the checkpoints.
@@ -97,6 +97,17 @@ def score_with_crf(net: torch.nn.Module, dataset, *, params: CRFParams, temperat
                      "result": result}
     return CRFEvaluation(dcnn=frame_scores(truth, plain, widths), crf=frame_scores(truth, refined, widths),
                          params=params, temperature=float(temperature), frames=names, first=first)
+
+
+def dcnn_frame_scores(net: nn.Module, frames: Iterable[tuple[np.ndarray, np.ndarray]], *, input_scale: float = 1.0,
+                      widths: Sequence[float] = TRIMAP_WIDTHS) -> dict:
+    """:func:`~course_utils.evaluate.crf.frame_scores` of a DeepLab network alone (no CRF) on ``frames``,
+    ``(image (H, W, 3) uint8, train ids (H, W))`` pairs; the network sees each frame resized by ``input_scale``."""
+    truth, preds = [], []
+    for image, labels in frames:
+        preds.append(dcnn_logits(net, image, input_scale=input_scale).argmax(0).numpy().astype(np.uint8))
+        truth.append(labels)
+    return frame_scores(truth, preds, widths)
 
 
 def _deeplab_entry(name: str):
@@ -163,12 +174,8 @@ def evaluate_deeplab_checkpoint(name: str, data_root: str | Path | None = None, 
                             iterations=chosen["iterations"], input_scale=scale, frames=count, widths=widths)
         return {**out, "dcnn": _clean_scores(ev.dcnn), "crf": _clean_scores(ev.crf),
                 "gain": {k: float(v) for k, v in ev.gain(4.0).items()}}
-    truth, preds = [], []
-    for i in range(count):
-        image, labels = dataset.load(i)
-        preds.append(dcnn_logits(net, image, input_scale=scale).argmax(0).numpy().astype(np.uint8))
-        truth.append(labels)
-    return {**out, "dcnn": _clean_scores(frame_scores(truth, preds, widths))}
+    return {**out, "dcnn": _clean_scores(dcnn_frame_scores(net, (dataset.load(i) for i in range(count)),
+                                                           input_scale=scale, widths=widths))}
 
 
 def _frame_scale(name: str, entry, dataset) -> tuple[float, tuple[int, int] | None, str]:

@@ -27,10 +27,8 @@ from course_utils.checkpoints import (REGISTRY, WEIGHTS_DIR, build_net, checkpoi
                                      sha256_file)
 from course_utils.cli import command, write_text_atomic
 from course_utils.config import DEEPLAB_EPOCH_CHECK
-from course_utils.data.cityscapes import labels_to_train_ids
-from course_utils.data.minicity import COURSE_MINICITY, heldout_frames
-from course_utils.evaluate.crf import frame_scores
-from course_utils.evaluate.predict import dcnn_logits
+from course_utils.data.minicity import COURSE_MINICITY, course_heldout_frames
+from course_utils.evaluate.checkpoints import dcnn_frame_scores
 
 __all__ = ["EPOCH_CHECK_DIR", "EPOCH_CHECK_RECORD", "check_frames", "candidate_file", "candidate_net",
            "heldout_mean_iou", "choose_epochs", "measure", "read_record", "main"]
@@ -43,9 +41,7 @@ EPOCH_CHECK_RECORD = WEIGHTS_DIR / "epoch_check.json"
 
 def check_frames(check: dict[str, Any] = DEEPLAB_EPOCH_CHECK) -> list[tuple[np.ndarray, np.ndarray]]:
     """The held-out training scenes the check scores on: ``[(image (H, W, 3) uint8, train ids (H, W))]``."""
-    return [(image, labels_to_train_ids(ids)) for image, ids in
-            heldout_frames(int(check["frames"]), seed=COURSE_MINICITY["seed"], first=int(check["first_frame"]),
-                           size=tuple(COURSE_MINICITY["size"]))]
+    return course_heldout_frames(int(check["frames"]), int(check["first_frame"]))
 
 
 def _shipped_epochs(name: str) -> int:
@@ -89,9 +85,7 @@ def candidate_net(name: str, epochs: int, sha256: str | None = None) -> nn.Modul
 
 def heldout_mean_iou(net: nn.Module, frames: list[tuple[np.ndarray, np.ndarray]], input_scale: float = 1.0) -> float:
     """Mean IoU (Cityscapes' definition, a fraction) of ``net``'s DCNN alone on ``frames``."""
-    preds = [dcnn_logits(net, image, input_scale=input_scale).argmax(0).numpy().astype(np.uint8)
-             for image, _ in frames]
-    return float(frame_scores([labels for _, labels in frames], preds, widths=(0,))["mean_iou"])
+    return float(dcnn_frame_scores(net, frames, input_scale=input_scale, widths=(0,))["mean_iou"])
 
 
 def choose_epochs(scores: dict[str, dict[int, float]], margin: float) -> int:

@@ -41,8 +41,8 @@ from course_utils.checkpoints import (REGISTRY, WEIGHTS_DIR, CheckpointEntry, bu
 from course_utils.cli import command
 from course_utils.crf.deeplab import fit_temperature
 from course_utils.crf.dense_crf import CRFParams
-from course_utils.data.cityscapes import labels_to_train_ids
-from course_utils.data.minicity import COURSE_MINICITY, GENERATOR_VERSION, course_minicity_val_root, heldout_frames
+from course_utils.data.minicity import (COURSE_MINICITY, GENERATOR_VERSION, course_heldout_frames,
+                                        course_minicity_val_root)
 from course_utils.data.voc import course_synthetic_root
 from course_utils.evaluate.checkpoints import evaluate_deeplab_checkpoint, evaluate_fcn_checkpoint
 from course_utils.evaluate.crf import search_crf_params
@@ -208,8 +208,7 @@ def _fields(entry: CheckpointEntry) -> dict[str, Any]:
 def _heldout_search(net: nn.Module, arch: dict, heldout: int, log) -> dict:
     log(f"searching the CRF on {heldout} held-out training scenes")
     first = COURSE_MINICITY["train_images"]
-    frames = [(im, labels_to_train_ids(ids)) for im, ids in
-              heldout_frames(heldout, seed=COURSE_MINICITY["seed"], first=first, size=tuple(COURSE_MINICITY["size"]))]
+    frames = course_heldout_frames(heldout, first)
     search = search_checkpoint_crf(net, frames, input_scale=arch["input_scale"])
     search["heldout"] = (f"training-split scenes {first}..{first + heldout - 1} (seed {COURSE_MINICITY['seed']}), "
                          "never trained on")
