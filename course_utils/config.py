@@ -136,30 +136,64 @@ FCN_PAPER_TRAINING: dict[str, Any] = {
     "lr": {"AlexNet": 1e-3, "VGG16": 1e-4, "GoogLeNet": 1e-5},
 }
 
-#: Lesson 4's asserts.
-LESSON04_TARGETS: dict[str, Any] = {
-    # each skip (32s -> 16s, 16s -> 8s) must add at least this much mean IU. Set AFTER the shipped
-    # checkpoints' figures were known (23.4 and 13.0 points); the paper's own gains are 3.0 and 0.3.
-    "skip_gain_min": 0.10,
-    # the training-length control: FCN-8s must beat FCN-32s-long (FCN-32s trained on as many epochs as FCN-8s
-    # saw in all, in the same poly cycles) by at least this for the lesson to credit the skips, not the epochs.
-    # Set BEFORE any FCN-32s-long figure was seen, equal to skip_gain_min.
-    "length_gain_min": 0.10,
-    # "flat": over the last quarter of a stage's epochs (at least 2) the validation loss moves by less than
-    # this fraction of where the stage started. Set after the curves were seen.
-    "flat_loss_fraction": 0.05,
-    "flat_last_fraction": 0.25,
-    # a coarse (16-px grid) prediction keeps pixel accuracy at least this far above mean IU (the metrics
-    # playground; a property of the metrics, set before measuring, on a synthetic label map).
-    "coarse_accuracy_gap": 0.2,
-    # boundary band for the accuracy near outlines: within this many pixels of a void (255) pixel.
-    "boundary_radius": 4,
-    # crop registration: a final crop this many pixels off must lower the accuracy near boundaries by at
-    # least `shift_boundary_drop` while the interior stays within `shift_interior_drop` (set after the
-    # measurement: 1 px costs 1.6 points near boundaries, 0.0 elsewhere; 2 px 6.3 and 0.0).
-    "shift_px": 2,
-    "shift_boundary_drop": 0.02,
-    "shift_interior_drop": 0.005,
+#: Lesson 4's asserts, per data set the course FCN recipe can train on (``COURSE_FCN["data"]``: the lesson reads
+#: ``LESSON04_TARGETS[COURSE_FCN["data"]]``). Every data set has the same keys.
+LESSON04_TARGETS: dict[str, dict[str, Any]] = {
+    # ------------------------------------------------------------ the simple clipart set
+    "clipart": {
+        # each skip (32s -> 16s, 16s -> 8s) must add at least this much mean IU on every recorded run. Set AFTER
+        # the shipped checkpoints' figures were known (23.4 and 13.0 points); the paper's own gains are 3.0 and 0.3.
+        "skip_gain_min": 0.10,
+        # the training-length control: FCN-8s must beat FCN-32s-long (FCN-32s trained on as many epochs as FCN-8s
+        # saw in all, in the same poly cycles) by at least this for the lesson to credit the skips, not the
+        # epochs. Set BEFORE any FCN-32s-long figure was seen, equal to skip_gain_min.
+        "length_gain_min": 0.10,
+        # "flat": over the last quarter of a stage's epochs (at least 2) the validation loss moves by less than
+        # this fraction of where the stage started; asserted when flat_required. Set after the curves were seen.
+        "flat_loss_fraction": 0.05,
+        "flat_last_fraction": 0.25,
+        "flat_required": True,
+        # a coarse (16-px grid) prediction keeps pixel accuracy at least this far above mean IU (the metrics
+        # playground; a property of the metrics, set before measuring, on a synthetic label map).
+        "coarse_accuracy_gap": 0.2,
+        # boundary band for the accuracy near outlines: within this many pixels of a void (255) pixel.
+        "boundary_radius": 4,
+        # crop registration: a final crop `shift_px` pixels off must lower the accuracy near boundaries by at
+        # least `shift_boundary_drop`, and by at least `shift_drop_ratio` times what it costs elsewhere, while
+        # the interior stays within `shift_interior_drop` (set after the measurement: 1 px costs 1.6 points
+        # near boundaries, 0.0 elsewhere; 2 px 6.3 and 0.0; the ratio, added later, is the scenes' one).
+        "shift_px": 2,
+        "shift_boundary_drop": 0.02,
+        "shift_interior_drop": 0.005,
+        "shift_drop_ratio": 3.0,
+    },
+    # ------------------------------------------------------------ the VOC-like scenes
+    # Set BEFORE any validation figure of the scenes recipe's networks (the one FCN_RECIPE_SELECTION picks) was
+    # seen, from the selection candidates' figures on their 100 held-out TRAINING scenes (w1/16, 20 and 40
+    # epochs of FCN-32s). Seen beforehand on the validation scenes: the clipart recipe's figures (see
+    # FCN_RECIPE_SELECTION), and once, by mistake, the per-epoch validation curve of the 40-epoch w1/16
+    # candidate's FCN-32s (which the selection records beside its held-out curves; the rule never reads it).
+    "scenes": {
+        # the course-wide margin of an ordering (FCN_RECIPE_SELECTION, DEEPLAB_EPOCH_CHECK): 1 point of mean IU,
+        # on every recorded run (3 training seeds, 2 unseen data seeds). Held-out gains of the candidates:
+        # 32s -> 16s +12.0 and +6.9, 16s -> 8s +7.1 and +6.1 points.
+        "skip_gain_min": 0.01,
+        "length_gain_min": 0.01,
+        # the candidates' held-out loss still fell at the end of every stage, by 2 to 12 % of where the stage
+        # started over its last quarter: the lesson reports whether each stage is flat and asserts nothing.
+        "flat_loss_fraction": 0.05,
+        "flat_last_fraction": 0.25,
+        "flat_required": False,
+        "coarse_accuracy_gap": 0.2,
+        "boundary_radius": 4,
+        # on the held-out scenes a 2-px crop error cost the candidates' FCN-8s only 1.2-1.4 points near
+        # boundaries (0.2 elsewhere), a 4-px one 4.7-5.3 (0.8-1.0 elsewhere): boundary accuracy starts lower
+        # here (57-58 %, against 88-90 % elsewhere), so the lesson shifts by 4 px.
+        "shift_px": 4,
+        "shift_boundary_drop": 0.02,
+        "shift_interior_drop": 0.015,
+        "shift_drop_ratio": 3.0,
+    },
 }
 
 

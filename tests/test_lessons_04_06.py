@@ -146,9 +146,15 @@ def test_lesson04_targets_live_in_config():
 
     assert FCN_PAPER_TRAINING["lr"] == {"AlexNet": 1e-3, "VGG16": 1e-4, "GoogLeNet": 1e-5}
     assert FCN_PAPER_TRAINING["minibatch"] == 20
+    from course_utils.train.fcn import FCN_DATA
+
+    assert set(LESSON04_TARGETS) == set(FCN_DATA)  # margins for every data set the recipe can train on
+    keys = {style: set(targets) for style, targets in LESSON04_TARGETS.items()}
+    assert len({frozenset(k) for k in keys.values()}) == 1, keys  # the same keys for every data set
     text = "".join(c.source for c in read(_path("04_fcn_deconvolution")).cells if c.cell_type == "code")
-    for key in LESSON04_TARGETS:
-        assert f'LESSON04_TARGETS["{key}"]' in text, f"lesson 4 does not use LESSON04_TARGETS[{key!r}]"
+    assert 'targets = LESSON04_TARGETS[COURSE_FCN["data"]]' in text
+    for key in LESSON04_TARGETS["scenes"]:
+        assert f'targets["{key}"]' in text, f"lesson 4 does not use its targets[{key!r}]"
 
 
 # ----------------------------------------------------------------------------------------------- lesson 5
