@@ -29,7 +29,7 @@ def test_the_plan_trains_only_the_seeds_each_network_lacks(tmp_path, monkeypatch
     assert "deeplab-aspp seed 1" not in names and "deeplab-aspp seed 2" in names
     assert not any(n.endswith("seed 0") for n in names)  # the shipped seed is there already
     job = next(j for j in jobs if j.name == "deeplab-vgg_aspp seed 1")
-    assert job.folder == tmp_path / "deeplab-vgg_aspp-s1" and not job.after
+    assert job.folder == tmp_path / "deeplab-vgg_aspp-s1" and not job.record_after
     assert job.train[-5:] == ["--out", str(job.folder), "--no-eval", "--device", "cuda"]
     assert ["--model", "vgg_aspp", "--seed", "1"] == job.train[job.train.index("--model"):job.train.index("--seed") + 2]
     assert job.record == [[*seeds._TRAIN, "record", "deeplab", "--run", str(job.folder), "--seed-run",
@@ -38,20 +38,22 @@ def test_the_plan_trains_only_the_seeds_each_network_lacks(tmp_path, monkeypatch
     assert all(j.train[-2:] == ["--threads", "1"] for j in cpu)
 
 
-def test_fcn_seeds_wait_for_the_recipes_data_to_be_shipped(tmp_path, monkeypatch):
+def test_fcn_seeds_are_recorded_after_the_recipes_data_is_shipped(tmp_path, monkeypatch):
     monkeypatch.setitem(fcn.COURSE_FCN, "data", "scenes")  # shipped checkpoints: clipart; the recipe: scenes
     jobs = seeds.plan_seed_jobs([0, 1, 2], device_note="n", runs=tmp_path, families=["fcn"])
     assert [j.name for j in jobs] == ["fcn (scenes) seed 0, shipped", "fcn (scenes) seed 1", "fcn (scenes) seed 2"]
     ship, later = jobs[0], jobs[1:]
     assert "--seed-run" not in ship.record[0] and ship.record[1][3:5] == ["record", "unseen"]
     assert "fcn-32s-long" in ship.record[1]
-    assert all(j.after == [ship.name] and "--seed-run" in j.record[0] for j in later)
+    assert all(j.record_after == [ship.name] and "--seed-run" in j.record[0] for j in later)
     assert all(j.train[j.train.index("--data") + 1] == "scenes" for j in jobs)
 
 
-def test_runs_start_after_what_they_wait_for_and_a_failure_stops_only_its_followers(tmp_path):
+def test_runs_train_at_once_and_are_recorded_after_what_they_wait_for(tmp_path):
+    import threading
+
     ship = seeds.Job("ship", tmp_path / "ship", ["train", "ship"], [["rec", "ship"]])
-    seed1 = seeds.Job("seed1", tmp_path / "s1", ["train", "s1"], [["rec", "s1"]], after=["ship"])
+    seed1 = seeds.Job("seed1", tmp_path / "s1", ["train", "s1"], [["rec", "s1"]], record_after=["ship"])
     other = seeds.Job("other", tmp_path / "other", ["train", "other"], [["rec", "other"]])
     done = tmp_path / "done"
     done.mkdir()
@@ -60,21 +62,41 @@ def test_runs_start_after_what_they_wait_for_and_a_failure_stops_only_its_follow
     ran = []
 
     def fake(cmd, log):
-        ran.append(cmd[1])
+        ran.append(cmd)
         assert log.parent == tmp_path  # the log lies beside the run folder
         return 0
 
     outcome = seeds.run_jobs([ship, seed1, other, finished], parallel=1, run=fake, log=lambda m: None)
     assert outcome == dict.fromkeys(["ship", "seed1", "other", "finished"], "done")
-    assert ran.index("ship") < ran.index("s1") and "finished" in ran  # the finished run: recorded, not trained
-    assert ran.count("finished") == 1
+    assert ran.index(["rec", "ship"]) < ran.index(["rec", "s1"])
+    assert ["rec", "finished"] in ran and ["train", "finished"] not in ran  # the finished run: recorded only
+
+    # with two at once, seed1 trains while ship trains (both trainings run before either record), and its
+    # record still waits for ship's
+    both_training = threading.Barrier(2, timeout=30)
     ran.clear()
-    outcome = seeds.run_jobs([ship, seed1, other], parallel=2, run=lambda c, log: 1 if c == ["train", "ship"] else 0,
-                             log=lambda m: None)
+
+    def meeting(cmd, log):
+        if cmd[0] == "train":
+            both_training.wait()  # breaks (and fails the run) unless the two trainings overlap
+        ran.append(cmd)
+        return 0
+
+    outcome = seeds.run_jobs([ship, seed1], parallel=2, run=meeting, log=lambda m: None)
+    assert outcome == {"ship": "done", "seed1": "done"}
+    assert ran.index(["rec", "ship"]) < ran.index(["rec", "s1"])
+
+    # a failed prerequisite leaves its follower trained but unrecorded; the others go on
+    ran.clear()
+    outcome = seeds.run_jobs([ship, seed1, other], parallel=2, run=lambda c, log: ran.append(c) or (
+        1 if c == ["train", "ship"] else 0), log=lambda m: None)
     assert outcome["ship"].startswith("training failed") and outcome["other"] == "done"
-    assert outcome["seed1"] == "not started: ship did not finish"
+    assert outcome["seed1"] == "trained, not recorded: ship did not finish"
+    assert ["train", "s1"] in ran and ["rec", "s1"] not in ran
     with pytest.raises(ValueError, match="parallel"):
         seeds.run_jobs([ship], parallel=0, run=fake)
+    with pytest.raises(ValueError, match="listed before"):  # a follower before its prerequisite could deadlock
+        seeds.run_jobs([seed1, ship], parallel=1, run=fake)
 
 
 def test_the_command_prints_its_plan_and_checks_its_arguments(capsys, monkeypatch):

@@ -6,13 +6,16 @@ the registry still lacks and runs it:
 * each DeepLab checkpoint's recipe with every seed of ``--seeds`` missing from its ``seed_runs``
   (``train deeplab --recipe course --model M --seed S``, then ``record deeplab --seed-run``);
 * the FCN stages on the recipe's data (``COURSE_FCN["data"]``): if the shipped FCN checkpoints were
-  trained on other data, the recipe's seed first (``train fcn``, ``record fcn``, ``record unseen``),
-  then every missing seed (``record fcn --seed-run``).
+  trained on other data, the recipe's seed (``train fcn``, ``record fcn``, ``record unseen``) and every
+  missing seed (``record fcn --seed-run``); they all train at once, and the other seeds are recorded
+  after the recipe's seed is shipped.
 
 Each run has its own folder ``<data root>/runs/seeds/<family>-<name>-s<seed>``. A run stopped halfway
 resumes where it stopped when the command is given again (DeepLab after its last epoch, FCN after its
-last stage); a finished run (``result.json``) is only recorded. Runs go ``--jobs`` at a time, each in its
-own process with its log in its folder; the registry is written under a lock, so records may overlap.
+last finished epoch); a finished run (``result.json``) is only recorded. Runs go ``--jobs`` at a time, each
+in its own process with its log beside its folder; the registry is written under a lock, so records may
+overlap. On a CPU, ``--jobs`` above the number of cores still pays: every run has one thread, so the
+cores are shared and all the runs end together, instead of the last one training alone on one core.
 The command then says what to regenerate (README table, lessons 4 and 7).
 """
 
@@ -24,7 +27,8 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,13 +44,14 @@ _TRAIN = [sys.executable, "-m", "course_utils.train"]
 
 @dataclass
 class Job:
-    """One run: its folder, the commands that train and record it, and the jobs that must finish first."""
+    """One run: its folder, the commands that train and record it, and the jobs whose records must be done
+    before its own (``record_after``; its training does not wait for them)."""
 
     name: str
     folder: Path
     train: list[str]
     record: list[list[str]]
-    after: list[str] = field(default_factory=list)
+    record_after: list[str] = field(default_factory=list)
 
     def finished(self) -> bool:
         """Whether the training already finished (only the records remain)."""
@@ -104,7 +109,8 @@ def plan_seed_jobs(seeds: Sequence[int], *, device: str = "cpu", device_note: st
             jobs.append(Job(f"fcn ({style}) seed {seed}", folder,
                             [*_TRAIN, "fcn", "--recipe", "course", "--data", style, "--seed", str(seed),
                              "--out", str(folder), *_where(device)],
-                            [[*_TRAIN, "record", "fcn", "--run", str(folder), "--seed-run", *note]], after=list(first)))
+                            [[*_TRAIN, "record", "fcn", "--run", str(folder), "--seed-run", *note]],
+                            record_after=list(first)))
     return jobs
 
 
@@ -117,14 +123,22 @@ def _run_logged(cmd: list[str], log: Path) -> int:
 
 def run_jobs(jobs: Sequence[Job], *, parallel: int = 1, run: Callable[[list[str], Path], int] = _run_logged,
              log=print) -> dict[str, str]:
-    """Run ``jobs``, ``parallel`` at a time, each after the jobs it waits for; return ``{name: outcome}``.
+    """Run ``jobs``, ``parallel`` at a time, in their order; return ``{name: outcome}``.
 
-    A job's training is skipped if it already finished; its records run only if the training succeeded.
-    A job whose prerequisite failed is not started. ``run(cmd, log_file)`` runs one command (its exit status).
+    A job's training is skipped if it already finished. Its records run only if its training succeeded and
+    every job of its ``record_after`` (each listed before it) is done; otherwise it stays trained and
+    unrecorded, and the command given again records it. ``run(cmd, log_file)`` runs one command (its exit
+    status).
     """
     check_int(parallel, "parallel", 1)
+    earlier: set[str] = set()
+    for job in jobs:
+        late = [a for a in job.record_after if a not in earlier]
+        if late:
+            raise ValueError(f"jobs: {job.name!r} is recorded after {late}, which must be listed before it")
+        earlier.add(job.name)
     outcome: dict[str, str] = {}
-    pending = list(jobs)
+    ended = {job.name: threading.Event() for job in jobs}
 
     def one(job: Job) -> str:
         job.folder.parent.mkdir(parents=True, exist_ok=True)
@@ -133,33 +147,30 @@ def run_jobs(jobs: Sequence[Job], *, parallel: int = 1, run: Callable[[list[str]
             log(f"training {job.name} (log: {log_file})")
             if run(job.train, log_file) != 0:
                 return f"training failed (see {log_file})"
+        for name in job.record_after:  # started earlier (the pool takes jobs in order), so this ends
+            ended[name].wait()
+        failed = [a for a in job.record_after if outcome[a] != "done"]
+        if failed:
+            return f"trained, not recorded: {', '.join(failed)} did not finish"
         for cmd in job.record:
             log(f"recording {job.name}: {shlex.join(cmd[3:5])}")
             if run(cmd, log_file) != 0:
                 return f"recording failed (see {log_file})"
         return "done"
 
-    running: dict = {}
+    def ran(job: Job) -> None:
+        try:
+            outcome[job.name] = one(job)
+        except BaseException as error:  # noqa: BLE001 -- reported as the job's outcome, the others go on
+            outcome[job.name] = f"failed: {error!r}"
+        finally:
+            ended[job.name].set()
+        log(f"{job.name}: {outcome[job.name]}")
+
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        while pending or running:
-            for job in [j for j in pending if all(a in outcome for a in j.after)]:
-                pending.remove(job)
-                failed = [a for a in job.after if outcome[a] != "done"]
-                if failed:
-                    outcome[job.name] = f"not started: {', '.join(failed)} did not finish"
-                    log(f"{job.name}: {outcome[job.name]}")
-                else:
-                    running[pool.submit(one, job)] = job
-            if not running:  # what is left waits for a job that never ran
-                for job in pending:
-                    outcome[job.name] = f"not started: waits for {', '.join(job.after)}"
-                break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                job = running.pop(future)
-                outcome[job.name] = future.result()
-                log(f"{job.name}: {outcome[job.name]}")
-    return outcome
+        for job in jobs:
+            pool.submit(ran, job)
+    return {job.name: outcome[job.name] for job in jobs}
 
 
 def _default_note(device: str, jobs: int) -> str:
@@ -194,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = plan_seed_jobs(seeds, device=args.device, device_note=note, families=args.family)
     for job in jobs:
         print(f"{job.name}: {'record only' if job.finished() else 'train and record'} in {job.folder}"
-              + (f" (after {', '.join(job.after)})" if job.after else ""))
+              + (f" (recorded after {', '.join(job.record_after)})" if job.record_after else ""))
     if not jobs:
         print("nothing to do: every course network has the seeds asked for")
         return 0
