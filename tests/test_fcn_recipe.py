@@ -167,6 +167,27 @@ def test_heldout_training_images_are_never_trained_on_and_get_their_own_curves(t
         fcn.train_fcn_course(tiny_scenes, device="cpu", epochs={"32s": 1}, log=None, heldout=6)
 
 
+@pytest.mark.slow
+def test_a_run_chosen_on_heldout_images_never_scores_the_validation_split(tiny_scenes, monkeypatch):
+    real = fcn.voc_loaders
+
+    class Untouchable:
+        def __iter__(self):
+            raise AssertionError("the validation split was scored")
+
+    monkeypatch.setattr(fcn, "voc_loaders", lambda *a, **kw: (real(*a, **kw)[0], Untouchable()))
+    lines = []
+    runs = fcn.train_fcn_course(tiny_scenes, device="cpu", epochs={"32s": 2, "16s": 1}, seed=0, log=lines.append,
+                                heldout=2, score_val=False)
+    for run in runs.values():
+        assert "val_loss" not in run and "val_mean_iu" not in run and len(run["heldout_mean_iu"]) == run["epochs"]
+    assert all("held-out mean IU" in line and "val" not in line for line in lines)
+    with pytest.raises(AssertionError, match="validation split was scored"):  # the default scores it
+        fcn.train_fcn_course(tiny_scenes, device="cpu", epochs={"32s": 1}, seed=0, log=None, heldout=2)
+    with pytest.raises(ValueError, match="score_val=False needs heldout"):
+        fcn.train_fcn_course(tiny_scenes, device="cpu", epochs={"32s": 1}, log=None, score_val=False)
+
+
 def test_a_heldout_run_is_never_recorded_as_the_course_data(tmp_path, monkeypatch, tiny_clipart):
     _fake_registry(tmp_path, monkeypatch)
 

@@ -51,6 +51,7 @@ def test_a_selection_trains_every_candidate_on_training_images_only_and_resumes(
 
     def spy(root, **kw):
         trained.append((kw["width"], kw["epochs"], kw["heldout"]))
+        assert kw["score_val"] is False  # the validation split is never scored
         return real(root, **kw)
 
     monkeypatch.setattr(fcn_select, "train_fcn_course", spy)
@@ -64,6 +65,7 @@ def test_a_selection_trains_every_candidate_on_training_images_only_and_resumes(
     assert saved["chosen"]["name"] == fcn_select.choose_recipe(scores, TINY)["name"]
     one = json.loads((out / "w0.0625-e2" / "result.json").read_text())
     assert one["heldout"] == 2 and len(one["stages"]["32s"]["heldout_mean_iu"]) == 2
+    assert not any("val_loss" in stage or "val_mean_iu" in stage for stage in one["stages"].values())
     assert one["stages"]["8s"]["heldout_mean_iu"][-1] == saved["heldout_mean_iu"]["w0.0625-e2"]["8s"]
     printed = capsys.readouterr().out
     assert "chosen: " in printed and "val" not in printed  # the validation split is never shown

@@ -230,7 +230,7 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
                      seed: int | None = None, log=print, on_stage=None,
                      completed: dict[str, dict[str, Any]] | None = None,
                      heldout: int = 0, width: float | None = None,
-                     checkpoints: str | Path | None = None) -> dict[str, dict[str, Any]]:
+                     checkpoints: str | Path | None = None, score_val: bool = True) -> dict[str, dict[str, Any]]:
     """Train the course's FCN stages (:data:`COURSE_FCN`) on the course's synthetic VOC.
 
     FCN-32s first, FCN-16s initialised from it, FCN-8s from FCN-16s, then FCN-32s-fixed (frozen
@@ -266,12 +266,15 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         A folder for every stage's per-epoch checkpoint (``fcn-<variant>.ckpt``; FCN-32s-long one per
         cycle), so that a run stopped inside a stage resumes after its last finished epoch, curves and
         training time included. The caller makes sure the folder holds no other run's checkpoints.
+    score_val : bool
+        Score the validation split after every epoch (``val_loss``, ``val_mean_iu``). False (needs ``heldout``)
+        never touches it: a recipe chosen on held-out images then cannot have seen a validation figure.
 
     Returns
     -------
     dict
         ``{variant: {"net", "train_loss", "val_loss", "val_mean_iu", "seconds", "epochs", "seed", "device"}}``
-        (32s-long also ``cycles``).
+        (32s-long also ``cycles``; without ``val_loss`` and ``val_mean_iu`` when not ``score_val``).
     """
     recipe = COURSE_FCN
     epochs = _check_stage_epochs(recipe["epochs"] if epochs is None else epochs, "epochs[")
@@ -279,6 +282,10 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
     device = torch.device(device) if device is not None else get_device()
     root = Path(root) if root is not None else course_voc_root()
     heldout = check_int(heldout, "heldout", 0)
+    if not isinstance(score_val, bool):
+        raise TypeError(f"score_val must be True or False, got {score_val!r}")
+    if not score_val and not heldout:
+        raise ValueError("score_val=False needs heldout > 0: otherwise no image scores the stages")
     width = recipe["width"] if width is None else check_number(width, "width", 0.0, 1.0, open_min=True)
     train_loader, val_loader = voc_loaders(root, batch_size=recipe["batch_size"], in_memory=True)
     heldout_loader = None
@@ -318,14 +325,15 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         # channels-last weights: oneDNN's (CPU) and cuDNN's faster convolution layout (python -m benchmarks
         # --only fcn_train_step_channels_last measures it), as train deeplab
         net = net.to(device, memory_format=torch.channels_last)
-        figures: dict[str, list[float]] = {"val_loss": [], "val_mean_iu": []}
+        figures: dict[str, list[float]] = {"val_loss": [], "val_mean_iu": []} if score_val else {}
         if heldout_loader is not None:
             figures.update(heldout_loss=[], heldout_mean_iu=[])
 
         def on_epoch(_epoch: int, net=net, figures=figures) -> None:
-            loss, miu = validate(net)
-            figures["val_loss"].append(loss)
-            figures["val_mean_iu"].append(miu)
+            if score_val:
+                loss, miu = validate(net)
+                figures["val_loss"].append(loss)
+                figures["val_mean_iu"].append(miu)
             if heldout_loader is not None:
                 loss, miu = validate(net, heldout_loader)
                 figures["heldout_loss"].append(loss)
@@ -347,14 +355,17 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
             recorded = [checkpoint_seconds(path) for path in paths]
             if all(s is not None for s in recorded):
                 seconds = float(sum(recorded))
-        val_loss, val_miu = figures["val_loss"], figures["val_mean_iu"]
         held = {k: figures[k] for k in ("heldout_loss", "heldout_mean_iu") if k in figures}
         net.eval()
         if log is not None:
+            scored = "val" if score_val else "held-out"
             log(f"FCN-{variant}: {epochs[variant]} epochs in {seconds:.0f} s; train loss {history[-1]:.4f}, "
-                f"val loss {val_loss[-1]:.4f}, val mean IU {val_miu[-1]:.4f}")
-        results[variant] = {"net": net, "train_loss": history, "val_loss": val_loss, "val_mean_iu": val_miu,
-                            "seconds": seconds, "epochs": epochs[variant], "seed": seed, "device": device.type}
+                f"{scored} loss {figures[scored.replace('-', '') + '_loss'][-1]:.4f}, "
+                f"{scored} mean IU {figures[scored.replace('-', '') + '_mean_iu'][-1]:.4f}")
+        results[variant] = {"net": net, "train_loss": history, "seconds": seconds, "epochs": epochs[variant],
+                            "seed": seed, "device": device.type}
+        if score_val:
+            results[variant].update(val_loss=figures["val_loss"], val_mean_iu=figures["val_mean_iu"])
         if variant == "32s-long":
             results[variant]["cycles"] = cycles
         if heldout_loader is not None:

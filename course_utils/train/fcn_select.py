@@ -4,8 +4,8 @@
 candidate of :data:`course_utils.config.FCN_RECIPE_SELECTION` (widths x FCN-32s epochs; FCN-16s and
 FCN-8s as the recipe) on the training images minus the last ``heldout``, scores each stage on those
 held-out images after every epoch, and applies the rule: the cheapest candidate whose held-out FCN-8s
-mean IU is within ``margin`` of the best. The validation split the lessons report is never looked at
-(its curves are recorded, as in every run, but not printed and not used).
+mean IU is within ``margin`` of the best. The validation split the lessons report is never scored
+(``score_val=False``; candidates trained before that was so record its curves, never printed or used).
 
 Each candidate has its own folder under ``--out`` (default ``<data root>/runs/fcn-select-<data>``) with
 its curves (``result.json``); a finished candidate is not trained again, and a stopped one resumes after
@@ -98,10 +98,10 @@ def _train_candidate(candidate: dict[str, Any], root: Path, folder: Path, *, dev
     write_provenance(folder, argv, code)
     runs = train_fcn_course(root, device=device, epochs=candidate["epochs"], seed=seed, heldout=heldout,
                             width=candidate["width"], log=None, completed=completed, checkpoints=folder,
-                            on_stage=lambda variant, run: save_stage(folder, variant, run, recipe, data))
+                            score_val=False, on_stage=lambda variant, run: save_stage(folder, variant, run, recipe, data))
     result = {"candidate": candidate, "seed": seed, "heldout": heldout,
               "stages": {v: {k: r[k] for k in ("heldout_loss", "heldout_mean_iu", "train_loss", "val_loss",
-                                                "val_mean_iu", "seconds", "epochs", "device")}
+                                                "val_mean_iu", "seconds", "epochs", "device") if k in r}
                          for v, r in runs.items()}}
     write_text_atomic(done, json.dumps(result, indent=1, default=float))
     return result
