@@ -26,8 +26,8 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,9 +161,10 @@ def run_jobs(jobs: Sequence[Job], *, parallel: int = 1, run: Callable[[list[str]
     def ran(job: Job) -> None:
         try:
             outcome[job.name] = one(job)
-        except BaseException as error:  # noqa: BLE001 -- reported as the job's outcome, the others go on
+        except Exception as error:  # reported as the job's outcome; the others go on
             outcome[job.name] = f"failed: {error!r}"
         finally:
+            outcome.setdefault(job.name, "failed")
             ended[job.name].set()
         log(f"{job.name}: {outcome[job.name]}")
 
