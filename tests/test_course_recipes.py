@@ -119,6 +119,17 @@ def test_evaluate_command_refuses_a_missing_folder(capsys, tmp_path):
     assert "fcn-9s" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("style", ["clipart", "scenes"])
+def test_make_voc_synthetic_draws_the_course_fcn_data_by_default(tmp_path, monkeypatch, style):
+    import data_scripts.make_voc_synthetic as command
+    from course_utils.data.voc import synthetic_voc_parameters
+
+    monkeypatch.setitem(command.COURSE_FCN, "data", style)  # the recipe's data decides the default
+    assert command.main(["--root", str(tmp_path), "--train", "1", "--val", "1", "--size", "32", "32"]) == 0
+    made = synthetic_voc_parameters(tmp_path)
+    assert made["style"] == style and made["seed"] == 0 and made["n_train"] == 1 and made["size"] == [32, 32]
+
+
 def test_make_voc_synthetic_command(tmp_path, capsys):
     from data_scripts.make_voc_synthetic import main
 

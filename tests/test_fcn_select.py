@@ -175,3 +175,21 @@ def test_a_candidate_that_fails_in_its_process_is_named_and_nothing_is_chosen(tm
     err = capsys.readouterr().err
     assert "not chosen" in err and all(c["name"] in err for c in fcn_select.candidates(TINY))
     assert not (out / "selection.json").exists()
+
+
+def test_the_recorded_selection_on_the_scenes_is_what_the_rule_picks():
+    """``course_utils/weights/fcn_selection.json`` records the run of ``fcn-select --data scenes``: the rule of
+    the config applied to its held-out figures picks the candidate it names, and every candidate ran clean."""
+    record = fcn_select.read_selection_record()
+    assert record["selection"] == json.loads(json.dumps(FCN_RECIPE_SELECTION))  # the rule as committed
+    names = [c["name"] for c in fcn_select.candidates(FCN_RECIPE_SELECTION)]
+    assert sorted(record["candidates"]) == sorted(names)
+    for name, candidate in record["candidates"].items():
+        assert set(candidate["heldout_mean_iu"]) == {"32s", "16s", "8s"}, name
+        assert all(0 < m < 1 for m in candidate["heldout_mean_iu"].values()), name
+        assert candidate["seconds"] > 0 and candidate["commits"] and candidate["dirty"] is False, name
+    chosen = fcn_select.choose_recipe({n: c["heldout_mean_iu"]["8s"] for n, c in record["candidates"].items()})
+    assert chosen["name"] == record["chosen"]["name"]
+    assert chosen["width"] == record["chosen"]["width"] and chosen["epochs"] == record["chosen"]["epochs"]
+    with pytest.raises(FileNotFoundError, match="fcn-select"):
+        fcn_select.read_selection_record(fcn_select.SELECTION_RECORD.with_name("missing.json"))

@@ -361,10 +361,9 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
         held = {k: figures[k] for k in ("heldout_loss", "heldout_mean_iu") if k in figures}
         net.eval()
         if log is not None:
-            scored = "val" if score_val else "held-out"
+            name, key = ("val", "val") if score_val else ("held-out", "heldout")
             log(f"FCN-{variant}: {epochs[variant]} epochs in {seconds:.0f} s; train loss {history[-1]:.4f}, "
-                f"{scored} loss {figures[scored.replace('-', '') + '_loss'][-1]:.4f}, "
-                f"{scored} mean IU {figures[scored.replace('-', '') + '_mean_iu'][-1]:.4f}")
+                f"{name} loss {figures[key + '_loss'][-1]:.4f}, {name} mean IU {figures[key + '_mean_iu'][-1]:.4f}")
         results[variant] = {"net": net, "train_loss": history, "seconds": seconds, "epochs": epochs[variant],
                             "seed": seed, "device": device.type}
         if score_val:

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from course_utils._shared import check_choice, check_int, check_number
+from course_utils.checkpoints import WEIGHTS_DIR
 from course_utils.cli import command, write_text_atomic
 from course_utils.config import FCN_RECIPE_SELECTION
 from course_utils.data.voc import course_synthetic_root, synthetic_voc_parameters
@@ -36,7 +37,10 @@ from course_utils.paths import data_root
 from course_utils.train.fcn import COURSE_FCN, FCN_DATA, completed_stages, save_stage, train_fcn_course
 from course_utils.train.run_folder import claim_run_folder, code_commit, match_run_settings, write_provenance
 
-__all__ = ["candidates", "candidate_cost", "choose_recipe", "main"]
+__all__ = ["SELECTION_RECORD", "candidates", "candidate_cost", "choose_recipe", "read_selection_record", "main"]
+
+#: The record of the selection run on the VOC-like scenes (its candidates' held-out figures and the choice).
+SELECTION_RECORD = WEIGHTS_DIR / "fcn_selection.json"
 
 
 def candidates(selection: dict[str, Any] = FCN_RECIPE_SELECTION) -> list[dict[str, Any]]:
@@ -76,6 +80,13 @@ def choose_recipe(scores: dict[str, float], selection: dict[str, Any] = FCN_RECI
     return {**chosen, "heldout_mean_iu": scores[chosen["name"]], "best_heldout_mean_iu": best, "margin": margin}
 
 
+def read_selection_record(path: Path = SELECTION_RECORD) -> dict[str, Any]:
+    """The recorded selection run (:data:`SELECTION_RECORD`): ``{"selection", "candidates", "chosen", ...}``."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: it records python -m course_utils.train fcn-select")
+    return json.loads(path.read_text())
+
+
 _COMMAND = "python -m course_utils.train fcn-select"
 
 
@@ -98,7 +109,8 @@ def _train_candidate(candidate: dict[str, Any], root: Path, folder: Path, *, dev
     write_provenance(folder, argv, code)
     runs = train_fcn_course(root, device=device, epochs=candidate["epochs"], seed=seed, heldout=heldout,
                             width=candidate["width"], log=None, completed=completed, checkpoints=folder,
-                            score_val=False, on_stage=lambda variant, run: save_stage(folder, variant, run, recipe, data))
+                            score_val=False,
+                            on_stage=lambda variant, run: save_stage(folder, variant, run, recipe, data))
     result = {"candidate": candidate, "seed": seed, "heldout": heldout,
               "stages": {v: {k: r[k] for k in ("heldout_loss", "heldout_mean_iu", "train_loss", "val_loss",
                                                 "val_mean_iu", "seconds", "epochs", "device") if k in r}
