@@ -43,6 +43,24 @@ def test_parameter_counts_leave_out_the_fixed_bilinear_upsampling():
         REGISTRY["deeplab-largefov"])
 
 
+def test_network_widths_are_read_from_the_architecture_not_typed():
+    import dataclasses
+
+    from course_utils.checkpoints import REGISTRY
+
+    for name, entry in REGISTRY.items():
+        width = entry.architecture["kwargs"]["width"]
+        text = report.network_text(name, entry)
+        assert "{" not in text and "?" not in text, text
+        if name in ("fcn-32s", "fcn-32s-fixed", "deeplab-largefov", "deeplab-aspp"):
+            assert f"x1/{round(1 / width)}" in text, text
+    entry = REGISTRY["fcn-32s"]
+    narrower = dataclasses.replace(entry, architecture={**entry.architecture,
+                                                        "kwargs": {**entry.architecture["kwargs"], "width": 0.0625}})
+    assert report.network_text("fcn-32s", narrower) == "FCN-32s, VGG16-BN x1/16"
+    assert report.network_text("deeplab-aspp", REGISTRY["deeplab-aspp"]).startswith("DeepLab-ASPP, ResNet-18 ")
+
+
 def test_the_table_follows_the_course_order_whatever_order_the_registry_dict_holds(monkeypatch):
     from course_utils.checkpoints import REGISTRY
 
