@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -260,6 +261,15 @@ def _fake_run(folder, *, seed, style, stages=("32s", "16s", "8s", "32s-fixed"), 
     return folder
 
 
+def _shipped_style() -> str:
+    """The data the shipped FCN checkpoints learnt, and the other synthetic style."""
+    return REGISTRY["fcn-8s"].data.get("style", "clipart")
+
+
+def _other_style() -> str:
+    return "clipart" if _shipped_style() == "scenes" else "scenes"
+
+
 @pytest.fixture(scope="module")
 def tiny_clipart(tmp_path_factory):
     return write_synthetic_voc(tmp_path_factory.mktemp("clipart"), n_train=0, n_val=2, size=(32, 32), seed=5)
@@ -269,7 +279,7 @@ def test_an_fcn_seed_run_joins_every_stage_without_touching_the_shipped_weights(
                                                                               tiny_clipart):
     _fake_registry(tmp_path, monkeypatch)
     shipped = {n: REGISTRY[n] for n in ("fcn-32s", "fcn-16s", "fcn-8s", "fcn-32s-fixed")}
-    run = _fake_run(tmp_path / "s4", seed=4, style="clipart")
+    run = _fake_run(tmp_path / "s4", seed=4, style=_shipped_style())
     out = record.record_fcn(run, device_note="test cpu", data_root=tiny_clipart, seed_run=True, log=lambda m: None)
     assert sorted(out) == sorted(shipped)
     for name, old in shipped.items():
@@ -287,35 +297,39 @@ def test_an_fcn_seed_run_joins_every_stage_without_touching_the_shipped_weights(
     assert [r["seed"] for r in on_disk["fcn-8s"]["seed_runs"]][-1] == 4 and len(on_disk["fcn-8s"]["seed_runs"]) == n_before + 1
     # the shipped seed, other data, and a stage with no shipped entry are refused
     with pytest.raises(ValueError, match="another seed than the shipped"):
-        record.record_fcn(_fake_run(tmp_path / "s0", seed=0, style="clipart"), device_note="x", seed_run=True,
+        record.record_fcn(_fake_run(tmp_path / "s0", seed=0, style=_shipped_style()), device_note="x", seed_run=True,
                           data_root=tiny_clipart, log=None)
     with pytest.raises(ValueError, match="on their data"):
-        record.record_fcn(_fake_run(tmp_path / "sc", seed=5, style="scenes"), device_note="x", seed_run=True,
+        record.record_fcn(_fake_run(tmp_path / "sc", seed=5, style=_other_style()), device_note="x", seed_run=True,
                           data_root=tiny_clipart, log=None)
     monkeypatch.delitem(REGISTRY, "fcn-32s-long", raising=False)  # as before the control was first shipped
     with pytest.raises(ValueError, match=r"no shipped checkpoint \(\['fcn-32s-long'\]\)"):
-        record.record_fcn(_fake_run(tmp_path / "lg", seed=6, style="clipart",
+        record.record_fcn(_fake_run(tmp_path / "lg", seed=6, style=_shipped_style(),
                                     stages=("32s", "16s", "8s", "32s-fixed", "32s-long")),
                           device_note="x", seed_run=True, data_root=tiny_clipart, log=None)
     with pytest.raises(ValueError, match="lacks"):
-        record.record_fcn(_fake_run(tmp_path / "part", seed=7, style="clipart", stages=("32s",)), device_note="x",
+        record.record_fcn(_fake_run(tmp_path / "part", seed=7, style=_shipped_style(), stages=("32s",)), device_note="x",
                           seed_run=True, data_root=tiny_clipart, log=None)
 
 
-def test_shipping_an_fcn_run_of_the_scenes_needs_the_recipe_to_name_them(tmp_path, monkeypatch, tiny_scenes):
+def test_shipping_an_fcn_run_of_other_data_needs_the_recipe_to_name_them(tmp_path, monkeypatch, tiny_scenes):
     _fake_registry(tmp_path, monkeypatch)
-    run = _fake_run(tmp_path / "s0", seed=0, style="scenes", stages=fcn.STAGES, device="cuda")
-    with pytest.raises(ValueError, match="only the course's recipe"):  # the recipe's data is still the clipart
+    other = _other_style()  # data the shipped checkpoints did not learn
+    run = _fake_run(tmp_path / "s0", seed=0, style=other, stages=fcn.STAGES, device="cuda")
+    monkeypatch.setitem(fcn.COURSE_FCN, "data", _shipped_style())
+    with pytest.raises(ValueError, match="only the course's recipe"):  # the recipe's data is still the shipped one
         record.record_fcn(run, device_note="x", data_root=tiny_scenes, log=None)
-    monkeypatch.setitem(fcn.COURSE_FCN, "data", "scenes")
+    monkeypatch.setitem(fcn.COURSE_FCN, "data", other)
     out = record.record_fcn(run, device_note="cuda (test)", data_root=tiny_scenes, log=lambda m: None)
     assert sorted(out) == sorted(f"fcn-{v}" for v in fcn.STAGES)
     long = REGISTRY["fcn-32s-long"]
-    assert long.data["initialised_from"] == "fcn-32s" and long.data["style"] == "scenes"
+    assert long.data["initialised_from"] == "fcn-32s" and long.data["style"] == other
     assert long.figures["cycles"] == [8, 8] and long.figures["epochs"] == 16
-    assert long.command == "python -m course_utils.train fcn --recipe course --data scenes --device cuda"
+    assert long.command == ("python -m course_utils.train fcn --recipe course"
+                            + ("" if other == "clipart" else f" --data {other}") + " --device cuda")
     assert long.architecture == fcn.fcn_architecture("32s-long") and long.architecture["args"] == ["32s"]
-    assert [r["seed"] for r in REGISTRY["fcn-8s"].seed_runs] == [0]  # the clipart seeds are not kept beside scenes
+    assert [r["seed"] for r in REGISTRY["fcn-8s"].seed_runs] == [0]  # the other data's seeds are not kept beside
+    assert long.unseen == {}  # nor its figures on unseen data (recorded again by `record unseen`)
     assert checkpoints.load_checkpoint("fcn-32s-long") is not None
 
 
@@ -324,7 +338,7 @@ def test_a_run_of_other_settings_than_the_recipe_is_never_recorded(tmp_path, mon
     shipped = {n: (REGISTRY[n].sha256, len(REGISTRY[n].seed_runs)) for n in ("fcn-32s", "fcn-8s")}
 
     def edited(name, variant, **change):
-        run = _fake_run(tmp_path / name, seed=4, style="clipart")
+        run = _fake_run(tmp_path / name, seed=4, style=_shipped_style())
         state = torch.load(run / f"fcn-{variant}.pt", map_location="cpu", weights_only=False)
         recipe = {**state["recipe"], **{k: v for k, v in change.items() if k != "epochs"}}
         torch.save({**state, "recipe": recipe, "epochs": change.get("epochs", state["epochs"])},
@@ -337,8 +351,9 @@ def test_a_run_of_other_settings_than_the_recipe_is_never_recorded(tmp_path, mon
     with pytest.raises(ValueError, match=r"fcn-32s.pt has lr=0.1 \(recipe 0.05\)"):
         record.record_fcn(edited("lr", "32s", lr=0.1), device_note="x", seed_run=True, data_root=tiny_clipart,
                           log=None)
-    with pytest.raises(ValueError, match=r"fcn-16s.pt has width=0.125 \(recipe 0.0625\)"):
-        record.record_fcn(edited("wide", "16s", width=0.125), device_note="x", seed_run=True,
+    width = fcn.COURSE_FCN["width"]
+    with pytest.raises(ValueError, match=re.escape(f"fcn-16s.pt has width={2 * width} (recipe {width})")):
+        record.record_fcn(edited("wide", "16s", width=2 * width), device_note="x", seed_run=True,
                           data_root=tiny_clipart, log=None)
     assert {n: (REGISTRY[n].sha256, len(REGISTRY[n].seed_runs)) for n in shipped} == shipped  # nothing written
 
@@ -366,9 +381,11 @@ def test_unseen_data_seeds_are_drawn_in_the_checkpoints_own_style(tmp_path, monk
         unseen.unseen_voc_root(7, style="photos")
     # the command draws the data of the checkpoint's own style (an entry from before the scenes: clipart)
     _fake_registry(tmp_path, monkeypatch)
-    scenes_entry = {**REGISTRY["fcn-8s"].__dict__}
-    scenes_entry.pop("name")
-    checkpoints.write_entry("fcn-8s", {**scenes_entry, "data": {**scenes_entry["data"], "style": "scenes"}})
+    for name, data in (("fcn-8s", {**REGISTRY["fcn-8s"].data, "style": "scenes"}),
+                       ("fcn-16s", {k: v for k, v in REGISTRY["fcn-16s"].data.items() if k != "style"})):
+        fields = {**REGISTRY[name].__dict__, "data": data}
+        fields.pop("name")
+        checkpoints.write_entry(name, fields)
     asked = []
     monkeypatch.setattr(unseen, "unseen_voc_root", lambda seed, style="clipart": asked.append(style) or tmp_path)
     monkeypatch.setattr("course_utils.evaluate.checkpoints.evaluate_fcn_checkpoint",
@@ -387,7 +404,7 @@ def test_record_commands_that_run_at_once_keep_each_others_figures(tmp_path, mon
     monkeypatch.setattr(record, "evaluate_fcn_checkpoint", lambda name, root, net=None: {"mean_iu": 0.123, "images": 2})
     at_start = dict(REGISTRY)  # what a second process read when it started
 
-    record.record_fcn(_fake_run(tmp_path / "s4", seed=4, style="clipart"), device_note="x", seed_run=True,
+    record.record_fcn(_fake_run(tmp_path / "s4", seed=4, style=_shipped_style()), device_note="x", seed_run=True,
                       data_root=tiny_clipart, log=lambda m: None)
     monkeypatch.setitem(REGISTRY, "fcn-8s", at_start["fcn-8s"])  # the second process: its registry predates seed 4
     record.record_unseen("fcn-8s", seeds=[13], log=lambda m: None)
@@ -397,7 +414,7 @@ def test_record_commands_that_run_at_once_keep_each_others_figures(tmp_path, mon
     assert set(on_disk["unseen"]) == set(at_start["fcn-8s"].unseen) | {"13"}  # added to the others
 
     monkeypatch.setitem(REGISTRY, "fcn-8s", at_start["fcn-8s"])  # and the other way round
-    record.record_fcn(_fake_run(tmp_path / "s5", seed=5, style="clipart"), device_note="x", seed_run=True,
+    record.record_fcn(_fake_run(tmp_path / "s5", seed=5, style=_shipped_style()), device_note="x", seed_run=True,
                       data_root=tiny_clipart, log=lambda m: None)
     on_disk = json.loads((tmp_path / "weights" / "registry.json").read_text())["fcn-8s"]
     assert [r["seed"] for r in on_disk["seed_runs"]][-2:] == [4, 5] and "13" in on_disk["unseen"]

@@ -39,14 +39,26 @@ def test_the_plan_trains_only_the_seeds_each_network_lacks(tmp_path, monkeypatch
 
 
 def test_fcn_seeds_are_recorded_after_the_recipes_data_is_shipped(tmp_path, monkeypatch):
-    monkeypatch.setitem(fcn.COURSE_FCN, "data", "scenes")  # shipped checkpoints: clipart; the recipe: scenes
+    shipped = REGISTRY["fcn-8s"].data["style"]
+    other = "clipart" if shipped == "scenes" else "scenes"
+    monkeypatch.setitem(fcn.COURSE_FCN, "data", other)  # the shipped checkpoints learnt other data than the recipe's
     jobs = seeds.plan_seed_jobs([0, 1, 2], device_note="n", runs=tmp_path, families=["fcn"])
-    assert [j.name for j in jobs] == ["fcn (scenes) seed 0, shipped", "fcn (scenes) seed 1", "fcn (scenes) seed 2"]
+    assert [j.name for j in jobs] == [f"fcn ({other}) seed 0, shipped", f"fcn ({other}) seed 1", f"fcn ({other}) seed 2"]
     ship, later = jobs[0], jobs[1:]
     assert "--seed-run" not in ship.record[0] and ship.record[1][3:5] == ["record", "unseen"]
     assert "fcn-32s-long" in ship.record[1]
     assert all(j.record_after == [ship.name] and "--seed-run" in j.record[0] for j in later)
-    assert all(j.train[j.train.index("--data") + 1] == "scenes" for j in jobs)
+    assert all(j.train[j.train.index("--data") + 1] == other for j in jobs)
+
+
+def test_fcn_seeds_on_the_shipped_data_are_only_the_missing_ones(tmp_path, monkeypatch):
+    entry = REGISTRY["fcn-8s"]
+    monkeypatch.setitem(fcn.COURSE_FCN, "data", entry.data["style"])  # the recipe's data is the shipped one
+    have = {int(r["seed"]) for r in entry.seed_runs} | {int(entry.seed)}
+    jobs = seeds.plan_seed_jobs([0, 1, 2, 3], device_note="n", runs=tmp_path, families=["fcn"])
+    assert [j.name for j in jobs] == [f"fcn ({entry.data['style']}) seed {s}" for s in (0, 1, 2, 3) if s not in have]
+    assert 3 not in have and all(j.record_after == [] and "--seed-run" in j.record[0] for j in jobs)
+    assert jobs[-1].folder == tmp_path / f"fcn-{entry.data['style']}-s3"
 
 
 def test_runs_train_at_once_and_are_recorded_after_what_they_wait_for(tmp_path):

@@ -34,7 +34,7 @@ from course_utils._shared import check_choice, check_int, check_number
 from course_utils.cli import command, write_text_atomic
 from course_utils.data.loaders import tensor_loader
 from course_utils.data.voc import (COURSE_VOC, COURSE_VOC_SCENES, VOCSegmentationDataset, course_synthetic_root,
-                                   course_voc_root, images_to_tensor, load_arrays, synthetic_voc_parameters,
+                                   images_to_tensor, load_arrays, synthetic_voc_parameters,
                                    voc_loaders)
 from course_utils.env import cpu_threads, get_device
 from course_utils.evaluate.segmentation import confusion_matrix, segmentation_scores
@@ -245,7 +245,7 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
     Parameters
     ----------
     root : path, optional
-        A folder holding a synthetic VOC (default :func:`course_utils.data.voc.course_voc_root`).
+        A folder holding a synthetic VOC (default: the recipe's data, ``course_synthetic_root(COURSE_FCN["data"])``).
     device : optional
         Default :func:`course_utils.env.get_device`.
     epochs : dict, optional
@@ -283,7 +283,7 @@ def train_fcn_course(root: str | Path | None = None, *, device=None, epochs: dic
     epochs = _check_stage_epochs(recipe["epochs"] if epochs is None else epochs, "epochs[")
     seed = recipe["seed"] if seed is None else check_int(seed, "seed", 0)
     device = torch.device(device) if device is not None else get_device()
-    root = Path(root) if root is not None else course_voc_root()
+    root = Path(root) if root is not None else course_synthetic_root(recipe["data"])
     heldout = check_int(heldout, "heldout", 0)
     if not isinstance(score_val, bool):
         raise TypeError(f"score_val must be True or False, got {score_val!r}")
