@@ -24,9 +24,9 @@ from pathlib import Path
 from course_utils._shared import check_choice, check_int
 from course_utils.cli import check_output_folder, command
 from course_utils.data.voc import COURSE_VOC, COURSE_VOC_SCENES, write_synthetic_voc
-from course_utils.train.fcn import COURSE_FCN
 from course_utils.images import check_size
 from course_utils.paths import data_root
+from course_utils.train.fcn import COURSE_FCN
 
 
 @command
