@@ -262,11 +262,12 @@ def _fake_run(folder, *, seed, style, stages=("32s", "16s", "8s", "32s-fixed"), 
 
 
 def _shipped_style() -> str:
-    """The data the shipped FCN checkpoints learnt, and the other synthetic style."""
+    """The data the shipped FCN checkpoints learnt (an entry from before the scenes: the clipart)."""
     return REGISTRY["fcn-8s"].data.get("style", "clipart")
 
 
 def _other_style() -> str:
+    """The synthetic style the shipped FCN checkpoints did not learn."""
     return "clipart" if _shipped_style() == "scenes" else "scenes"
 
 
@@ -308,8 +309,8 @@ def test_an_fcn_seed_run_joins_every_stage_without_touching_the_shipped_weights(
                                     stages=("32s", "16s", "8s", "32s-fixed", "32s-long")),
                           device_note="x", seed_run=True, data_root=tiny_clipart, log=None)
     with pytest.raises(ValueError, match="lacks"):
-        record.record_fcn(_fake_run(tmp_path / "part", seed=7, style=_shipped_style(), stages=("32s",)), device_note="x",
-                          seed_run=True, data_root=tiny_clipart, log=None)
+        record.record_fcn(_fake_run(tmp_path / "part", seed=7, style=_shipped_style(), stages=("32s",)),
+                          device_note="x", seed_run=True, data_root=tiny_clipart, log=None)
 
 
 def test_shipping_an_fcn_run_of_other_data_needs_the_recipe_to_name_them(tmp_path, monkeypatch, tiny_scenes):

@@ -43,7 +43,7 @@ def test_fcn_seeds_are_recorded_after_the_recipes_data_is_shipped(tmp_path, monk
     other = "clipart" if shipped == "scenes" else "scenes"
     monkeypatch.setitem(fcn.COURSE_FCN, "data", other)  # the shipped checkpoints learnt other data than the recipe's
     jobs = seeds.plan_seed_jobs([0, 1, 2], device_note="n", runs=tmp_path, families=["fcn"])
-    assert [j.name for j in jobs] == [f"fcn ({other}) seed 0, shipped", f"fcn ({other}) seed 1", f"fcn ({other}) seed 2"]
+    assert [j.name for j in jobs] == [f"fcn ({other}) seed 0, shipped"] + [f"fcn ({other}) seed {s}" for s in (1, 2)]
     ship, later = jobs[0], jobs[1:]
     assert "--seed-run" not in ship.record[0] and ship.record[1][3:5] == ["record", "unseen"]
     assert "fcn-32s-long" in ship.record[1]
